@@ -1,0 +1,43 @@
+import type { HrTime } from '@opentelemetry/api';
+
+/**
+ * An attribute value as iptables-otel produces it. The attribute table
+ * (`src/mapping/attribute-table.ts`) fixes the type of every name, so an
+ * encoder knows whether a number is an OTLP `intValue` or a `doubleValue`.
+ */
+export type AttributeValue = string | number | boolean | string[] | number[];
+
+/** Attributes in insertion order. Plain object: the fastest map V8 has for this. */
+export type RecordAttributes = Record<string, AttributeValue>;
+
+/**
+ * The record that flows from the parser through the pipeline to every output.
+ *
+ * It is deliberately a plain object and not an SDK `LogRecord`: the hot path
+ * encodes it straight to OTLP. `toSdkLogRecord()` (src/output) turns it into
+ * a standard `LogRecord` for users who bring their own `LoggerProvider`.
+ */
+export interface FirewallLogRecord {
+  /** Event time from the syslog header or the kernel clock; absent when the line has none. */
+  timestamp?: HrTime;
+  /** When iptables-otel received the frame. */
+  observedTimestamp: HrTime;
+  /** OTel SeverityNumber (logs data model, appendix B); 0 when the frame has no PRI. */
+  severityNumber: number;
+  /** The syslog severity keyword (`warning`, `info`, ...), or undefined. */
+  severityText?: string;
+  /** The syslog MSG as sent (for bare lines: the whole line). */
+  body: string;
+  attributes: RecordAttributes;
+}
+
+/** Where and how a frame arrived: becomes `network.peer.*` and the listener's transport. */
+export interface ReceiveContext {
+  /** Sender address (canonical text), when the transport has one. */
+  peerAddress?: string;
+  peerPort?: number;
+  /** Listener transport: `udp`, `tcp` or `tls`; absent for stdin / files. */
+  transport?: 'udp' | 'tcp' | 'tls';
+  /** Receive time; defaults to now. */
+  receivedAt?: HrTime;
+}

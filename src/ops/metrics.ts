@@ -1,0 +1,49 @@
+import { Counter, Gauge, Registry } from 'prom-client';
+
+/**
+ * Every counter and gauge the service exposes on `/metrics`, in one place.
+ *
+ * Components get a `Metrics` instance through their factory options and never
+ * create metrics of their own, so the exposition stays consistent and a test can
+ * use a private registry. Hot-path callers increment once per batch, not per record.
+ */
+export class Metrics {
+  readonly registry: Registry;
+  /** Frames received, by input name (`tcp://127.0.0.1:9001`). */
+  readonly received: Counter<'input'>;
+  /** Records produced by the parser, by outcome (`ok` / `partial` / `failed`). */
+  readonly parsed: Counter<'outcome'>;
+  /** Records that carry an `error.type` attribute. */
+  readonly parseFailures: Counter;
+  /** Framing errors (oversize, garbled octet count, ...) by input and reason; the stream re-syncs. */
+  readonly framingErrors: Counter<'input' | 'reason'>;
+  /** Records accepted by an output's far end, by output name. */
+  readonly exported: Counter<'output'>;
+  /** Failed export attempts (records in the failed batch), by output name. */
+  readonly exportFailures: Counter<'output'>;
+  /** Records or frames thrown away, by reason (`queue_full`, `shutdown_deadline`, ...). Never silent. */
+  readonly dropped: Counter<'reason'>;
+  /** Connections refused (max connections) or closed by us (idle timeout, buffer cap), by input and reason. */
+  readonly connectionsClosed: Counter<'input' | 'reason'>;
+  readonly queueRecords: Gauge;
+  readonly queueBytes: Gauge;
+  readonly openConnections: Gauge<'input'>;
+  readonly pausedConnections: Gauge<'input'>;
+
+  constructor(registry: Registry = new Registry()) {
+    this.registry = registry;
+    const r = [registry];
+    this.received = new Counter({ name: 'iptables_otel_received_total', help: 'Frames received, by input.', labelNames: ['input'], registers: r });
+    this.parsed = new Counter({ name: 'iptables_otel_parsed_total', help: 'Records produced by the parser, by outcome (ok, partial, failed).', labelNames: ['outcome'], registers: r });
+    this.parseFailures = new Counter({ name: 'iptables_otel_parse_failures_total', help: 'Records that carry error.type (the original text is kept).', registers: r });
+    this.framingErrors = new Counter({ name: 'iptables_otel_framing_errors_total', help: 'Framing errors (the stream re-syncs), by input and reason.', labelNames: ['input', 'reason'], registers: r });
+    this.exported = new Counter({ name: 'iptables_otel_exported_total', help: 'Records acknowledged by an output, by output.', labelNames: ['output'], registers: r });
+    this.exportFailures = new Counter({ name: 'iptables_otel_export_failures_total', help: 'Records in failed export attempts (they are retried), by output.', labelNames: ['output'], registers: r });
+    this.dropped = new Counter({ name: 'iptables_otel_dropped_total', help: 'Records or frames dropped, by reason.', labelNames: ['reason'], registers: r });
+    this.connectionsClosed = new Counter({ name: 'iptables_otel_connections_closed_total', help: 'Connections refused or closed by the receiver, by input and reason.', labelNames: ['input', 'reason'], registers: r });
+    this.queueRecords = new Gauge({ name: 'iptables_otel_queue_records', help: 'Records waiting in the pipeline queue.', registers: r });
+    this.queueBytes = new Gauge({ name: 'iptables_otel_queue_bytes', help: 'Approximate bytes waiting in the pipeline queue.', registers: r });
+    this.openConnections = new Gauge({ name: 'iptables_otel_open_connections', help: 'Open TCP/TLS connections, by input.', labelNames: ['input'], registers: r });
+    this.pausedConnections = new Gauge({ name: 'iptables_otel_paused_connections', help: 'TCP/TLS connections paused by backpressure, by input.', labelNames: ['input'], registers: r });
+  }
+}
