@@ -29,9 +29,15 @@ export interface SyslogMessage {
   structuredData?: string;
   /** kmsg sequence number. */
   sequence?: number;
-  /** printk `[ 1234.567890]` uptime in seconds, stripped from `message`. */
+  /**
+   * Kernel uptime in seconds: from a printk stamp `[ 1234.567890]` at the start of MSG (the stamp
+   * stays in `msg`; `contentStart` skips it), or a kmsg record's USEC field.
+   */
   kernelUptime?: number;
-  /** MSG exactly as sent (body of the record): trailing LF/NUL stripped, nothing else. */
+  /**
+   * MSG as sent (body of the record): trailing LF/CR/NUL stripped, nothing else. The same kernel
+   * line gives the same `msg` via RFC 3164 and RFC 5424 (see src/syslog/rfc5424.ts).
+   */
   msg: string;
   /** Offset into `msg` where the netfilter text starts (after a printk stamp and leading spaces). */
   contentStart: number;
@@ -46,6 +52,12 @@ export interface SyslogDecodeOptions {
   timezone?: string;
   /** "Now" for year inference (tests pin it). Defaults to the receive time. */
   now?: Date;
+  /**
+   * Receive time in ms since the epoch, for year inference; takes precedence over `now`. Lets a
+   * caller that already read the clock for the record's observed time (ReceiveContext.receivedAt)
+   * skip a second clock read: keep one options object and set this field per frame.
+   */
+  nowMs?: number;
   /** Boot time in ms since epoch, to turn kmsg's monotonic usec into wall time. */
   bootTimeMs?: number;
 }

@@ -1,0 +1,141 @@
+import type { LogLevel } from '../ops/logger.js';
+
+/**
+ * The resolved configuration the service runs with: file + OTEL_* environment + CLI
+ * flags merged (precedence CLI > file > OTEL_* > defaults), defaults applied, durations in
+ * milliseconds and sizes in bytes. Produced by `loadConfig()`.
+ */
+export interface ServiceConfig {
+  /** The config file it came from, when there was one. */
+  source?: string;
+  inputs: ListenerSpec[];
+  parser: ParserSpec;
+  pipeline: PipelineSpec;
+  outputs: OutputSpec[];
+  ops: OpsSpec;
+  logging: { level: LogLevel };
+  /** Things the operator should be told at start-up (e.g. "writing to the console"). */
+  notices: string[];
+}
+
+/** TLS files for a listener (paths; the service reads them at start). */
+export interface ListenerTlsSpec {
+  cert: string;
+  key: string;
+  ca?: string;
+  requireClientCert: boolean;
+  /** Reload the files when they change. */
+  watch: boolean;
+}
+
+/** One UDP, TCP or TLS listener. */
+export interface ListenerSpec {
+  type: 'udp' | 'tcp' | 'tls';
+  host: string;
+  port: number;
+  /** Optional display name (metric label). */
+  name?: string;
+  framing: 'auto' | 'octet' | 'lf' | 'nul';
+  maxFrameSize: number;
+  /** TCP/TLS only. */
+  maxConnections: number;
+  /** TCP/TLS only; 0 = never. */
+  idleTimeoutMs: number;
+  /** UDP only; 0 = OS default. */
+  recvBufferSize: number;
+  /** TLS only. */
+  tls?: ListenerTlsSpec;
+}
+
+/** One `parser.prefixRules` entry as written in the file (`validateParseOptions` compiles `regex`). */
+export interface PrefixRuleSpec {
+  match?: string;
+  regex?: string;
+  action: string;
+  ruleName?: string;
+  verdict?: 'denied' | 'allowed';
+}
+
+/** Parser settings as written (plain data, comparable on reload); `validateParseOptions()` turns them into `ParseOptions`. */
+export interface ParserSpec {
+  timezone: string;
+  preserveOriginal: boolean;
+  dataset: string;
+  namespace: string;
+  prefixRules?: PrefixRuleSpec[];
+}
+
+export interface PipelineSpec {
+  maxRecords: number;
+  maxBytes: number;
+  batchSize: number;
+  lingerMs: number;
+  shutdownDeadlineMs: number;
+}
+
+/** OTLP/HTTP output, fully resolved (no OTEL_* lookup needed later). */
+/** Client TLS files (OTLP over https, Fluent over TLS). */
+export interface ClientTlsSpec {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  servername?: string;
+  rejectUnauthorized?: boolean;
+}
+
+export interface OtlpOutputSpec {
+  type: 'otlp';
+  /** Metric label; the kind unless set. */
+  name: string;
+  /** The full logs URL (…/v1/logs). */
+  url: string;
+  headers: Record<string, string>;
+  compression: 'none' | 'gzip';
+  timeoutMs: number;
+  protocol: 'json' | 'protobuf';
+  mode: 'fast' | 'sdk';
+  /** Resource attributes including service.name. */
+  resource: Record<string, string | number | boolean>;
+  concurrency?: number;
+  tls?: ClientTlsSpec;
+}
+
+export interface FluentOutputSpec {
+  type: 'fluent';
+  name: string;
+  host: string;
+  port: number;
+  tag: string;
+  tls?: boolean | ClientTlsSpec;
+  sharedKey?: string;
+  username?: string;
+  password?: string;
+  ack: boolean;
+  timeoutMs?: number;
+}
+
+export interface ConsoleOutputSpec {
+  type: 'console';
+  name: string;
+  stream: 'stdout' | 'stderr';
+}
+
+export type OutputSpec = OtlpOutputSpec | FluentOutputSpec | ConsoleOutputSpec;
+
+export interface OpsSpec {
+  /** False when `ops.address: off`. */
+  enabled: boolean;
+  host: string;
+  port: number;
+  unhealthyAfterFailures: number;
+  unhealthyAfterStallMs: number;
+  statusIntervalMs: number;
+}
+
+/** Default listen port for UDP and TCP (unprivileged, so no capability is needed). */
+export const DEFAULT_PORT = 9001;
+/** Default loopback address of /healthz and /metrics (9002: next to the syslog port, clear of the Collector's 8888/4318). */
+export const DEFAULT_OPS_ADDRESS = '127.0.0.1:9002';
+/** The OTLP/HTTP default when OTLP is requested with no endpoint anywhere (OTel spec default). */
+export const DEFAULT_OTLP_LOGS_URL = 'http://localhost:4318/v1/logs';
+export const DEFAULT_SERVICE_NAME = 'iptables-otel';

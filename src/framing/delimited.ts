@@ -1,0 +1,168 @@
+import {
+  resolveFramerOptions,
+  type Framer,
+  type FramerOptions,
+  type FrameSink,
+  type ResolvedFramerOptions,
+} from './framer.js';
+
+const LF = 0x0a;
+const CR = 0x0d;
+const NUL = 0x00;
+const SP = 0x20;
+
+/**
+ * Which byte ends a frame: LF (traditional syslog over TCP), NUL (Graylog style),
+ * or either one (used by the auto-detecting framer).
+ */
+export type Delimiter = 'lf' | 'nul' | 'lf_or_nul';
+
+/** Options of the delimited framer. */
+export interface DelimitedFramerOptions extends FramerOptions {
+  /** Default `lf`. */
+  delimiter?: Delimiter;
+}
+
+/**
+ * Delimiter-terminated frames ("octet stuffing", RFC 6587 §3.4.2).
+ *
+ * Tolerances: a CR before the LF is dropped, leading spaces of a frame are dropped
+ * (Cisco ASA sends `\n <PRI>...`), and empty frames are skipped. A frame longer
+ * than `maxFrameSize` is reported as `oversize` and skipped up to its delimiter.
+ */
+export class DelimitedFramer implements Framer {
+  private readonly opts: ResolvedFramerOptions;
+  private readonly delimiter: Delimiter;
+  /** Copies of the pieces of a frame split across chunks. */
+  private parts: Buffer[] = [];
+  private partsLength = 0;
+  /** True while skipping the rest of an oversize frame. */
+  private discarding = false;
+  /** Cached NUL position for `lf_or_nul`, so each chunk is scanned once (not once per frame). */
+  private nulChunk: Buffer | undefined;
+  private nulIndex = -1;
+
+  constructor(options: DelimitedFramerOptions = {}) {
+    this.opts = resolveFramerOptions(options);
+    this.delimiter = options.delimiter ?? 'lf';
+  }
+
+  /** Bytes held for a frame that started in an earlier chunk. */
+  get buffered(): number {
+    return this.partsLength;
+  }
+
+  /** True when a frame has started but not ended (used by the auto-detecting framer). */
+  get midFrame(): boolean {
+    return this.partsLength > 0 || this.discarding;
+  }
+
+  /** Push the next chunk; emits every frame it completes. */
+  feed(chunk: Buffer, emit: FrameSink): void {
+    let pos = 0;
+    while (pos < chunk.length) pos = this.readFrame(chunk, pos, emit);
+  }
+
+  /** End of stream: a final frame without delimiter is emitted. */
+  flush(emit: FrameSink): void {
+    if (this.partsLength > 0 && !this.discarding) {
+      const frame = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.partsLength);
+      this.reset();
+      this.emitTrimmed(frame, emit);
+      return;
+    }
+    this.reset();
+  }
+
+  /**
+   * Seed the current frame with bytes that were read before the caller knew the
+   * frame was delimited (the auto-detecting framer's digits). Copies `prefix`.
+   */
+  carry(prefix: Buffer): void {
+    if (prefix.length === 0) return;
+    this.parts.push(Buffer.from(prefix));
+    this.partsLength += prefix.length;
+  }
+
+  /**
+   * Read at most one frame starting at `pos`. Returns the position after the
+   * frame's delimiter, or `chunk.length` when the frame continues in the next chunk.
+   */
+  readFrame(chunk: Buffer, pos: number, emit: FrameSink): number {
+    const end = this.findDelimiter(chunk, pos);
+    if (end < 0) {
+      this.nulChunk = undefined; // the chunk is done: do not keep it alive
+      if (this.discarding) return chunk.length;
+      const rest = chunk.length - pos;
+      if (this.partsLength + rest > this.opts.maxFrameSize) {
+        this.startDiscarding(this.partsLength + rest);
+        return chunk.length;
+      }
+      // Copy the tail: a reference would pin the whole chunk for an idle connection.
+      this.parts.push(Buffer.from(chunk.subarray(pos)));
+      this.partsLength += rest;
+      return chunk.length;
+    }
+    if (end + 1 >= chunk.length) this.nulChunk = undefined;
+    if (this.discarding) {
+      this.discarding = false;
+      return end + 1;
+    }
+    const length = this.partsLength + (end - pos);
+    if (length > this.opts.maxFrameSize) {
+      this.startDiscarding(length);
+      this.discarding = false;
+      return end + 1;
+    }
+    let frame: Buffer;
+    if (this.partsLength === 0) {
+      frame = chunk.subarray(pos, end);
+    } else {
+      this.parts.push(chunk.subarray(pos, end));
+      frame = Buffer.concat(this.parts, length);
+      this.parts = [];
+      this.partsLength = 0;
+    }
+    this.emitTrimmed(frame, emit);
+    return end + 1;
+  }
+
+  private emitTrimmed(frame: Buffer, emit: FrameSink): void {
+    let start = 0;
+    let stop = frame.length;
+    if (this.delimiter !== 'nul' && stop > 0 && frame[stop - 1] === CR) stop--;
+    while (start < stop && frame[start] === SP) start++;
+    if (start >= stop) return; // empty frame
+    emit(start === 0 && stop === frame.length ? frame : frame.subarray(start, stop));
+  }
+
+  private findDelimiter(chunk: Buffer, pos: number): number {
+    if (this.delimiter === 'lf') return chunk.indexOf(LF, pos);
+    if (this.delimiter === 'nul') return chunk.indexOf(NUL, pos);
+    if (this.nulChunk !== chunk || (this.nulIndex >= 0 && this.nulIndex < pos)) {
+      this.nulChunk = chunk;
+      this.nulIndex = chunk.indexOf(NUL, pos);
+    }
+    // Search for LF only up to the NUL, so a NUL-delimited stream stays linear.
+    const lf = this.nulIndex < 0 ? chunk.indexOf(LF, pos) : chunk.subarray(0, this.nulIndex).indexOf(LF, pos);
+    return lf >= 0 ? lf : this.nulIndex;
+  }
+
+  private startDiscarding(length: number): void {
+    this.parts = [];
+    this.partsLength = 0;
+    this.discarding = true;
+    this.opts.onError({
+      reason: 'oversize',
+      message: `delimited frame longer than ${this.opts.maxFrameSize} bytes (at least ${length}); skipped to the next delimiter`,
+    });
+  }
+
+  private reset(): void {
+    this.parts = [];
+    this.partsLength = 0;
+    this.discarding = false;
+    this.nulChunk = undefined;
+    this.nulIndex = -1;
+  }
+}

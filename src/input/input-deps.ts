@@ -1,0 +1,25 @@
+import type { Logger } from '../ops/logger.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { RecordSink } from '../pipeline/record-sink.js';
+import type { FrameDecoder } from './input.js';
+
+/** The part of the service logger an input uses (the project's `Logger`: `(msg, fields)`). */
+export type InputLogger = Pick<Logger, 'info' | 'warn' | 'error'>;
+
+/** What every input factory needs besides its config. */
+export interface InputDeps {
+  /** Frame -> record (the configured `parseFrame`). */
+  decode: FrameDecoder;
+  /** Where records go (the pipeline queue). */
+  sink: RecordSink;
+  metrics: Metrics;
+  /** Optional; inputs stay silent without one. */
+  logger?: InputLogger;
+}
+
+const silent: InputLogger = { info() {}, warn() {}, error() {} };
+
+/** The logger from `deps`, or one that discards everything. */
+export function inputLogger(deps: InputDeps): InputLogger {
+  return deps.logger ?? silent;
+}

@@ -1,0 +1,38 @@
+/**
+ * MAC text helpers. The kernel prints `MAC=` as the raw link-layer header in lowercase
+ * colon-separated hex (destination, source, ethertype, sometimes more) and `MACSRC=` etc.
+ * as one address; ECS/Elastic want RFC 7042 form `90-10-20-76-8D-20`.
+ */
+
+function isHex(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66);
+}
+
+/** True when `s[from, from+17)` is `xx:xx:xx:xx:xx:xx` (also accepts `-` separators). */
+export function isMacAt(s: string, from: number): boolean {
+  if (from + 17 > s.length) return false;
+  for (let k = 0; k < 6; k++) {
+    const p = from + 3 * k;
+    if (!isHex(s.charCodeAt(p)) || !isHex(s.charCodeAt(p + 1))) return false;
+    if (k < 5) {
+      const sep = s.charCodeAt(p + 2);
+      if (sep !== 0x3a && sep !== 0x2d) return false;
+    }
+  }
+  return true;
+}
+
+/** RFC 7042 text (`90-10-20-76-8D-20`) of the MAC at `s[from, from+17)`; call `isMacAt` first. */
+export function macAt(s: string, from: number): string {
+  return s.slice(from, from + 17).toUpperCase().replaceAll(':', '-');
+}
+
+/** Value of two hex digits at `s[i]`, or -1. */
+export function hexByteAt(s: string, i: number): number {
+  const a = s.charCodeAt(i);
+  const b = s.charCodeAt(i + 1);
+  if (!isHex(a) || !isHex(b)) return -1;
+  const hi = a <= 0x39 ? a - 0x30 : (a | 0x20) - 0x57;
+  const lo = b <= 0x39 ? b - 0x30 : (b | 0x20) - 0x57;
+  return (hi << 4) | lo;
+}

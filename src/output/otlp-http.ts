@@ -1,0 +1,158 @@
+/**
+ * OTLP/HTTP output, fast path: our encoders (protobuf: otlp-protobuf.ts, JSON:
+ * otlp-json-request.ts) plugged into the HTTP export delegate of
+ * @opentelemetry/otlp-exporter-base, so we keep its transport: retries on
+ * 429/502/503/504 honouring Retry-After (5 attempts, within `timeoutMs`), request
+ * timeouts, gzip, headers, keep-alive agent, concurrency limit.
+ *
+ * Why this fits without wrapping records: `createOtlpHttpExportDelegate<Internal, Response>`
+ * is generic in what it exports; only the serializer looks at `Internal`. We use
+ * `Internal = FirewallLogRecord[]` with our own `ISerializer`, so no `ReadableLogRecord`
+ * is ever built on this path.
+ */
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { OTLPExporterError, type IOtlpExportDelegate } from '@opentelemetry/otlp-exporter-base';
+import { createOtlpHttpExportDelegate, httpAgentFactoryFromOptions } from '@opentelemetry/otlp-exporter-base/node-http';
+import {
+  JsonLogsSerializer,
+  ProtobufLogsSerializer,
+  type IExportLogsServiceResponse,
+  type IExporterMetricsHelper,
+  type ISerializer,
+} from '@opentelemetry/otlp-transformer';
+import { readFileSync } from 'node:fs';
+import type https from 'node:https';
+import type { FirewallLogRecord } from '../mapping/record.js';
+import type { Metrics } from '../ops/metrics.js';
+import { PermanentExportError } from './export-error.js';
+import { OtlpJsonRequestEncoder } from './otlp-json-request.js';
+import { OtlpProtobufEncoder } from './otlp-protobuf.js';
+import { completeResource, instrumentationScope, OTLP_DEFAULTS, type OtlpOutputConfig, type OtlpTlsOptions } from './otlp-settings.js';
+import type { Output } from './output.js';
+import { packageInfo } from './package-info.js';
+
+/** What the OTLP outputs need besides their configuration. */
+export interface OtlpOutputDeps {
+  /** Where collector-side rejections (partial success) are counted. */
+  metrics?: Metrics;
+}
+
+const METRICS_HELPER: IExporterMetricsHelper<FirewallLogRecord[]> = {
+  name: 'log',
+  countItems: (records) => records.length,
+};
+
+/** HTTP statuses after which sending the same batch again cannot succeed. */
+const PERMANENT_STATUSES = new Set([400, 413, 415, 422]);
+
+function pem(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  return v.includes('-----BEGIN') ? v : readFileSync(v, 'utf8');
+}
+
+/** https.Agent options from our TLS settings (files read once, at start). */
+export function tlsAgentOptions(tls: OtlpTlsOptions | undefined): https.AgentOptions {
+  const o: https.AgentOptions = { keepAlive: true };
+  if (!tls) return o;
+  const ca = pem(tls.ca);
+  const cert = pem(tls.cert);
+  const key = pem(tls.key);
+  if (ca !== undefined) o.ca = ca;
+  if (cert !== undefined) o.cert = cert;
+  if (key !== undefined) o.key = key;
+  if (tls.rejectUnauthorized !== undefined) o.rejectUnauthorized = tls.rejectUnauthorized;
+  if (tls.servername !== undefined) o.servername = tls.servername;
+  return o;
+}
+
+/**
+ * The delegate's settings for `config`. The transport does not add Content-Type, and
+ * mutates the headers object it gets (User-Agent), hence a fresh object per request.
+ */
+export function delegateConfiguration(config: OtlpOutputConfig, contentType: string) {
+  const headers = { ...config.headers, 'Content-Type': contentType };
+  return {
+    url: config.url,
+    headers: async () => ({ ...headers }),
+    compression: config.compression,
+    timeoutMillis: config.timeoutMs,
+    concurrencyLimit: config.concurrency ?? OTLP_DEFAULTS.concurrency,
+    agentFactory: httpAgentFactoryFromOptions(tlsAgentOptions(config.tls)),
+    userAgent: `${packageInfo().name}/${packageInfo().version}`,
+  };
+}
+
+/** Turn the delegate's failure into what the pipeline understands (permanent or retryable). */
+export function exportFailure(error: Error | undefined, url: string): Error {
+  if (error instanceof OTLPExporterError && error.code !== undefined && PERMANENT_STATUSES.has(error.code)) {
+    return new PermanentExportError(`OTLP endpoint ${url} rejected the batch: HTTP ${error.code} ${error.message} ${error.data ?? ''}`.trim(), {
+      cause: error,
+    });
+  }
+  return error ?? new Error(`OTLP export to ${url} failed`);
+}
+
+/**
+ * Our request serializer. Responses are parsed with the SDK's own deserializers; a
+ * partial success (records the collector rejected) is counted in
+ * `dropped{reason="rejected_by_collector"}` because the delegate itself only logs it.
+ */
+export function fastLogsSerializer(
+  config: OtlpOutputConfig,
+  metrics: Metrics | undefined,
+): ISerializer<FirewallLogRecord[], IExportLogsServiceResponse> {
+  const resource = completeResource(config.resource);
+  const scope = instrumentationScope();
+  // Same type rule as logRecordToOtlpJson and the SDK (int when Number.isInteger), so the
+  // two protocols and the two paths agree; `doubleKeys` exists should the table's types win later.
+  const encode: (records: FirewallLogRecord[]) => Uint8Array =
+    config.protocol === 'json'
+      ? ((e) => (r) => e.encode(r))(new OtlpJsonRequestEncoder(resource, scope))
+      : ((e) => (r) => e.encode(r))(new OtlpProtobufEncoder(resource, scope));
+  const base = config.protocol === 'json' ? JsonLogsSerializer : ProtobufLogsSerializer;
+  return {
+    serializeRequest: (records) => (records.length === 0 ? undefined : encode(records)),
+    deserializeResponse: (data) => {
+      const res = base.deserializeResponse(data);
+      const rejected = Number(res.partialSuccess?.rejectedLogRecords ?? 0);
+      if (rejected > 0) metrics?.dropped.inc({ reason: 'rejected_by_collector' }, rejected);
+      return res;
+    },
+  };
+}
+
+/** OTLP/HTTP output on the fast path (`mode: fast`). */
+export class OtlpHttpOutput implements Output {
+  readonly name: string;
+  readonly config: OtlpOutputConfig;
+  private readonly delegate: IOtlpExportDelegate<FirewallLogRecord[]>;
+
+  constructor(config: OtlpOutputConfig, deps: OtlpOutputDeps = {}) {
+    this.config = config;
+    this.name = config.name ?? OTLP_DEFAULTS.name;
+    const contentType = config.protocol === 'json' ? 'application/json' : 'application/x-protobuf';
+    this.delegate = createOtlpHttpExportDelegate(
+      delegateConfiguration(config, contentType),
+      fastLogsSerializer(config, deps.metrics),
+      'otlp_http_log_exporter',
+      METRICS_HELPER,
+      undefined,
+    );
+  }
+
+  /** Send one batch; resolves on HTTP 2xx (after the delegate's own retries), rejects otherwise. */
+  export(records: FirewallLogRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.delegate.export(records, (result: ExportResult) => {
+        if (result.code === ExportResultCode.SUCCESS) resolve();
+        else reject(exportFailure(result.error, this.config.url));
+      });
+    });
+  }
+
+  /** Wait for requests in flight, then release the transport. */
+  shutdown(): Promise<void> {
+    return this.delegate.shutdown();
+  }
+}

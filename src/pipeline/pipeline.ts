@@ -1,0 +1,136 @@
+import type { FirewallLogRecord } from '../mapping/record.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { Output } from '../output/output.js';
+import { BatchQueue, type DrainResult, type QueueObserver } from './batch-queue.js';
+import { resolvePipelineConfig, type PipelineConfig } from './pipeline-config.js';
+import type { RecordSink } from './record-sink.js';
+import { estimateRecordBytes } from './record-size.js';
+
+/** What `createPipeline()` needs besides its configuration. */
+export interface PipelineDeps {
+  /** Every batch goes to every output (fan-out); names must be unique (metric labels). */
+  outputs: Output[];
+  metrics: Metrics;
+}
+
+/** Outcome of `Pipeline.shutdown()`. */
+export type PipelineShutdownResult = DrainResult;
+
+/** Connects a `BatchQueue` to the service's metrics: queue gauges, exported, export failures, drops. */
+export function metricsObserver(metrics: Metrics, gauges = true): QueueObserver {
+  return {
+    queueChanged: gauges
+      ? (items, bytes) => {
+          metrics.queueRecords.set(items);
+          metrics.queueBytes.set(bytes);
+        }
+      : undefined,
+    exported: (target, count) => metrics.exported.inc({ output: target }, count),
+    exportFailed: (target, count) => metrics.exportFailures.inc({ output: target }, count),
+    dropped: (reason, count) => metrics.dropped.inc({ reason }, count),
+  };
+}
+
+/**
+ * The bounded queue between inputs and outputs. Inputs `offer()` records (the
+ * `RecordSink` contract); a dispatcher cuts batches (`batchSize`, or whatever is
+ * there after `lingerMs`) and hands every batch to every output, up to
+ * `maxInFlightPerOutput` at a time. A record leaves the queue once every output has
+ * delivered it; failed batches are retried with capped exponential backoff, so an
+ * output that is down fills the queue and pauses the stream inputs instead of losing
+ * records.
+ */
+export class Pipeline implements RecordSink {
+  readonly config: PipelineConfig;
+  private readonly queue: BatchQueue<FirewallLogRecord>;
+  private readonly outputs: Output[];
+  private shutdownPromise: Promise<PipelineShutdownResult> | undefined;
+
+  constructor(config: PipelineConfig, deps: PipelineDeps) {
+    this.config = config;
+    this.outputs = deps.outputs;
+    this.queue = new BatchQueue<FirewallLogRecord>(deps.outputs, {
+      highWaterItems: config.maxRecords,
+      highWaterBytes: config.maxBytes,
+      lowWaterFraction: config.lowWaterFraction,
+      hardLimitFactor: config.hardLimitFactor,
+      maxBatchSize: config.batchSize,
+      lingerMs: config.lingerMs,
+      maxInFlight: config.maxInFlightPerOutput,
+      backoff: { initialMs: config.retryInitialMs, maxMs: config.retryMaxMs, multiplier: 2, jitter: 0.2 },
+      sizeOf: estimateRecordBytes,
+      refuseReason: 'queue_full',
+      observer: metricsObserver(deps.metrics),
+    });
+  }
+
+  /** True while the queue is below its high-water mark (records and bytes) and not shut down. */
+  get writable(): boolean {
+    return this.queue.writable;
+  }
+
+  /** Records waiting for at least one output. */
+  get queuedRecords(): number {
+    return this.queue.length;
+  }
+
+  /** Estimated bytes waiting. */
+  get queuedBytes(): number {
+    return this.queue.bytes;
+  }
+
+  /** Enqueue records; false means pause (see `RecordSink`). After shutdown, records are refused and counted. */
+  offer(records: FirewallLogRecord[]): boolean {
+    return this.queue.offer(records);
+  }
+
+  /** Call `listener` once, when the queue is next at or below its low-water mark. */
+  onDrain(listener: () => void): void {
+    this.queue.onDrain(listener);
+  }
+
+  /** Send everything queued now; resolves true when it has all been delivered (false after `timeoutMs`). */
+  flush(timeoutMs?: number): Promise<boolean> {
+    return this.queue.flush(timeoutMs);
+  }
+
+  /**
+   * Stop taking records, deliver what is queued, then shut every output down, all
+   * within `deadlineMs` (default: `config.shutdownDeadlineMs`). Records still queued at
+   * the deadline are counted in `dropped{reason="shutdown_deadline"}` and reported as
+   * `undelivered`. Idempotent.
+   */
+  shutdown(deadlineMs: number = this.config.shutdownDeadlineMs): Promise<PipelineShutdownResult> {
+    this.shutdownPromise ??= this.doShutdown(deadlineMs);
+    return this.shutdownPromise;
+  }
+
+  private async doShutdown(deadlineMs: number): Promise<PipelineShutdownResult> {
+    const started = Date.now();
+    const result = await this.queue.shutdown(deadlineMs);
+    const left = Math.max(0, deadlineMs - (Date.now() - started));
+    await Promise.all(this.outputs.map((o) => withTimeout(safeShutdown(o), left)));
+    return result;
+  }
+}
+
+async function safeShutdown(o: Output): Promise<void> {
+  try {
+    await o.shutdown();
+  } catch {
+    // An output that fails to close cleanly must not keep the others from closing.
+  }
+}
+
+function withTimeout(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+/** Build the pipeline from (partial) configuration over the defaults. Call `validatePipelineConfig` first. */
+export function createPipeline(config: Partial<PipelineConfig>, deps: PipelineDeps): Pipeline {
+  return new Pipeline(resolvePipelineConfig(config), deps);
+}

@@ -1,0 +1,316 @@
+import { collectDefaultMetrics } from 'prom-client';
+import type { ListenerSpec, OutputSpec, ParserSpec, ServiceConfig } from './config/service-config.js';
+import { toInputConfig, toPipelineConfig } from './config/component-configs.js';
+import { createInput } from './input/create-input.js';
+import type { FrameDecoder, Input } from './input/input.js';
+import { createPipeline, type Pipeline } from './pipeline/pipeline.js';
+import type { Output } from './output/output.js';
+import { Metrics } from './ops/metrics.js';
+import { createLogger, type Logger, type RootLogger } from './ops/logger.js';
+import { HealthTracker, trackOutputHealth, type HealthReport } from './ops/health.js';
+import { startOpsServer, type OpsServer } from './ops/ops-server.js';
+import { startStatusLine } from './ops/status-line.js';
+import { SwitchableSink } from './ops/switchable-sink.js';
+import { parseFrame, validateParseOptions } from './mapping/parse-frame.js';
+import { createOutput } from './output/create-output.js';
+
+/** How the service builds its parts; tests replace them with fakes. */
+export interface ServiceComponents {
+  /** Frame -> record with the configured parser options. */
+  createDecoder(parser: ParserSpec): FrameDecoder;
+  /** One output from its resolved spec. */
+  createOutput(spec: OutputSpec, deps: { metrics: Metrics; logger: Logger }): Output;
+}
+
+/** Options of `startService()`. */
+export interface ServiceOptions {
+  /** Default: JSON lines on stderr at `config.logging.level`. */
+  logger?: Logger;
+  /** Default: a fresh registry with process metrics. */
+  metrics?: Metrics;
+  /** Stream of the TTY status line (default stderr). */
+  statusStream?: NodeJS.WriteStream;
+  components?: Partial<ServiceComponents>;
+}
+
+/** What `Service.stop()` reports. */
+export interface StopResult {
+  /** Records still queued at the deadline (counted as dropped `shutdown_deadline`). */
+  undelivered: number;
+}
+
+/** What `Service.reload()` did. */
+export interface ReloadResult {
+  /** Parts that changed: `logging`, `parser`, `ops`, `outputs`, `pipeline`, `inputs`. */
+  changed: string[];
+  /** Records the replaced pipeline could not deliver before its deadline. */
+  undelivered: number;
+}
+
+/** A running iptables-otel service. */
+export interface Service {
+  readonly metrics: Metrics;
+  /** The configuration in force. */
+  readonly config: ServiceConfig;
+  /** Bound listeners: name, transport and address (port 0 resolved). */
+  listeners(): Array<{ name: string; type: ListenerSpec['type']; address: string; port: number }>;
+  /** Bound /healthz + /metrics address, when enabled. */
+  opsAddress(): { address: string; port: number } | undefined;
+  /** Current health verdict (what /healthz answers). */
+  health(): HealthReport;
+  /**
+   * Applies a new configuration without losing records: parser, log level and health thresholds
+   * change in place; changed outputs or queue settings get a new pipeline (the old one drains
+   * into the old outputs); changed listeners are stopped and rebound. Rejects (and keeps the
+   * running configuration for the parts not yet applied) if a new listener cannot bind.
+   */
+  reload(config: ServiceConfig): Promise<ReloadResult>;
+  /** Stop accepting, drain the queue and flush every output within the shutdown deadline. Idempotent. */
+  stop(): Promise<StopResult>;
+}
+
+const PARSED_FLUSH_MS = 1000;
+
+/** The real decoder: `parseFrame` bound to the validated parser options. */
+function createDecoder(parser: ParserSpec): FrameDecoder {
+  const options = validateParseOptions(parser, 'parser');
+  return (frame, ctx) => parseFrame(frame, ctx, options);
+}
+
+/** The real output factory. */
+function createOutputFromSpec(spec: OutputSpec, deps: { metrics: Metrics; logger: Logger }): Output {
+  return createOutput(spec, deps);
+}
+
+interface RunningInput {
+  spec: ListenerSpec;
+  key: string;
+  input: Input;
+}
+
+function specKey(x: unknown): string {
+  return JSON.stringify(x);
+}
+
+/**
+ * Wires inputs -> parseFrame -> bounded queue -> outputs from a resolved configuration
+ * (`loadConfig()`), binds every listener and the ops endpoint, and resolves once traffic is
+ * accepted. Rejects (after releasing what it bound) if a listener or the ops address cannot bind.
+ */
+export async function startService(config: ServiceConfig, options: ServiceOptions = {}): Promise<Service> {
+  const logger: Logger = options.logger ?? createLogger({ level: config.logging.level });
+  const metrics = options.metrics ?? new Metrics();
+  if (!options.metrics) collectDefaultMetrics({ register: metrics.registry, prefix: 'iptables_otel_process_' });
+  const components: ServiceComponents = {
+    createDecoder: options.components?.createDecoder ?? createDecoder,
+    createOutput: options.components?.createOutput ?? createOutputFromSpec,
+  };
+
+  let current = config;
+  let pipeline: Pipeline | undefined;
+  const health = new HealthTracker(
+    { unhealthyAfterFailures: config.ops.unhealthyAfterFailures, unhealthyAfterStallMs: config.ops.unhealthyAfterStallMs },
+    () => pipeline?.queuedRecords ?? 0,
+  );
+
+  // Parse outcomes are counted in plain numbers on the hot path and moved to prom-client once a second.
+  let parsedOk = 0;
+  let parsedFailed = 0;
+  const flushParsed = (): void => {
+    if (parsedOk > 0) metrics.parsed.inc({ outcome: 'ok' }, parsedOk);
+    if (parsedFailed > 0) {
+      metrics.parsed.inc({ outcome: 'failed' }, parsedFailed);
+      metrics.parseFailures.inc(parsedFailed);
+    }
+    parsedOk = 0;
+    parsedFailed = 0;
+  };
+  const parsedTimer = setInterval(flushParsed, PARSED_FLUSH_MS);
+  parsedTimer.unref();
+
+  let parse: FrameDecoder = components.createDecoder(config.parser);
+  const decode: FrameDecoder = (frame, ctx) => {
+    const record = parse(frame, ctx);
+    if (record.attributes['error.type'] === undefined) parsedOk++;
+    else parsedFailed++;
+    return record;
+  };
+
+  const buildPipeline = (cfg: ServiceConfig): Pipeline => {
+    const outputs = cfg.outputs.map((spec) => {
+      const out = components.createOutput(spec, { metrics, logger: logger.child({ component: 'output', output: spec.type }) });
+      return trackOutputHealth(out, health);
+    });
+    return createPipeline(toPipelineConfig(cfg.pipeline), { outputs, metrics });
+  };
+
+  pipeline = buildPipeline(config);
+  const sink = new SwitchableSink(pipeline);
+  let inputs: RunningInput[] = [];
+  let ops: OpsServer | undefined;
+  let stopStatus: () => void = () => {};
+
+  const makeInput = (spec: ListenerSpec): RunningInput => {
+    const inputConfig = toInputConfig(spec);
+    const input = createInput(inputConfig, { decode, sink, metrics, logger: logger.child({ component: 'input', listener: `${spec.type}://${spec.host}:${spec.port}` }) });
+    return { spec, key: specKey(spec), input };
+  };
+
+  const startOps = async (cfg: ServiceConfig): Promise<OpsServer | undefined> => {
+    if (!cfg.ops.enabled) return undefined;
+    return startOpsServer({ host: cfg.ops.host, port: cfg.ops.port, metrics, health, logger: logger.child({ component: 'ops' }), beforeScrape: flushParsed });
+  };
+
+  try {
+    for (const spec of config.inputs) {
+      const ri = makeInput(spec);
+      inputs.push(ri);
+      await ri.input.start();
+    }
+    ops = await startOps(config);
+  } catch (err) {
+    await Promise.allSettled(inputs.map((i) => i.input.stop()));
+    await pipeline.shutdown(0);
+    clearInterval(parsedTimer);
+    throw err;
+  }
+  health.markRunning();
+  stopStatus = startStatusLine(metrics, config.ops.statusIntervalMs, options.statusStream);
+
+  for (const i of inputs) {
+    const a = i.input.address();
+    logger.info('listening', { input: i.input.name, address: a?.address, port: a?.port });
+  }
+  if (ops) logger.info('ops endpoint listening', { url: `http://${fmtHost(ops.address().address)}:${ops.address().port}/metrics`, healthz: '/healthz' });
+  logger.info('outputs', { outputs: config.outputs });
+  for (const n of config.notices) logger.warn(n);
+
+  let stopping: Promise<StopResult> | undefined;
+  let reloading: Promise<unknown> = Promise.resolve();
+
+  const service: Service = {
+    metrics,
+    get config() {
+      return current;
+    },
+    listeners() {
+      return inputs.map((i) => {
+        const a = i.input.address();
+        return { name: i.input.name, type: i.spec.type, address: a?.address ?? i.spec.host, port: a?.port ?? i.spec.port };
+      });
+    },
+    opsAddress() {
+      return ops?.address();
+    },
+    health() {
+      return health.report();
+    },
+    reload(next: ServiceConfig): Promise<ReloadResult> {
+      const run = reloading.then(() => doReload(next));
+      reloading = run.catch(() => {});
+      return run;
+    },
+    stop(): Promise<StopResult> {
+      stopping ??= doStop();
+      return stopping;
+    },
+  };
+
+  async function doReload(next: ServiceConfig): Promise<ReloadResult> {
+    if (stopping) throw new Error('the service is stopping');
+    const changed: string[] = [];
+    let undelivered = 0;
+    const prev = current;
+
+    if (next.logging.level !== prev.logging.level) {
+      (logger as Partial<RootLogger>).setLevel?.(next.logging.level);
+      changed.push('logging');
+    }
+    if (specKey(next.parser) !== specKey(prev.parser)) {
+      // Build first: a parser that rejects the options leaves the old one in force.
+      parse = components.createDecoder(next.parser);
+      changed.push('parser');
+    }
+    health.setPolicy({ unhealthyAfterFailures: next.ops.unhealthyAfterFailures, unhealthyAfterStallMs: next.ops.unhealthyAfterStallMs });
+
+    if (specKey(next.outputs) !== specKey(prev.outputs) || specKey(next.pipeline) !== specKey(prev.pipeline)) {
+      const old = pipeline!;
+      const fresh = buildPipeline(next);
+      pipeline = fresh;
+      sink.switchTo(fresh);
+      for (const o of prev.outputs) if (!next.outputs.some((n) => n.type === o.type)) health.removeOutput(o.type);
+      changed.push(specKey(next.outputs) !== specKey(prev.outputs) ? 'outputs' : 'pipeline');
+      // The old queue drains into the old outputs while new records already flow to the new ones.
+      const r = await old.shutdown(prev.pipeline.shutdownDeadlineMs);
+      undelivered = r.undelivered;
+      if (undelivered > 0) logger.error('records not delivered by the replaced outputs before the deadline', { undelivered });
+    }
+
+    const wanted = new Map(next.inputs.map((s) => [specKey(s), s]));
+    const keep = inputs.filter((i) => wanted.has(i.key));
+    const remove = inputs.filter((i) => !wanted.has(i.key));
+    const add = [...wanted.entries()].filter(([k]) => !keep.some((i) => i.key === k)).map(([, s]) => s);
+    if (remove.length > 0 || add.length > 0) {
+      changed.push('inputs');
+      await Promise.allSettled(remove.map((i) => i.input.stop()));
+      inputs = keep;
+      for (const spec of add) {
+        const ri = makeInput(spec);
+        try {
+          await ri.input.start();
+        } catch (err) {
+          logger.error('a new listener could not bind; the others keep running; fix the config and send SIGHUP again, or restart', {
+            input: ri.input.name,
+            err,
+          });
+          throw err;
+        }
+        inputs.push(ri);
+        const a = ri.input.address();
+        logger.info('listening', { input: ri.input.name, address: a?.address, port: a?.port });
+      }
+    }
+
+    if (specKey(next.ops) !== specKey(prev.ops)) {
+      changed.push('ops');
+      stopStatus();
+      if (next.ops.enabled !== prev.ops.enabled || next.ops.host !== prev.ops.host || next.ops.port !== prev.ops.port) {
+        await ops?.close();
+        ops = undefined;
+        ops = await startOps(next);
+      }
+      stopStatus = startStatusLine(metrics, next.ops.statusIntervalMs, options.statusStream);
+    }
+    current = next;
+    logger.info('configuration reloaded', { changed });
+    return { changed, undelivered };
+  }
+
+  async function doStop(): Promise<StopResult> {
+    const started = Date.now();
+    const deadline = current.pipeline.shutdownDeadlineMs;
+    health.markStopping();
+    logger.info('stopping: no new connections; draining the queue', { queued: pipeline?.queuedRecords ?? 0, deadlineMs: deadline });
+    await reloading;
+    await Promise.allSettled(inputs.map((i) => i.input.stop()));
+    flushParsed();
+    const left = Math.max(0, deadline - (Date.now() - started));
+    const result = await pipeline!.shutdown(left);
+    flushParsed();
+    clearInterval(parsedTimer);
+    stopStatus();
+    await ops?.close();
+    if (result.undelivered > 0) {
+      logger.error('records not delivered before the shutdown deadline', { undelivered: result.undelivered, deadlineMs: deadline });
+    } else {
+      logger.info('stopped; every record was delivered');
+    }
+    return { undelivered: result.undelivered };
+  }
+
+  return service;
+}
+
+function fmtHost(h: string): string {
+  return h.includes(':') ? `[${h}]` : h;
+}

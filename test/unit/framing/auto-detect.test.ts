@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { AutoDetectFramer } from '../../../src/framing/auto-detect.js';
+import { createFramer } from '../../../src/framing/create-framer.js';
+import type { FramingError } from '../../../src/framing/framer.js';
+import { fixturesDir } from '../../helpers/paths.js';
+import { bytewise, cut, oc, run } from './framing-helpers.js';
+
+const b = (s: string): Buffer => Buffer.from(s, 'latin1');
+
+describe('AutoDetectFramer', () => {
+  it('treats a line starting with digits but no "count SP" as delimited', () => {
+    const line = '2021-03-12T14:10:18Z Hostname kernel: IN=eth0';
+    expect(run(new AutoDetectFramer(), [b(`${line}\n12345.678 x\n`)])).toEqual([line, '12345.678 x']);
+  });
+
+  it('accepts mixed framing on one stream', () => {
+    const stream = `${oc('<4>counted one\n')}<4>lf one\n${oc('<4>counted two')}\n\x00<4>nul one\x00 <4>leading space\r\n2021-01-01 x\n${oc('a')}`;
+    const expected = ['<4>counted one\n', '<4>lf one', '<4>counted two', '<4>nul one', '<4>leading space', '2021-01-01 x', 'a'];
+    expect(run(new AutoDetectFramer(), [b(stream)])).toEqual(expected);
+    expect(run(new AutoDetectFramer(), bytewise(b(stream)))).toEqual(expected);
+  });
+
+  it('keeps digits split across chunks that turn out to be text', () => {
+    expect(run(new AutoDetectFramer(), [b('20'), b('21'), b('-03-12 line\n'), b('5 hello')])).toEqual(['2021-03-12 line', 'hello']);
+  });
+
+  it('a stream of more than 10 digits is a delimited frame', () => {
+    expect(run(new AutoDetectFramer(), [b('123456'), b('789012345 x\n')])).toEqual(['123456789012345 x']);
+  });
+
+  it('digits alone at EOF are a frame', () => {
+    expect(run(new AutoDetectFramer(), [b('<4>x\n12'), b('3')])).toEqual(['<4>x', '123']);
+  });
+
+  it('skips past the counted bytes when the count is larger than the cap', () => {
+    const errors: FramingError[] = [];
+    const f = new AutoDetectFramer({ maxFrameSize: 16, onError: (e) => errors.push(e) });
+    const stream = b(`<4>before\n${oc('y'.repeat(40) + '\n')}<4>after\n`);
+    expect(run(f, cut(stream, [12, 13, 30]), errors)).toEqual(['<4>before', '<4>after']);
+    expect(errors.map((e) => e.reason)).toEqual(['oversize']);
+  });
+
+  it('resyncs after random garbage and an oversize line', () => {
+    const errors: FramingError[] = [];
+    const f = new AutoDetectFramer({ maxFrameSize: 64, onError: (e) => errors.push(e) });
+    const garbage = Buffer.from([0xff, 0xfe, 0x80, 0x3c, 0x3e, 0x01, 0x02]);
+    const frames = run(f, [garbage, b('\n<4>ok1\n'), b('x'.repeat(200)), b('\n<4>ok2\n')], errors);
+    expect(frames.slice(1)).toEqual(['<4>ok1', '<4>ok2']);
+    expect(errors.map((e) => e.reason)).toEqual(['oversize']);
+  });
+
+  it('reports an incomplete counted frame at EOF', () => {
+    const errors: FramingError[] = [];
+    expect(run(new AutoDetectFramer({ onError: (e) => errors.push(e) }), [b('<4>x\n40 <4>cut short')], errors)).toEqual(['<4>x']);
+    expect(errors.map((e) => e.reason)).toEqual(['truncated']);
+  });
+
+  it('frames every real TCP/TLS capture into RFC 3164/5424 messages', () => {
+    const dir = path.join(fixturesDir, 'captures');
+    let n = 0;
+    for (const file of ['rsyslog-forward.jsonl', 'syslog-ng-forward.jsonl', 'tls-forward.jsonl', 'kernel-via-daemons.jsonl', 'logger.jsonl']) {
+      for (const line of readFileSync(path.join(dir, file), 'utf8').split('\n')) {
+        if (!line.trim()) continue;
+        const cap = JSON.parse(line) as { proto: string; text: string };
+        if (cap.proto === 'udp') continue;
+        const frames = run(new AutoDetectFramer(), [b(cap.text)]);
+        expect(frames.length).toBeGreaterThan(0);
+        for (const f of frames) expect(f).toMatch(/^<\d{1,3}>/);
+        expect(run(new AutoDetectFramer(), bytewise(b(cap.text)))).toEqual(frames);
+        n += frames.length;
+      }
+    }
+    expect(n).toBeGreaterThan(20);
+  });
+
+  it('any chunking of a mixed stream gives the same frames (property)', () => {
+    const body = fc.string({ unit: fc.constantFrom('a', ' ', '1', '<', '>', '-'), minLength: 1, maxLength: 25 });
+    const frame = fc.oneof(
+      body.map((m) => ({ text: oc(m), expect: m })),
+      body.filter((m) => !/^[ ]*[1-9][0-9]{0,9} /.test(m) && m.trim().length > 0).map((m) => ({ text: `${m}\n`, expect: m.replace(/^ +/, '') })),
+    );
+    fc.assert(
+      fc.property(fc.array(frame, { maxLength: 10 }), fc.array(fc.nat(300), { maxLength: 12 }), (frames, points) => {
+        const stream = b(frames.map((f) => f.text).join(''));
+        const expected = frames.map((f) => f.expect);
+        expect(run(new AutoDetectFramer(), [stream])).toEqual(expected);
+        expect(run(new AutoDetectFramer(), cut(stream, points))).toEqual(expected);
+        expect(run(new AutoDetectFramer(), bytewise(stream))).toEqual(expected);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('createFramer builds each mode', () => {
+    expect(run(createFramer('lf'), [b('a\nb')])).toEqual(['a', 'b']);
+    expect(run(createFramer('nul'), [b('a\x00b')])).toEqual(['a', 'b']);
+    expect(run(createFramer('octet'), [b('1 a1 b')])).toEqual(['a', 'b']);
+    expect(run(createFramer('auto'), [b('1 a\nb\n')])).toEqual(['a', 'b']);
+  });
+});
