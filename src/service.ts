@@ -152,7 +152,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
 
   const makeInput = (spec: ListenerSpec): RunningInput => {
     const inputConfig = toInputConfig(spec);
-    const input = createInput(inputConfig, { decode, sink, metrics, logger: logger.child({ component: 'input', listener: `${spec.type}://${spec.host}:${spec.port}` }) });
+    const input = createInput(inputConfig, { decode, sink, metrics, logger: logger.child({ component: 'input' }) });
     return { spec, key: specKey(spec), input };
   };
 
@@ -177,12 +177,11 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   health.markRunning();
   stopStatus = startStatusLine(metrics, config.ops.statusIntervalMs, options.statusStream);
 
-  for (const i of inputs) {
-    const a = i.input.address();
-    logger.info('listening', { input: i.input.name, address: a?.address, port: a?.port });
-  }
-  if (ops) logger.info('ops endpoint listening', { url: `http://${fmtHost(ops.address().address)}:${ops.address().port}/metrics`, healthz: '/healthz' });
-  logger.info('outputs', { outputs: config.outputs });
+  logger.info('started', {
+    listeners: inputs.map((i) => ({ name: i.input.name, type: i.spec.type, address: i.input.address()?.address, port: i.input.address()?.port })),
+    ops: ops ? { address: ops.address().address, port: ops.address().port, paths: ['/healthz', '/metrics'] } : 'off',
+    outputs: config.outputs,
+  });
   for (const n of config.notices) logger.warn(n);
 
   let stopping: Promise<StopResult> | undefined;
@@ -266,8 +265,6 @@ export async function startService(config: ServiceConfig, options: ServiceOption
           throw err;
         }
         inputs.push(ri);
-        const a = ri.input.address();
-        logger.info('listening', { input: ri.input.name, address: a?.address, port: a?.port });
       }
     }
 
@@ -311,6 +308,3 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   return service;
 }
 
-function fmtHost(h: string): string {
-  return h.includes(':') ? `[${h}]` : h;
-}

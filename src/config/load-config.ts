@@ -23,6 +23,7 @@ import { toInputConfig, toPipelineConfig } from './component-configs.js';
 import { validateInputConfig } from '../input/input-config.js';
 import { validatePipelineConfig } from '../pipeline/pipeline-config.js';
 import { resolvePipelineConfig } from '../pipeline/pipeline-config.js';
+import { validateOutputConfig } from '../output/create-output.js';
 import type { LogLevel } from '../ops/logger.js';
 
 /** One problem found in the configuration, located as precisely as possible. */
@@ -512,6 +513,19 @@ export function loadConfig(options: LoadConfigOptions = {}): ServiceConfig {
       });
     }
     names.add(o.name);
+  });
+  // The output factory's own checks (e.g. TLS files of an https endpoint).
+  const outputsFromFile = !(ov.outputs && ov.outputs.length > 0) && fileOutputs.length > 0;
+  outputs.forEach((o, i) => {
+    for (const issue of validateOutputConfig(o, `outputs[${i}]`)) {
+      const rest = keyToPath(issue.key).slice(2);
+      const path: PathElem[] = ['outputs', i, o.type, ...rest];
+      issues.push(
+        outputsFromFile
+          ? { file, line: locateLine(path), path: pathToString(path), message: issue.message }
+          : { file: cli, path: `--output ${o.type}: ${pathToString(rest) || o.type}`, message: issue.message },
+      );
+    }
   });
   if (cliEndpoint && !outputs.some((o) => o.type === 'otlp')) {
     issues.push({ file: cli, path: '--otlp-endpoint', message: 'is set but no otlp output is selected (add --output otlp)' });

@@ -42,6 +42,9 @@ const METRICS_HELPER: IExporterMetricsHelper<FirewallLogRecord[]> = {
   countItems: (records) => records.length,
 };
 
+/** The delegate's configuration type (`OtlpNodeHttpConfiguration`, not exported by name). */
+export type DelegateConfiguration = Parameters<typeof createOtlpHttpExportDelegate>[0];
+
 /** HTTP statuses after which sending the same batch again cannot succeed. */
 const PERMANENT_STATUSES = new Set([400, 413, 415, 422]);
 
@@ -69,7 +72,7 @@ export function tlsAgentOptions(tls: OtlpTlsOptions | undefined): https.AgentOpt
  * The delegate's settings for `config`. The transport does not add Content-Type, and
  * mutates the headers object it gets (User-Agent), hence a fresh object per request.
  */
-export function delegateConfiguration(config: OtlpOutputConfig, contentType: string) {
+export function delegateConfiguration(config: OtlpOutputConfig, contentType: string): DelegateConfiguration {
   const headers = { ...config.headers, 'Content-Type': contentType };
   return {
     url: config.url,

@@ -14,7 +14,7 @@
  *   OTEL_SERVICE_NAME < config `resource` < config `serviceName`.
  */
 import os from 'node:os';
-import { isHttpUrl, logsUrlFromBase, normalizeProtocol, readOtelEnv } from '../config/otel-env.js';
+import { isHttpUrl, logsUrlFromBase, normalizeProtocol, parseKeyValueList, readOtelEnv } from '../config/otel-env.js';
 import type { ConfigIssue } from '../pipeline/pipeline-config.js';
 import type { InstrumentationScopeInfo, ResourceAttributes } from './otlp-protobuf.js';
 import { packageInfo } from './package-info.js';
@@ -111,6 +111,21 @@ export function completeResource(resource: ResourceAttributes = {}): ResourceAtt
   };
 }
 
+/**
+ * OTEL_EXPORTER_OTLP_HEADERS merged per key with OTEL_EXPORTER_OTLP_LOGS_HEADERS (the
+ * logs one wins), as the JS SDK does; a malformed list is reported by `readOtelEnv`.
+ */
+function envHeaders(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_LOGS_HEADERS']) {
+    const text = env[name]?.trim();
+    if (!text) continue;
+    const parsed = parseKeyValueList(text);
+    if (typeof parsed !== 'string') Object.assign(out, parsed);
+  }
+  return out;
+}
+
 /** Resolve the effective OTLP settings from the configuration and the environment (see the file comment). */
 export function resolveOtlpSettings(
   options: OtlpOutputOptions = {},
@@ -155,7 +170,7 @@ export function resolveOtlpSettings(
     type: 'otlp',
     name: options.name ?? OTLP_DEFAULTS.name,
     url,
-    headers: { ...(e.headers ?? {}), ...(options.headers ?? {}) },
+    headers: { ...envHeaders(env), ...(options.headers ?? {}) },
     compression: options.compression ?? e.compression ?? OTLP_DEFAULTS.compression,
     timeoutMs: options.timeoutMs ?? e.timeoutMs ?? OTLP_DEFAULTS.timeoutMs,
     protocol,

@@ -369,13 +369,14 @@ describe.skipIf(!shouldRun(req))('real kernel netfilter LOG lines (netns)', () =
     for (const step of ulogdSteps) {
       it(step.name, () => {
         assertRequirement(ulogdReq);
-        if (!parseFrame) throw new Error(parseFrameError);
+        const parse = parseFrame;
+        if (!parse) throw new Error(parseFrameError);
         const got = observedUlogd.get(step) ?? [];
         expect(got.length).toBe(step.ulogd!.length);
         const problems: string[] = [];
         step.ulogd!.forEach((exp, i) => {
           const line = got[i]!;
-          const r = parseFrame(line);
+          const r = parse(line, {}, PARSE_OPTIONS);
           // LOGEMU lines carry no PRI.
           if (r.severityNumber !== 0) problems.push(`severityNumber ${r.severityNumber}, expected 0 (no PRI)`);
           for (const p of compareAttrs(r.attributes, { ...exp.attrs, 'observer.name': ULOGD_HOSTNAME })) problems.push(`${p}\n      line: ${line}`);

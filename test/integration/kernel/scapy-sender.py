@@ -10,7 +10,7 @@ argv: DST4 IFACE SRC_MAC SRC4 ROUTER4 ROUTER_MAC SRC6 DST6
 import struct
 import sys
 
-from scapy.all import ARP, ICMP, IP, IPv6, SCTP, TCP, UDP, Ether, Raw, conf
+from scapy.all import ARP, ICMP, IP, IPv6, SCTP, TCP, UDP, Dot1Q, Ether, Raw, conf
 from scapy.layers.inet6 import ICMPv6PacketTooBig, ICMPv6ParamProblem, IPv6ExtHdrDestOpt, IPv6ExtHdrHopByHop
 from scapy.layers.inet import IPOption_Router_Alert
 from scapy.sendrecv import sendp
@@ -84,6 +84,16 @@ PACKETS = {
     "icmpv6-param-problem": l2v6(ICMPv6ParamProblem(code=0, ptr=6) / IPv6(src=DST6, dst=OTHER6) / UDP(sport=7067, dport=40067)),
     # Two extension headers before UDP; logged with --log-ip-options (OPT ( ) twice).
     "ipv6-ext-headers": l2v6(IPv6ExtHdrHopByHop() / IPv6ExtHdrDestOpt() / UDP(sport=40061, dport=7061) / b"x"),
+    # 802.1Q VLAN 10 with priority 3 to the router (which has no VLAN interface: the
+    # netdev ingress hook sees it, then it is dropped).
+    "vlan-udp": (
+        "l2",
+        Ether(src=SRC_MAC, dst=ROUTER_MAC)
+        / Dot1Q(vlan=10, prio=3)
+        / IP(src=SRC4, dst=DST4, id=1)
+        / UDP(sport=40072, dport=7072)
+        / b"x",
+    ),
     # Broadcast ARP who-has for the router's address.
     "arp-request": (
         "l2",

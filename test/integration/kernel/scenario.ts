@@ -272,6 +272,13 @@ table inet ipo_log {
     udp dport 7203 log prefix "nft-info: " level info
   }
 }
+table netdev ipo_netdev {
+  chain ingress_log {
+    type filter hook ingress device "${n.r0}" priority 0; policy accept;
+    udp dport 7070 log prefix "nft-netdev: "
+    vlan id 10 log prefix "nft-vlan: " flags ether
+  }
+}
 table arp ipo_arp {
   chain input_log {
     type filter hook input priority 0; policy accept;
@@ -955,6 +962,39 @@ table arp ipo_arp {
           level: 4,
           has: [v6Head + 'LEN=65 ', ' FLOWLBL=0 OPT ( ) OPT ( ) PROTO=UDP SPT=40061 DPT=7061 LEN=9 '],
           attrs: { ...fwd6('udp'), ...ports(40061, 7061), [ATTR.udpLen]: 9, [ATTR.length]: 65 },
+        },
+      ],
+    },
+    {
+      name: 'nft netdev ingress log (before routing: OUT= empty, TTL not yet decremented)',
+      send: [socatUdp4(40070, 7070)],
+      expect: [
+        {
+          prefix: 'nft-netdev: ',
+          level: 4,
+          has: [`IN=${n.r0} OUT= ${macFwd4}${v4Head}LEN=30 `, ' TTL=64 ', ' PROTO=UDP SPT=40070 DPT=7070 LEN=10 '],
+          attrs: { ...fwd4('udp'), ...ports(40070, 7070), [ATTR.inDev]: n.r0, [ATTR.outDev]: '', [ATTR.ttl]: 64, [ATTR.srcMac]: macRfc7042(L.mac.a0) },
+        },
+      ],
+    },
+    {
+      // The kernel prints the whole TCI as VID (priority 3 << 13 | 10 = 24586); the VLAN id is the low 12 bits.
+      name: 'nft netdev log flags ether on an 802.1Q frame: VPROTO= VID=',
+      send: [scapy('vlan-udp')],
+      expect: [
+        {
+          prefix: 'nft-vlan: ',
+          level: 4,
+          has: [`IN=${n.r0} OUT= MACSRC=${L.mac.a0} MACDST=${L.mac.r0} VPROTO=8100 VID=24586 MACPROTO=0800 ${v4Head}LEN=29 `, ' PROTO=UDP SPT=40072 DPT=7072 LEN=9 '],
+          attrs: {
+            ...fwd4('udp'),
+            ...ports(40072, 7072),
+            'network.vlan.id': '10',
+            'iptables.vlan.ether_type': 0x8100,
+            [ATTR.etherType]: 0x0800,
+            [ATTR.srcMac]: macRfc7042(L.mac.a0),
+            [ATTR.dstMac]: macRfc7042(L.mac.r0),
+          },
         },
       ],
     },

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Metrics } from '../../../src/ops/metrics.js';
 import { TCP_INPUT_DEFAULTS, type TcpInputConfig } from '../../../src/input/input-config.js';
 import { TcpInput, createTcpInput } from '../../../src/input/tcp-input.js';
-import { CaptureSink, metricValue, textDecoder, waitFor } from './capture-sink.js';
+import { CaptureSink, metricValue, sleep, textDecoder, waitFor } from './capture-sink.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -140,6 +140,24 @@ describe('TcpInput', () => {
     expect(await metricValue(metrics, 'iptables_otel_connections_closed_total', { reason: 'idle_timeout' })).toBe(1);
     await waitFor(() => input.connectionCount === 0, 'gauge back to 0');
     expect(await metricValue(metrics, 'iptables_otel_open_connections')).toBe(0);
+  });
+
+  it('does not close a connection as idle while it is paused by backpressure', async () => {
+    const sink = new CaptureSink();
+    const { port, metrics, input } = await startTcp({ idleTimeoutMs: 100 }, sink);
+    sink.full = true;
+    const s = await connect(port);
+    await write(s, '<4>one\n');
+    await waitFor(() => input.pausedCount === 1, 'paused');
+    await write(s, '<4>two\n');
+    await sleep(400);
+    expect(s.destroyed).toBe(false);
+    expect(input.connectionCount).toBe(1);
+    sink.drain();
+    await waitFor(() => sink.records.length === 2, 'second record after drain');
+    // Idle again after the resume: now the timeout applies.
+    await waitFor(() => input.connectionCount === 0, 'idle close after resume', 5000);
+    expect(await metricValue(metrics, 'iptables_otel_connections_closed_total', { reason: 'idle_timeout' })).toBe(1);
   });
 
   it('holds 1000 idle connections and still serves a sender', async () => {
