@@ -109,7 +109,7 @@ async function main(): Promise<void> {
   const exporter = new InMemoryLogRecordExporter();
   const provider = new LoggerProvider({
     resource: resourceFromAttributes(resource),
-    processors: [new SimpleLogRecordProcessor(exporter)],
+    processors: [new SimpleLogRecordProcessor({ exporter })],
     logRecordLimits: { attributeCountLimit: 1024 },
   });
   const logger = provider.getLogger(scope.name, scope.version);
