@@ -21,6 +21,7 @@ import { cpuSeconds, peakRssMiB, processTree } from './e2e/proc-stats.js';
 import { measureSenderRate, sendFiles, senderName } from './e2e/send-file.js';
 import {
   collectorSyslog,
+  cliHasWorkersFlag,
   findCollector,
   iptablesOtel,
   iptablesOtelViaCollector,
@@ -28,7 +29,7 @@ import {
   syslogNg,
   type SystemDef,
 } from './e2e/systems.js';
-import { median, renderParsedRules, renderTable, writeDocSection, type RunResult, type SystemResult } from './e2e/report.js';
+import { renderParsedRules, renderTable, writeDocSection, type RunResult, type SystemResult } from './e2e/report.js';
 import { formatProfileSummary, summariseProfile } from './e2e/cpu-profile-summary.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -247,16 +248,19 @@ How it is measured (bench/run.ts, bench/e2e/):
 - iptables-otel: \`node dist/src/cli/main.js --listen tcp://127.0.0.1:PORT --output otlp\` with
   \`OTEL_EXPORTER_OTLP_ENDPOINT\` pointing at the sink (\`--workers 2\` and two sender connections for the 2-worker row).
   "-> Collector": the same, into the reference Collector's otlp receiver, which forwards OTLP/HTTP protobuf to the sink
-  (CPU and RSS are iptables-otel's only).
+  (CPU and RSS are iptables-otel's only).${cliHasWorkersFlag(repoRoot) ? '' : ' The CLI has no `--workers` flag yet, so the 2-worker row runs the same service through `runWorkers()` (src/workers.ts) from bench/e2e/worker-service.ts.'}
 - rsyslog and syslog-ng: the configurations in local-peers.md §4 (rsyslog imptcp + mmnormalize \`v2-iptables\` -> omfile JSON;
   syslog-ng network source + \`kv-parser\` -> file JSON with \`flags(flow-control)\`).
 - Collector syslog receiver: \`syslog\` receiver (tcp, rfc3164) with a \`key_value_parser\` operator on
-  \`attributes.message\` (\`on_error: send_quiet\`) -> batch -> otlphttp (proto) to the sink.${collector ? '' : ' Skipped in this run: the Collector binary was not built.'}
+  \`attributes.message\` (\`on_error: send_quiet\`) -> batch -> otlphttp (proto) to the sink. key_value_parser
+  rejects the whole line when any token has no \`=\` (the prefix, and flags such as \`DF\`, \`SYN\`), which every
+  real iptables line has, so it parses none: records go out with the raw message only. Getting fields out of it would take
+  an OTTL \`replace_pattern\` + \`ParseKeyValue\` in the transform processor, which costs more CPU still.${collector ? '' : ' Skipped in this run: the Collector binary was not built.'}
 - Parsed fully:
 ${renderParsedRules(results).replace(/^/gm, '  ')}
 
 Bench wall time: ${wall} s.
-`;
+${profile ? `\n### Where iptables-otel's time goes (\`--profile\`)\n\nOne extra iptables-otel run under \`node --cpu-prof\`, self time grouped by source folder (the profiler itself slows the run):\n\n\`\`\`\n${profile}\n\`\`\`\n` : ''}`;
       writeDocSection(path.join(repoRoot, 'docs', 'performance.md'), 'End to end', body);
       console.log('\nwrote docs/performance.md (section "End to end")');
     }

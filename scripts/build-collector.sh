@@ -54,12 +54,11 @@ export GOMAXPROCS="${GOMAXPROCS:-2}"
 # Use the installed toolchain; never download another one mid-build.
 export GOTOOLCHAIN=local
 export CGO_ENABLED=0
-# The checksum database: sum.golang.org is not reachable directly here, and the
-# proxy's /sumdb/ mirror answers 404 for recent OpenTelemetry modules. Those
-# module paths are exempted from sumdb verification (they still come from the
-# proxy over TLS, and go.sum pins their hashes for the rest of the build);
-# every other dependency is still verified. Override with your own
-# GONOSUMDB/GOSUMDB if your network reaches sum.golang.org. See docs/testing.md.
+# Checksum database: sum.golang.org is not reachable directly here, and the proxy's
+# /sumdb/ mirror answers 404 for the OpenTelemetry and Elastic modules (it does answer for
+# others). Those module paths are exempted from the lookup only; they still come from the
+# proxy over TLS and go.sum pins their hashes for the rest of the build, and every other
+# dependency is still verified. A caller's own GONOSUMDB wins. See docs/testing.md.
 export GONOSUMDB="${GONOSUMDB:-go.opentelemetry.io,github.com/open-telemetry,github.com/elastic}"
 nice_level="${OTELCOL_BUILD_NICE:-10}"
 
@@ -78,6 +77,9 @@ trap 'rm -rf "${work}"' EXIT
 # build never leaves a half-written "cached" binary behind.
 sed -E "s#^([[:space:]]*output_path:).*#\\1 ${work}/src#" "${manifest}" > "${work}/manifest.yaml"
 echo "build-collector: building ${manifest} -> ${binary}" >&2
+# --skip-get-modules: the builder's `go mod tidy` would also resolve the components' *test*
+# dependencies (some are not served by the proxy); `go build -mod=mod` fetches only what
+# the binary imports.
 nice -n "${nice_level}" "${builder}" --skip-get-modules --config="${work}/manifest.yaml" >&2
 
 mkdir -p "${out_dir}"

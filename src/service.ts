@@ -138,7 +138,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
 
   const buildPipeline = (cfg: ServiceConfig): Pipeline => {
     const outputs = cfg.outputs.map((spec) => {
-      const out = components.createOutput(spec, { metrics, logger: logger.child({ component: 'output', output: spec.type }) });
+      const out = components.createOutput(spec, { metrics, logger: logger.child({ component: 'output', output: spec.name }) });
       return trackOutputHealth(out, health);
     });
     return createPipeline(toPipelineConfig(cfg.pipeline), { outputs, metrics });
@@ -237,7 +237,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       const fresh = buildPipeline(next);
       pipeline = fresh;
       sink.switchTo(fresh);
-      for (const o of prev.outputs) if (!next.outputs.some((n) => n.type === o.type)) health.removeOutput(o.type);
+      for (const o of prev.outputs) if (!next.outputs.some((n) => n.name === o.name)) health.removeOutput(o.name);
       changed.push(specKey(next.outputs) !== specKey(prev.outputs) ? 'outputs' : 'pipeline');
       // The old queue drains into the old outputs while new records already flow to the new ones.
       const r = await old.shutdown(prev.pipeline.shutdownDeadlineMs);

@@ -27,6 +27,8 @@ export function toPipelineConfig(p: PipelineSpec): Partial<PipelineConfig> {
     maxBytes: p.maxBytes,
     batchSize: p.batchSize,
     lingerMs: p.lingerMs,
+    retryInitialMs: p.retryInitialMs,
+    retryMaxMs: p.retryMaxMs,
     shutdownDeadlineMs: p.shutdownDeadlineMs,
   };
 }

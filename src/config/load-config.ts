@@ -251,7 +251,12 @@ interface RawFluent {
 interface RawConfig {
   inputs?: Array<{ udp?: RawListener; tcp?: RawListener; tls?: RawListener }>;
   parser: ParserSpec;
-  pipeline: { queue: { maxRecords: number; maxBytes: number | string }; batch: { size: number; linger: number | string }; shutdownDeadline: number | string };
+  pipeline: {
+    queue: { maxRecords: number; maxBytes: number | string };
+    batch: { size: number; linger: number | string };
+    retry: { initialDelay: number | string; maxDelay: number | string };
+    shutdownDeadline: number | string;
+  };
   outputs?: Array<{ otlp?: RawOtlp; fluent?: RawFluent; console?: { stream: 'stdout' | 'stderr' } }>;
   ops: { address: string; unhealthyAfterFailures: number; unhealthyAfterStall: number | string; statusInterval: number | string };
   logging: { level: LogLevel };
@@ -560,6 +565,8 @@ export function loadConfig(options: LoadConfigOptions = {}): ServiceConfig {
     maxBytes: parseSize(cfg.pipeline.queue.maxBytes)!,
     batchSize: cfg.pipeline.batch.size,
     lingerMs: parseDuration(cfg.pipeline.batch.linger)!,
+    retryInitialMs: parseDuration(cfg.pipeline.retry.initialDelay)!,
+    retryMaxMs: parseDuration(cfg.pipeline.retry.maxDelay)!,
     shutdownDeadlineMs: parseDuration(cfg.pipeline.shutdownDeadline)!,
   };
   const pipelineKeys: Record<string, PathElem[]> = {
@@ -567,6 +574,8 @@ export function loadConfig(options: LoadConfigOptions = {}): ServiceConfig {
     maxBytes: ['pipeline', 'queue', 'maxBytes'],
     batchSize: ['pipeline', 'batch', 'size'],
     lingerMs: ['pipeline', 'batch', 'linger'],
+    retryInitialMs: ['pipeline', 'retry', 'initialDelay'],
+    retryMaxMs: ['pipeline', 'retry', 'maxDelay'],
     shutdownDeadlineMs: ['pipeline', 'shutdownDeadline'],
   };
   for (const i of validatePipelineConfig(resolvePipelineConfig(toPipelineConfig(pipeline)), '')) {

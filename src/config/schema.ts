@@ -160,6 +160,15 @@ export const configSchema = {
             linger: { ...duration, default: 20, description: 'Longest wait to fill a batch.' },
           },
         },
+        retry: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            initialDelay: { ...duration, default: 500, description: 'First retry of a batch an output failed to deliver.' },
+            maxDelay: { ...duration, default: 30000, description: 'The retry delay doubles up to this.' },
+          },
+        },
         shutdownDeadline: { ...duration, default: 10000, description: 'On SIGTERM: time to drain and flush before giving up (undelivered records are counted).' },
       },
     },

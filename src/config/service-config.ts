@@ -70,6 +70,8 @@ export interface PipelineSpec {
   maxBytes: number;
   batchSize: number;
   lingerMs: number;
+  retryInitialMs: number;
+  retryMaxMs: number;
   shutdownDeadlineMs: number;
 }
 

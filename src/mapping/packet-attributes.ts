@@ -75,34 +75,70 @@ export const QUOTED_NAMES: Readonly<PacketNames> = Object.freeze(
 // IANA numbers are small: precomputed strings avoid a number->string conversion per record.
 const NUMBER_TEXT: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
 
-/** Writes the fields both packet kinds share, under `names`. */
-export function writePacket(a: RecordAttributes, p: PacketFields, names: Readonly<PacketNames>): void {
-  if (p.source !== undefined) a[names.source] = p.source;
-  if (p.sourcePort !== undefined) a[names.sourcePort] = p.sourcePort;
-  if (p.destination !== undefined) a[names.destination] = p.destination;
-  if (p.destinationPort !== undefined) a[names.destinationPort] = p.destinationPort;
-  if (p.transport !== undefined) a[names.transport] = p.transport;
-  if (p.ianaNumber !== undefined) a[names.ianaNumber] = NUMBER_TEXT[p.ianaNumber] ?? String(p.ianaNumber);
-  if (p.length !== undefined) a[names.length] = p.length;
-  if (p.tos !== undefined) a[names.tos] = p.tos;
-  if (p.precedence !== undefined) a[names.precedence] = p.precedence;
-  if (p.ttl !== undefined) a[names.ttl] = p.ttl;
-  if (p.id !== undefined) a[names.id] = p.id;
-  if (p.fragmentFlags !== undefined) a[names.fragmentFlags] = p.fragmentFlags;
-  if (p.fragmentOffset !== undefined) a[names.fragmentOffset] = p.fragmentOffset;
-  if (p.flowLabel !== undefined) a[names.flowLabel] = p.flowLabel;
-  if (p.tcpSeq !== undefined) a[names.tcpSeq] = p.tcpSeq;
-  if (p.tcpAck !== undefined) a[names.tcpAck] = p.tcpAck;
-  if (p.tcpWindow !== undefined) a[names.tcpWindow] = p.tcpWindow;
-  if (p.tcpReservedBits !== undefined) a[names.tcpReservedBits] = p.tcpReservedBits;
-  if (p.tcpFlags !== undefined) a[names.tcpFlags] = p.tcpFlags;
-  if (p.udpLength !== undefined) a[names.udpLength] = p.udpLength;
-  if (p.spi !== undefined) a[names.spi] = p.spi;
-  if (p.incompleteBytes !== undefined) a[names.incompleteBytes] = p.incompleteBytes;
-  if (p.icmpType !== undefined) a[names.icmpType] = p.icmpType;
-  if (p.icmpCode !== undefined) a[names.icmpCode] = p.icmpCode;
-  if (p.icmpId !== undefined) a[names.icmpId] = p.icmpId;
-  if (p.icmpSeq !== undefined) a[names.icmpSeq] = p.icmpSeq;
+/**
+ * Writes the quoted packet's fields under `iptables.icmp.quoted.*` (QUOTED_NAMES), with
+ * constant property names: keyed stores would push the attributes object into dictionary mode.
+ */
+export function writeQuotedPacket(a: RecordAttributes, p: PacketFields): void {
+  if (p.source !== undefined) a['iptables.icmp.quoted.source.address'] = p.source;
+  if (p.sourcePort !== undefined) a['iptables.icmp.quoted.source.port'] = p.sourcePort;
+  if (p.destination !== undefined) a['iptables.icmp.quoted.destination.address'] = p.destination;
+  if (p.destinationPort !== undefined) a['iptables.icmp.quoted.destination.port'] = p.destinationPort;
+  if (p.transport !== undefined) a['iptables.icmp.quoted.network.transport'] = p.transport;
+  if (p.ianaNumber !== undefined) a['iptables.icmp.quoted.network.iana_number'] = NUMBER_TEXT[p.ianaNumber] ?? String(p.ianaNumber);
+  if (p.length !== undefined) a['iptables.icmp.quoted.length'] = p.length;
+  if (p.tos !== undefined) a['iptables.icmp.quoted.tos'] = p.tos;
+  if (p.precedence !== undefined) a['iptables.icmp.quoted.precedence_bits'] = p.precedence;
+  if (p.ttl !== undefined) a['iptables.icmp.quoted.ttl'] = p.ttl;
+  if (p.id !== undefined) a['iptables.icmp.quoted.id'] = p.id;
+  if (p.fragmentFlags !== undefined) a['iptables.icmp.quoted.fragment_flags'] = p.fragmentFlags;
+  if (p.fragmentOffset !== undefined) a['iptables.icmp.quoted.fragment_offset'] = p.fragmentOffset;
+  if (p.flowLabel !== undefined) a['iptables.icmp.quoted.flow_label'] = p.flowLabel;
+  if (p.tcpSeq !== undefined) a['iptables.icmp.quoted.tcp.seq'] = p.tcpSeq;
+  if (p.tcpAck !== undefined) a['iptables.icmp.quoted.tcp.ack'] = p.tcpAck;
+  if (p.tcpWindow !== undefined) a['iptables.icmp.quoted.tcp.window'] = p.tcpWindow;
+  if (p.tcpReservedBits !== undefined) a['iptables.icmp.quoted.tcp.reserved_bits'] = p.tcpReservedBits;
+  if (p.tcpFlags !== undefined) a['iptables.icmp.quoted.tcp.flags'] = p.tcpFlags;
+  if (p.udpLength !== undefined) a['iptables.icmp.quoted.udp.length'] = p.udpLength;
+  if (p.spi !== undefined) a['iptables.icmp.quoted.spi'] = p.spi;
+  if (p.incompleteBytes !== undefined) a['iptables.icmp.quoted.incomplete_bytes'] = p.incompleteBytes;
+  if (p.icmpType !== undefined) a['iptables.icmp.quoted.icmp.type'] = p.icmpType;
+  if (p.icmpCode !== undefined) a['iptables.icmp.quoted.icmp.code'] = p.icmpCode;
+  if (p.icmpId !== undefined) a['iptables.icmp.quoted.icmp.id'] = p.icmpId;
+  if (p.icmpSeq !== undefined) a['iptables.icmp.quoted.icmp.seq'] = p.icmpSeq;
+}
+
+/**
+ * Writes the logged packet's shared fields. Same as `writePacket(a, p, OUTER_NAMES)`, but with
+ * constant property names so V8 uses fast named stores (this runs for every record).
+ */
+export function writeOuterPacket(a: RecordAttributes, p: PacketFields): void {
+  if (p.source !== undefined) a['source.address'] = p.source;
+  if (p.sourcePort !== undefined) a['source.port'] = p.sourcePort;
+  if (p.destination !== undefined) a['destination.address'] = p.destination;
+  if (p.destinationPort !== undefined) a['destination.port'] = p.destinationPort;
+  if (p.transport !== undefined) a['network.transport'] = p.transport;
+  if (p.ianaNumber !== undefined) a['network.iana_number'] = NUMBER_TEXT[p.ianaNumber] ?? String(p.ianaNumber);
+  if (p.length !== undefined) a['iptables.length'] = p.length;
+  if (p.tos !== undefined) a['iptables.tos'] = p.tos;
+  if (p.precedence !== undefined) a['iptables.precedence_bits'] = p.precedence;
+  if (p.ttl !== undefined) a['iptables.ttl'] = p.ttl;
+  if (p.id !== undefined) a['iptables.id'] = p.id;
+  if (p.fragmentFlags !== undefined) a['iptables.fragment_flags'] = p.fragmentFlags;
+  if (p.fragmentOffset !== undefined) a['iptables.fragment_offset'] = p.fragmentOffset;
+  if (p.flowLabel !== undefined) a['iptables.flow_label'] = p.flowLabel;
+  if (p.tcpSeq !== undefined) a['iptables.tcp.seq'] = p.tcpSeq;
+  if (p.tcpAck !== undefined) a['iptables.tcp.ack'] = p.tcpAck;
+  if (p.tcpWindow !== undefined) a['iptables.tcp.window'] = p.tcpWindow;
+  if (p.tcpReservedBits !== undefined) a['iptables.tcp.reserved_bits'] = p.tcpReservedBits;
+  if (p.tcpFlags !== undefined) a['iptables.tcp.flags'] = p.tcpFlags;
+  if (p.udpLength !== undefined) a['iptables.udp.length'] = p.udpLength;
+  if (p.spi !== undefined) a['iptables.spi'] = p.spi;
+  if (p.incompleteBytes !== undefined) a['iptables.incomplete_bytes'] = p.incompleteBytes;
+  if (p.icmpType !== undefined) a['iptables.icmp.type'] = p.icmpType;
+  if (p.icmpCode !== undefined) a['iptables.icmp.code'] = p.icmpCode;
+  if (p.icmpId !== undefined) a['iptables.icmp.id'] = p.icmpId;
+  if (p.icmpSeq !== undefined) a['iptables.icmp.seq'] = p.icmpSeq;
 }
 
 /** Writes the fields only the logged packet has (options, ICMP extras). */

@@ -13,7 +13,7 @@ import { scanNetfilter } from '../netfilter/scan-netfilter.js';
 import type { NetfilterFields } from '../netfilter/packet-fields.js';
 import { PrefixClassifier, type PrefixInfo } from '../netfilter/log-prefix.js';
 import { communityId } from './community-id.js';
-import { OUTER_NAMES, QUOTED_NAMES, writeOuterExtras, writePacket } from './packet-attributes.js';
+import { writeOuterExtras, writeOuterPacket, writeQuotedPacket } from './packet-attributes.js';
 import { DEFAULT_PARSE_OPTIONS, type ParseOptions } from './parse-options.js';
 
 export { DEFAULT_PARSE_OPTIONS, ParseOptionsError, validateParseOptions, type ParseOptions } from './parse-options.js';
@@ -114,7 +114,7 @@ function writeRouting(a: RecordAttributes, c: Compiled): void {
 /** Netfilter fields + prefix classification -> attributes (the success path). */
 function writeNetfilter(a: RecordAttributes, nf: NetfilterFields, info: PrefixInfo): void {
   const p = nf.packet;
-  writePacket(a, p, OUTER_NAMES);
+  writeOuterPacket(a, p);
   if (p.family !== 0) a['network.type'] = p.family === 4 ? 'ipv4' : 'ipv6';
   const isIcmp = p.ianaNumber === 1 || p.ianaNumber === 58;
   const cid = communityId(
@@ -136,7 +136,7 @@ function writeNetfilter(a: RecordAttributes, nf: NetfilterFields, info: PrefixIn
   if (nf.etherType !== undefined) a['iptables.ether_type'] = nf.etherType;
   if (nf.vlanProtocol !== undefined) a['iptables.vlan.ether_type'] = nf.vlanProtocol;
   writeOuterExtras(a, p);
-  if (p.quoted !== undefined) writePacket(a, p.quoted, QUOTED_NAMES);
+  if (p.quoted !== undefined) writeQuotedPacket(a, p.quoted);
   if (nf.prefix.length > 0) a['iptables.log_prefix'] = nf.prefix;
   if (nf.mark !== undefined) a['iptables.mark'] = nf.mark;
   if (nf.uid !== undefined) a['iptables.uid'] = nf.uid;

@@ -159,26 +159,45 @@ export function formatIpv6(g: Uint16Array): string {
   return out;
 }
 
+/** Family of the address the last `canonicalIpText` call read: 4, 6, or 0 when invalid. */
+export const lastIp = { family: 0 as 0 | 4 | 6 };
+
 /**
- * Canonical text of the address in `s[from, to)` and its family: `{4, text}` for IPv4
- * (dotted quad without leading zeros), `{6, text}` for IPv6 (RFC 5952), or family 0 with
- * the text unchanged when it is neither.
+ * Canonical text of the address in `s[from, to)`: IPv4 as a dotted quad without leading
+ * zeros, IPv6 as RFC 5952 text. Returns undefined when it is neither; `lastIp.family`
+ * tells which (module-level, so the hot path allocates no result object).
  */
-export function canonicalIp(s: string, from: number, to: number): { family: 0 | 4 | 6; text: string } {
+export function canonicalIpText(s: string, from: number, to: number): string | undefined {
   for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
     if (c === 0x3a) {
-      return parseIpv6Into(s, from, to, groups)
-        ? { family: 6, text: formatIpv6(groups) }
-        : { family: 0, text: s.slice(from, to) };
+      if (parseIpv6Into(s, from, to, groups)) {
+        lastIp.family = 6;
+        return formatIpv6(groups);
+      }
+      lastIp.family = 0;
+      return undefined;
     }
     if (c === 0x2e) break;
   }
   const v4 = parseIpv4(s, from, to);
-  if (v4 < 0) return { family: 0, text: s.slice(from, to) };
+  if (v4 < 0) {
+    lastIp.family = 0;
+    return undefined;
+  }
+  lastIp.family = 4;
   // Common case: the text already is canonical, so reuse it rather than reformatting.
   const raw = s.slice(from, to);
-  return { family: 4, text: hasLeadingZero(raw) ? formatIpv4(v4) : raw };
+  return hasLeadingZero(raw) ? formatIpv4(v4) : raw;
+}
+
+/**
+ * Canonical text of the address in `s[from, to)` and its family: `{4, text}` for IPv4,
+ * `{6, text}` for IPv6 (RFC 5952), or family 0 with the text unchanged when it is neither.
+ */
+export function canonicalIp(s: string, from: number, to: number): { family: 0 | 4 | 6; text: string } {
+  const text = canonicalIpText(s, from, to);
+  return text === undefined ? { family: 0, text: s.slice(from, to) } : { family: lastIp.family, text };
 }
 
 function hasLeadingZero(t: string): boolean {

@@ -74,3 +74,20 @@ export function resolveProtocol(text: string): IpProtocol {
 export function protocolHasPorts(n: number | undefined): boolean {
   return n === 6 || n === 17 || n === 132;
 }
+
+/** `resolveProtocol` for the text `s[from, to)`, without a substring for the common names. */
+export function resolveProtocolAt(s: string, from: number, to: number): IpProtocol {
+  switch (to - from) {
+    case 3:
+      if (s.startsWith('TCP', from)) return TCP;
+      if (s.startsWith('UDP', from)) return UDP;
+      break;
+    case 4:
+      if (s.startsWith('ICMP', from)) return ICMP;
+      break;
+    case 6:
+      if (s.startsWith('ICMPv6', from)) return ICMPV6;
+      break;
+  }
+  return resolveProtocol(s.slice(from, to));
+}

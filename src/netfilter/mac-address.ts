@@ -36,3 +36,38 @@ export function hexByteAt(s: string, i: number): number {
   const lo = b <= 0x39 ? b - 0x30 : (b | 0x20) - 0x57;
   return (hi << 4) | lo;
 }
+
+/** Decoded `MAC=` link header: destination (octets 1-6), source (7-12), ethertype (13-14). */
+export interface MacHeader {
+  destination: string;
+  source: string | undefined;
+  etherType: number | undefined;
+}
+
+// A firewall sees a handful of distinct link headers (its own MAC, its gateway's), so
+// decoding each once and reusing the strings saves six allocations per record.
+const headerCache = new Map<string, MacHeader>();
+
+/**
+ * Decodes the `MAC=` value in `s[from, to)`; longer headers (VLAN, extra bytes) keep the
+ * first 14 octets. Returns undefined when it does not start with a MAC address.
+ */
+export function parseMacHeader(s: string, from: number, to: number): MacHeader | undefined {
+  const raw = s.slice(from, to);
+  let h = headerCache.get(raw);
+  if (h !== undefined) return h;
+  if (to - from < 17 || !isMacAt(s, from)) return undefined;
+  h = { destination: macAt(s, from), source: undefined, etherType: undefined };
+  if (to - from >= 35 && s.charCodeAt(from + 17) === 0x3a && isMacAt(s, from + 18)) {
+    h.source = macAt(s, from + 18);
+    if (to - from >= 41 && s.charCodeAt(from + 35) === 0x3a && s.charCodeAt(from + 38) === 0x3a) {
+      const hi = hexByteAt(s, from + 36);
+      const lo = hexByteAt(s, from + 39);
+      if (hi >= 0 && lo >= 0) h.etherType = (hi << 8) | lo;
+    }
+  }
+  // Bounded: MAC headers come from the network.
+  if (headerCache.size >= 1024) headerCache.clear();
+  headerCache.set(raw, h);
+  return h;
+}

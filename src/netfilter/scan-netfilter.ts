@@ -7,9 +7,9 @@
  * Never throws on input: anything it cannot interpret is collected in `unparsed`.
  */
 import { NetfilterFields, PacketFields } from './packet-fields.js';
-import { canonicalIp } from './ip-address.js';
-import { hexByteAt, isMacAt, macAt } from './mac-address.js';
-import { resolveProtocol } from './ip-protocols.js';
+import { canonicalIpText, lastIp } from './ip-address.js';
+import { isMacAt, macAt, parseMacHeader } from './mac-address.js';
+import { resolveProtocolAt } from './ip-protocols.js';
 
 const SPACE = 0x20;
 const EQ = 0x3d;
@@ -58,6 +58,237 @@ function hex(s: string, from: number, to: number): number {
     v = v * 16 + d;
   }
   return v;
+}
+
+// Key ids for keyIdAt().
+const K_IN = 1;
+const K_OUT = 2;
+const K_PHYSIN = 3;
+const K_PHYSOUT = 4;
+const K_MAC = 5;
+const K_MACSRC = 6;
+const K_MACDST = 7;
+const K_MACPROTO = 8;
+const K_VPROTO = 9;
+const K_VID = 10;
+const K_SRC = 11;
+const K_IPSRC = 12;
+const K_DST = 13;
+const K_IPDST = 14;
+const K_LEN = 15;
+const K_TOS = 16;
+const K_TC = 17;
+const K_PREC = 18;
+const K_TTL = 19;
+const K_HOPLIMIT = 20;
+const K_TL = 21;
+const K_L = 22;
+const K_FLOWLBL = 23;
+const K_ID = 24;
+const K_PROTO = 25;
+const K_SPT = 26;
+const K_DPT = 27;
+const K_SEQ = 28;
+const K_ACK = 29;
+const K_WINDOW = 30;
+const K_RES = 31;
+const K_URGP = 32;
+const K_TYPE = 33;
+const K_CODE = 34;
+const K_PARAMETER = 35;
+const K_POINTER = 36;
+const K_GATEWAY = 37;
+const K_MTU = 38;
+const K_SPI = 39;
+const K_UID = 40;
+const K_GID = 41;
+const K_MARK = 42;
+const K_HTYPE = 43;
+const K_PTYPE = 44;
+const K_OPCODE = 45;
+
+/**
+ * Numeric id of the key `s[i, i+len)` (0 when unknown): a generated character trie, so a
+ * token costs a few charCodeAt calls and no substring.
+ */
+function keyIdAt(s: string, i: number, len: number): number {
+  switch (len) {
+    case 1:
+      return s.charCodeAt(i + 0) === 76 ? K_L : 0;
+    case 2:
+      switch (s.charCodeAt(i + 0)) {
+        case 73: // I
+          switch (s.charCodeAt(i + 1)) {
+            case 78: // N
+              return K_IN;
+            case 68: // D
+              return K_ID;
+          }
+          return 0;
+        case 84: // T
+          switch (s.charCodeAt(i + 1)) {
+            case 67: // C
+              return K_TC;
+            case 76: // L
+              return K_TL;
+          }
+          return 0;
+      }
+      return 0;
+    case 3:
+      switch (s.charCodeAt(i + 0)) {
+        case 79: // O
+          return s.charCodeAt(i + 1) === 85 && s.charCodeAt(i + 2) === 84 ? K_OUT : 0;
+        case 77: // M
+          switch (s.charCodeAt(i + 1)) {
+            case 65: // A
+              return s.charCodeAt(i + 2) === 67 ? K_MAC : 0;
+            case 84: // T
+              return s.charCodeAt(i + 2) === 85 ? K_MTU : 0;
+          }
+          return 0;
+        case 86: // V
+          return s.charCodeAt(i + 1) === 73 && s.charCodeAt(i + 2) === 68 ? K_VID : 0;
+        case 83: // S
+          switch (s.charCodeAt(i + 1)) {
+            case 82: // R
+              return s.charCodeAt(i + 2) === 67 ? K_SRC : 0;
+            case 80: // P
+              switch (s.charCodeAt(i + 2)) {
+                case 84: // T
+                  return K_SPT;
+                case 73: // I
+                  return K_SPI;
+              }
+              return 0;
+            case 69: // E
+              return s.charCodeAt(i + 2) === 81 ? K_SEQ : 0;
+          }
+          return 0;
+        case 68: // D
+          switch (s.charCodeAt(i + 1)) {
+            case 83: // S
+              return s.charCodeAt(i + 2) === 84 ? K_DST : 0;
+            case 80: // P
+              return s.charCodeAt(i + 2) === 84 ? K_DPT : 0;
+          }
+          return 0;
+        case 76: // L
+          return s.charCodeAt(i + 1) === 69 && s.charCodeAt(i + 2) === 78 ? K_LEN : 0;
+        case 84: // T
+          switch (s.charCodeAt(i + 1)) {
+            case 79: // O
+              return s.charCodeAt(i + 2) === 83 ? K_TOS : 0;
+            case 84: // T
+              return s.charCodeAt(i + 2) === 76 ? K_TTL : 0;
+          }
+          return 0;
+        case 65: // A
+          return s.charCodeAt(i + 1) === 67 && s.charCodeAt(i + 2) === 75 ? K_ACK : 0;
+        case 82: // R
+          return s.charCodeAt(i + 1) === 69 && s.charCodeAt(i + 2) === 83 ? K_RES : 0;
+        case 85: // U
+          return s.charCodeAt(i + 1) === 73 && s.charCodeAt(i + 2) === 68 ? K_UID : 0;
+        case 71: // G
+          return s.charCodeAt(i + 1) === 73 && s.charCodeAt(i + 2) === 68 ? K_GID : 0;
+      }
+      return 0;
+    case 4:
+      switch (s.charCodeAt(i + 0)) {
+        case 80: // P
+          return s.charCodeAt(i + 1) === 82 && s.charCodeAt(i + 2) === 69 && s.charCodeAt(i + 3) === 67 ? K_PREC : 0;
+        case 85: // U
+          return s.charCodeAt(i + 1) === 82 && s.charCodeAt(i + 2) === 71 && s.charCodeAt(i + 3) === 80 ? K_URGP : 0;
+        case 84: // T
+          return s.charCodeAt(i + 1) === 89 && s.charCodeAt(i + 2) === 80 && s.charCodeAt(i + 3) === 69 ? K_TYPE : 0;
+        case 67: // C
+          return s.charCodeAt(i + 1) === 79 && s.charCodeAt(i + 2) === 68 && s.charCodeAt(i + 3) === 69 ? K_CODE : 0;
+        case 77: // M
+          return s.charCodeAt(i + 1) === 65 && s.charCodeAt(i + 2) === 82 && s.charCodeAt(i + 3) === 75 ? K_MARK : 0;
+      }
+      return 0;
+    case 5:
+      switch (s.charCodeAt(i + 0)) {
+        case 73: // I
+          switch (s.charCodeAt(i + 1)) {
+            case 80: // P
+              switch (s.charCodeAt(i + 2)) {
+                case 83: // S
+                  return s.charCodeAt(i + 3) === 82 && s.charCodeAt(i + 4) === 67 ? K_IPSRC : 0;
+                case 68: // D
+                  return s.charCodeAt(i + 3) === 83 && s.charCodeAt(i + 4) === 84 ? K_IPDST : 0;
+              }
+              return 0;
+          }
+          return 0;
+        case 80: // P
+          switch (s.charCodeAt(i + 1)) {
+            case 82: // R
+              return s.charCodeAt(i + 2) === 79 && s.charCodeAt(i + 3) === 84 && s.charCodeAt(i + 4) === 79 ? K_PROTO : 0;
+            case 84: // T
+              return s.charCodeAt(i + 2) === 89 && s.charCodeAt(i + 3) === 80 && s.charCodeAt(i + 4) === 69 ? K_PTYPE : 0;
+          }
+          return 0;
+        case 72: // H
+          return s.charCodeAt(i + 1) === 84 && s.charCodeAt(i + 2) === 89 && s.charCodeAt(i + 3) === 80 && s.charCodeAt(i + 4) === 69 ? K_HTYPE : 0;
+      }
+      return 0;
+    case 6:
+      switch (s.charCodeAt(i + 0)) {
+        case 80: // P
+          return s.charCodeAt(i + 1) === 72 && s.charCodeAt(i + 2) === 89 && s.charCodeAt(i + 3) === 83 && s.charCodeAt(i + 4) === 73 && s.charCodeAt(i + 5) === 78 ? K_PHYSIN : 0;
+        case 77: // M
+          switch (s.charCodeAt(i + 1)) {
+            case 65: // A
+              switch (s.charCodeAt(i + 2)) {
+                case 67: // C
+                  switch (s.charCodeAt(i + 3)) {
+                    case 83: // S
+                      return s.charCodeAt(i + 4) === 82 && s.charCodeAt(i + 5) === 67 ? K_MACSRC : 0;
+                    case 68: // D
+                      return s.charCodeAt(i + 4) === 83 && s.charCodeAt(i + 5) === 84 ? K_MACDST : 0;
+                  }
+                  return 0;
+              }
+              return 0;
+          }
+          return 0;
+        case 86: // V
+          return s.charCodeAt(i + 1) === 80 && s.charCodeAt(i + 2) === 82 && s.charCodeAt(i + 3) === 79 && s.charCodeAt(i + 4) === 84 && s.charCodeAt(i + 5) === 79 ? K_VPROTO : 0;
+        case 87: // W
+          return s.charCodeAt(i + 1) === 73 && s.charCodeAt(i + 2) === 78 && s.charCodeAt(i + 3) === 68 && s.charCodeAt(i + 4) === 79 && s.charCodeAt(i + 5) === 87 ? K_WINDOW : 0;
+        case 79: // O
+          return s.charCodeAt(i + 1) === 80 && s.charCodeAt(i + 2) === 67 && s.charCodeAt(i + 3) === 79 && s.charCodeAt(i + 4) === 68 && s.charCodeAt(i + 5) === 69 ? K_OPCODE : 0;
+      }
+      return 0;
+    case 7:
+      switch (s.charCodeAt(i + 0)) {
+        case 80: // P
+          switch (s.charCodeAt(i + 1)) {
+            case 72: // H
+              return s.charCodeAt(i + 2) === 89 && s.charCodeAt(i + 3) === 83 && s.charCodeAt(i + 4) === 79 && s.charCodeAt(i + 5) === 85 && s.charCodeAt(i + 6) === 84 ? K_PHYSOUT : 0;
+            case 79: // O
+              return s.charCodeAt(i + 2) === 73 && s.charCodeAt(i + 3) === 78 && s.charCodeAt(i + 4) === 84 && s.charCodeAt(i + 5) === 69 && s.charCodeAt(i + 6) === 82 ? K_POINTER : 0;
+          }
+          return 0;
+        case 70: // F
+          return s.charCodeAt(i + 1) === 76 && s.charCodeAt(i + 2) === 79 && s.charCodeAt(i + 3) === 87 && s.charCodeAt(i + 4) === 76 && s.charCodeAt(i + 5) === 66 && s.charCodeAt(i + 6) === 76 ? K_FLOWLBL : 0;
+        case 71: // G
+          return s.charCodeAt(i + 1) === 65 && s.charCodeAt(i + 2) === 84 && s.charCodeAt(i + 3) === 69 && s.charCodeAt(i + 4) === 87 && s.charCodeAt(i + 5) === 65 && s.charCodeAt(i + 6) === 89 ? K_GATEWAY : 0;
+      }
+      return 0;
+    case 8:
+      switch (s.charCodeAt(i + 0)) {
+        case 77: // M
+          return s.charCodeAt(i + 1) === 65 && s.charCodeAt(i + 2) === 67 && s.charCodeAt(i + 3) === 80 && s.charCodeAt(i + 4) === 82 && s.charCodeAt(i + 5) === 79 && s.charCodeAt(i + 6) === 84 && s.charCodeAt(i + 7) === 79 ? K_MACPROTO : 0;
+        case 72: // H
+          return s.charCodeAt(i + 1) === 79 && s.charCodeAt(i + 2) === 80 && s.charCodeAt(i + 3) === 76 && s.charCodeAt(i + 4) === 73 && s.charCodeAt(i + 5) === 77 && s.charCodeAt(i + 6) === 73 && s.charCodeAt(i + 7) === 84 ? K_HOPLIMIT : 0;
+      }
+      return 0;
+    case 9:
+      return s.charCodeAt(i + 0) === 80 && s.charCodeAt(i + 1) === 65 && s.charCodeAt(i + 2) === 82 && s.charCodeAt(i + 3) === 65 && s.charCodeAt(i + 4) === 77 && s.charCodeAt(i + 5) === 69 && s.charCodeAt(i + 6) === 84 && s.charCodeAt(i + 7) === 69 && s.charCodeAt(i + 8) === 82 ? K_PARAMETER : 0;
+  }
+  return 0;
 }
 
 function addUnparsed(nf: NetfilterFields, text: string): void {
@@ -130,172 +361,180 @@ function scanPacket(s: string, i: number, end: number, nf: NetfilterFields, pkt:
       i = scanPacket(s, i + 1, end, nf, q, true);
       continue;
     }
-    // One pass to the token end, noting the first '='.
-    let j = i;
+    // Token end via native indexOf; '=' can only be within the first 10 chars (longest key: 9).
+    let j = s.indexOf(' ', i);
+    if (j < 0 || j > end) j = end;
     let eq = -1;
-    while (j < end) {
-      const c = s.charCodeAt(j);
-      if (c === SPACE) break;
-      if (c === EQ && eq < 0) eq = j;
-      j++;
+    const keyLimit = j < i + 10 ? j : i + 10;
+    for (let k = i + 1; k < keyLimit; k++) {
+      if (s.charCodeAt(k) === EQ) {
+        eq = k;
+        break;
+      }
     }
     if (eq > 0) {
       const vs = eq + 1; // value start; value is s[vs, j)
-      const key = s.slice(i, eq);
       let ok = true;
       let n: number;
-      switch (key) {
-        case 'IN':
+      switch (keyIdAt(s, i, eq - i)) {
+        case K_IN:
           nf.inputDevice = s.slice(vs, j);
           break;
-        case 'OUT':
+        case K_OUT:
           nf.outputDevice = s.slice(vs, j);
           break;
-        case 'PHYSIN':
+        case K_PHYSIN:
           nf.physicalInputDevice = s.slice(vs, j);
           break;
-        case 'PHYSOUT':
+        case K_PHYSOUT:
           nf.physicalOutputDevice = s.slice(vs, j);
           break;
-        case 'MAC':
-          if (j > vs) ok = macHeader(s, vs, j, nf);
+        case K_MAC:
+          if (j > vs) {
+            const h = parseMacHeader(s, vs, j);
+            if ((ok = h !== undefined)) {
+              nf.destinationMac = h!.destination;
+              nf.sourceMac = h!.source;
+              nf.etherType = h!.etherType;
+            }
+          }
           break;
-        case 'MACSRC':
+        case K_MACSRC:
           if ((ok = j - vs === 17 && isMacAt(s, vs))) nf.sourceMac = macAt(s, vs);
           break;
-        case 'MACDST':
+        case K_MACDST:
           if ((ok = j - vs === 17 && isMacAt(s, vs))) nf.destinationMac = macAt(s, vs);
           break;
-        case 'MACPROTO':
+        case K_MACPROTO:
           if ((ok = (n = hex(s, vs, j)) >= 0)) nf.etherType = n;
           break;
-        case 'VPROTO':
+        case K_VPROTO:
           if ((ok = (n = hex(s, vs, j)) >= 0)) nf.vlanProtocol = n;
           break;
-        case 'VID':
+        case K_VID:
           if ((ok = (n = dec(s, vs, j)) >= 0)) nf.vlanId = n;
           break;
-        case 'SRC':
-        case 'IPSRC': {
-          const ip = canonicalIp(s, vs, j);
-          if ((ok = ip.family !== 0)) {
-            pkt.source = ip.text;
-            if (pkt.family === 0) pkt.family = ip.family;
+        case K_SRC:
+        case K_IPSRC: {
+          const ip = canonicalIpText(s, vs, j);
+          if ((ok = ip !== undefined)) {
+            pkt.source = ip;
+            if (pkt.family === 0) pkt.family = lastIp.family;
           }
           break;
         }
-        case 'DST':
-        case 'IPDST': {
-          const ip = canonicalIp(s, vs, j);
-          if ((ok = ip.family !== 0)) {
-            pkt.destination = ip.text;
-            if (pkt.family === 0) pkt.family = ip.family;
+        case K_DST:
+        case K_IPDST: {
+          const ip = canonicalIpText(s, vs, j);
+          if ((ok = ip !== undefined)) {
+            pkt.destination = ip;
+            if (pkt.family === 0) pkt.family = lastIp.family;
           }
           break;
         }
-        case 'LEN':
+        case K_LEN:
           if ((ok = (n = dec(s, vs, j)) >= 0)) {
             if (!afterProto) pkt.length = n;
             else if (pkt.ianaNumber === 17 || pkt.ianaNumber === 136) pkt.udpLength = n;
             else ok = false;
           }
           break;
-        case 'TOS':
+        case K_TOS:
           if ((ok = (n = hex(s, vs, j)) >= 0)) pkt.tos = n;
           break;
-        case 'TC': // IPv6 traffic class, printed in decimal
+        case K_TC: // IPv6 traffic class, printed in decimal
           if ((ok = (n = dec(s, vs, j)) >= 0)) pkt.tos = n;
           break;
-        case 'PREC':
+        case K_PREC:
           if ((ok = (n = hex(s, vs, j)) >= 0)) pkt.precedence = n;
           break;
-        case 'TTL':
-        case 'HOPLIMIT':
-        case 'TL': // UDM truncations of TTL=
-        case 'L':
+        case K_TTL:
+        case K_HOPLIMIT:
+        case K_TL: // UDM truncations of TTL=
+        case K_L:
           if ((ok = (n = dec(s, vs, j)) >= 0)) pkt.ttl = n;
           break;
-        case 'FLOWLBL':
+        case K_FLOWLBL:
           if ((ok = (n = dec(s, vs, j)) >= 0)) pkt.flowLabel = n;
           break;
-        case 'ID':
+        case K_ID:
           if ((ok = (n = dec(s, vs, j)) >= 0)) {
             if (!afterProto) pkt.id = n;
             else if (pkt.ianaNumber === 1 || pkt.ianaNumber === 58) pkt.icmpId = n;
             else ok = false;
           }
           break;
-        case 'PROTO': {
-          const p = resolveProtocol(s.slice(vs, j));
+        case K_PROTO: {
+          const p = resolveProtocolAt(s, vs, j);
           pkt.transport = p.keyword;
           pkt.ianaNumber = p.number;
           ok = p.keyword !== undefined || p.number !== undefined;
           afterProto = true;
           break;
         }
-        case 'SPT':
+        case K_SPT:
           if ((ok = (n = dec(s, vs, j)) >= 0 && n <= 65535)) pkt.sourcePort = n;
           break;
-        case 'DPT':
+        case K_DPT:
           if ((ok = (n = dec(s, vs, j)) >= 0 && n <= 65535)) pkt.destinationPort = n;
           break;
-        case 'SEQ':
+        case K_SEQ:
           if ((ok = (n = dec(s, vs, j)) >= 0)) {
             if (pkt.ianaNumber === 1 || pkt.ianaNumber === 58) pkt.icmpSeq = n;
             else pkt.tcpSeq = n;
           }
           break;
-        case 'ACK':
+        case K_ACK:
           if ((ok = (n = dec(s, vs, j)) >= 0)) pkt.tcpAck = n;
           break;
-        case 'WINDOW':
+        case K_WINDOW:
           if ((ok = (n = dec(s, vs, j)) >= 0)) pkt.tcpWindow = n;
           break;
-        case 'RES':
+        case K_RES:
           if ((ok = (n = hex(s, vs, j)) >= 0)) pkt.tcpReservedBits = n;
           break;
-        case 'URGP':
+        case K_URGP:
           if ((ok = (n = dec(s, vs, j)) >= 0)) pkt.tcpUrgentPointer = n;
           break;
-        case 'TYPE':
+        case K_TYPE:
           if ((ok = (n = dec(s, vs, j)) >= 0)) pkt.icmpType = n;
           break;
-        case 'CODE':
+        case K_CODE:
           if ((ok = (n = dec(s, vs, j)) >= 0)) pkt.icmpCode = n;
           break;
-        case 'PARAMETER':
+        case K_PARAMETER:
           if ((ok = (n = dec(s, vs, j)) >= 0)) pkt.icmpParameter = n;
           break;
-        case 'POINTER': // ICMPv6 parameter problem, printed %08x
+        case K_POINTER: // ICMPv6 parameter problem, printed %08x
           if ((ok = (n = hex(s, vs, j)) >= 0)) pkt.icmpPointer = n;
           break;
-        case 'GATEWAY': {
-          const ip = canonicalIp(s, vs, j);
-          if ((ok = ip.family !== 0)) pkt.icmpRedirect = ip.text;
+        case K_GATEWAY: {
+          const ip = canonicalIpText(s, vs, j);
+          if ((ok = ip !== undefined)) pkt.icmpRedirect = ip;
           break;
         }
-        case 'MTU':
+        case K_MTU:
           if ((ok = (n = dec(s, vs, j)) >= 0)) pkt.icmpMtu = n;
           break;
-        case 'SPI':
+        case K_SPI:
           if ((ok = (n = hex(s, vs, j)) >= 0)) pkt.spi = n;
           break;
-        case 'UID':
+        case K_UID:
           if ((ok = (n = dec(s, vs, j)) >= 0)) nf.uid = n;
           break;
-        case 'GID':
+        case K_GID:
           if ((ok = (n = dec(s, vs, j)) >= 0)) nf.gid = n;
           break;
-        case 'MARK': // printed 0x%x; ulogd2 prints MARK=0
+        case K_MARK: // printed 0x%x; ulogd2 prints MARK=0
           if ((ok = (n = hex(s, vs, j)) >= 0)) nf.mark = n;
           break;
-        case 'HTYPE':
+        case K_HTYPE:
           if ((ok = (n = dec(s, vs, j)) >= 0)) nf.arpHardwareType = n;
           break;
-        case 'PTYPE':
+        case K_PTYPE:
           if ((ok = (n = hex(s, vs, j)) >= 0)) nf.arpProtocolType = n;
           break;
-        case 'OPCODE':
+        case K_OPCODE:
           if ((ok = (n = dec(s, vs, j)) >= 0)) nf.arpOpcode = n;
           break;
         default:
@@ -307,15 +546,21 @@ function scanPacket(s: string, i: number, end: number, nf: NetfilterFields, pkt:
     }
     // Bare tokens: flags, FRAG:n, ID:hex, INCOMPLETE, OPT (...), a quoted packet.
     const len = j - i;
-    if (afterProto && pkt.ianaNumber === 6 && len <= 3 && isTcpFlag(s, i, len)) {
-      (pkt.tcpFlags ??= []).push(s.slice(i, j));
-      i = j;
-      continue;
+    if (afterProto && pkt.ianaNumber === 6 && len === 3) {
+      const flag = tcpFlagAt(s, i);
+      if (flag !== undefined) {
+        pkt.tcpFlags = pkt.tcpFlags === undefined ? [flag] : (pkt.tcpFlags.push(flag), pkt.tcpFlags);
+        i = j;
+        continue;
+      }
     }
-    if (!afterProto && len === 2 && isIpFlag(s, i)) {
-      (pkt.fragmentFlags ??= []).push(s.slice(i, j));
-      i = j;
-      continue;
+    if (!afterProto && len === 2) {
+      const flag = ipFlagAt(s, i);
+      if (flag !== undefined) {
+        pkt.fragmentFlags = pkt.fragmentFlags === undefined ? [flag] : (pkt.fragmentFlags.push(flag), pkt.fragmentFlags);
+        i = j;
+        continue;
+      }
     }
     if (len > 5 && s.startsWith('FRAG:', i)) {
       const n = dec(s, i + 5, j);
@@ -389,39 +634,35 @@ function scanPacket(s: string, i: number, end: number, nf: NetfilterFields, pkt:
   return i;
 }
 
-/** MAC= value: destination (octets 1-6), source (7-12), ethertype (13-14); longer headers allowed. */
-function macHeader(s: string, from: number, to: number, nf: NetfilterFields): boolean {
-  if (to - from < 17 || !isMacAt(s, from)) return false;
-  nf.destinationMac = macAt(s, from);
-  if (to - from >= 35 && s.charCodeAt(from + 17) === 0x3a && isMacAt(s, from + 18)) {
-    nf.sourceMac = macAt(s, from + 18);
-    if (to - from >= 41 && s.charCodeAt(from + 35) === 0x3a && s.charCodeAt(from + 38) === 0x3a) {
-      const hi = hexByteAt(s, from + 36);
-      const lo = hexByteAt(s, from + 39);
-      if (hi >= 0 && lo >= 0) nf.etherType = (hi << 8) | lo;
-    }
-  }
-  return true;
-}
-
-function isIpFlag(s: string, i: number): boolean {
+/** The IP flag word at `s[i, i+2)` (`CE`, `DF`, `MF`) as a constant string, or undefined. */
+function ipFlagAt(s: string, i: number): string | undefined {
   const a = s.charCodeAt(i);
-  const b = s.charCodeAt(i + 1);
-  return (a === 0x43 && b === 0x45) /* CE */ || (a === 0x44 && b === 0x46) /* DF */ || (a === 0x4d && b === 0x46); /* MF */
+  if (s.charCodeAt(i + 1) === 0x46 /* F */) {
+    if (a === 0x44) return 'DF';
+    if (a === 0x4d) return 'MF';
+  } else if (a === 0x43 && s.charCodeAt(i + 1) === 0x45) return 'CE';
+  return undefined;
 }
 
-function isTcpFlag(s: string, i: number, len: number): boolean {
-  if (len !== 3) return false;
-  switch (s.slice(i, i + 3)) {
-    case 'CWR':
-    case 'ECE':
-    case 'URG':
-    case 'ACK':
-    case 'PSH':
-    case 'RST':
-    case 'SYN':
-    case 'FIN':
-      return true;
+/** The TCP flag word at `s[i, i+3)` as a constant string (no substring), or undefined. */
+function tcpFlagAt(s: string, i: number): string | undefined {
+  switch (s.charCodeAt(i)) {
+    case 0x41: // A
+      return s.startsWith('ACK', i) ? 'ACK' : undefined;
+    case 0x53: // S
+      return s.startsWith('SYN', i) ? 'SYN' : undefined;
+    case 0x46: // F
+      return s.startsWith('FIN', i) ? 'FIN' : undefined;
+    case 0x52: // R
+      return s.startsWith('RST', i) ? 'RST' : undefined;
+    case 0x50: // P
+      return s.startsWith('PSH', i) ? 'PSH' : undefined;
+    case 0x55: // U
+      return s.startsWith('URG', i) ? 'URG' : undefined;
+    case 0x45: // E
+      return s.startsWith('ECE', i) ? 'ECE' : undefined;
+    case 0x43: // C
+      return s.startsWith('CWR', i) ? 'CWR' : undefined;
   }
-  return false;
+  return undefined;
 }

@@ -26,7 +26,7 @@ import type { FirewallLogRecord } from '../mapping/record.js';
 import type { Metrics } from '../ops/metrics.js';
 import { PermanentExportError } from './export-error.js';
 import { OtlpJsonRequestEncoder } from './otlp-json-request.js';
-import { OtlpProtobufEncoder } from './otlp-protobuf.js';
+import { OtlpProtobufEncoder, type EncodedRequest } from './otlp-protobuf.js';
 import { completeResource, instrumentationScope, OTLP_DEFAULTS, type OtlpOutputConfig, type OtlpTlsOptions } from './otlp-settings.js';
 import type { Output } from './output.js';
 import { packageInfo } from './package-info.js';
@@ -96,32 +96,53 @@ export function exportFailure(error: Error | undefined, url: string): Error {
 }
 
 /**
- * Our request serializer. Responses are parsed with the SDK's own deserializers; a
- * partial success (records the collector rejected) is counted in
- * `dropped{reason="rejected_by_collector"}` because the delegate itself only logs it.
+ * Our request serializer. Requests are encoded into buffers on loan from the encoder
+ * (no copy per request); the output takes the loan right after `delegate.export()` has
+ * serialised (synchronously) and returns it when the export has finished, retries
+ * included. Responses are parsed with the SDK's own deserializers; a partial success
+ * (records the collector rejected) is counted in `dropped{reason="rejected_by_collector"}`
+ * because the delegate itself only logs it.
  */
-export function fastLogsSerializer(
-  config: OtlpOutputConfig,
-  metrics: Metrics | undefined,
-): ISerializer<FirewallLogRecord[], IExportLogsServiceResponse> {
-  const resource = completeResource(config.resource);
-  const scope = instrumentationScope();
-  // Same type rule as logRecordToOtlpJson and the SDK (int when Number.isInteger), so the
-  // two protocols and the two paths agree; `doubleKeys` exists should the table's types win later.
-  const encode: (records: FirewallLogRecord[]) => Uint8Array =
-    config.protocol === 'json'
-      ? ((e) => (r) => e.encode(r))(new OtlpJsonRequestEncoder(resource, scope))
-      : ((e) => (r) => e.encode(r))(new OtlpProtobufEncoder(resource, scope));
-  const base = config.protocol === 'json' ? JsonLogsSerializer : ProtobufLogsSerializer;
-  return {
-    serializeRequest: (records) => (records.length === 0 ? undefined : encode(records)),
-    deserializeResponse: (data) => {
-      const res = base.deserializeResponse(data);
-      const rejected = Number(res.partialSuccess?.rejectedLogRecords ?? 0);
-      if (rejected > 0) metrics?.dropped.inc({ reason: 'rejected_by_collector' }, rejected);
-      return res;
-    },
-  };
+export class FastLogsSerializer implements ISerializer<FirewallLogRecord[], IExportLogsServiceResponse> {
+  private readonly encoder: OtlpProtobufEncoder | OtlpJsonRequestEncoder;
+  private readonly base: ISerializer<never, IExportLogsServiceResponse>;
+  private lastLease: EncodedRequest | undefined;
+
+  constructor(
+    config: OtlpOutputConfig,
+    private readonly metrics?: Metrics,
+  ) {
+    const resource = completeResource(config.resource);
+    const scope = instrumentationScope();
+    // Same type rule as logRecordToOtlpJson and the SDK (int when Number.isInteger), so the
+    // two protocols and the two paths agree; `doubleKeys` exists should the table's types win later.
+    this.encoder =
+      config.protocol === 'json' ? new OtlpJsonRequestEncoder(resource, scope) : new OtlpProtobufEncoder(resource, scope);
+    this.base = config.protocol === 'json' ? JsonLogsSerializer : ProtobufLogsSerializer;
+  }
+
+  /** Encode a batch (called by the delegate). */
+  serializeRequest(records: FirewallLogRecord[]): Uint8Array | undefined {
+    if (records.length === 0) return undefined;
+    this.lastLease?.release();
+    this.lastLease = this.encoder.encodeLeased(records);
+    return this.lastLease.bytes;
+  }
+
+  /** The loan of the request just serialised, if any; the caller releases it when the export is over. */
+  takeLease(): EncodedRequest | undefined {
+    const l = this.lastLease;
+    this.lastLease = undefined;
+    return l;
+  }
+
+  /** Parse the collector's answer and count partial-success rejections. */
+  deserializeResponse(data: Uint8Array): IExportLogsServiceResponse {
+    const res = this.base.deserializeResponse(data);
+    const rejected = Number(res.partialSuccess?.rejectedLogRecords ?? 0);
+    if (rejected > 0) this.metrics?.dropped.inc({ reason: 'rejected_by_collector' }, rejected);
+    return res;
+  }
 }
 
 /** OTLP/HTTP output on the fast path (`mode: fast`). */
@@ -129,6 +150,7 @@ export class OtlpHttpOutput implements Output {
   readonly name: string;
   readonly config: OtlpOutputConfig;
   private readonly delegate: IOtlpExportDelegate<FirewallLogRecord[]>;
+  private readonly serializer: FastLogsSerializer;
 
   constructor(config: OtlpOutputConfig, deps: OtlpOutputDeps = {}) {
     this.config = config;
@@ -136,7 +158,7 @@ export class OtlpHttpOutput implements Output {
     const contentType = config.protocol === 'json' ? 'application/json' : 'application/x-protobuf';
     this.delegate = createOtlpHttpExportDelegate(
       delegateConfiguration(config, contentType),
-      fastLogsSerializer(config, deps.metrics),
+      (this.serializer = new FastLogsSerializer(config, deps.metrics)),
       'otlp_http_log_exporter',
       METRICS_HELPER,
       undefined,
@@ -147,10 +169,17 @@ export class OtlpHttpOutput implements Output {
   export(records: FirewallLogRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
+      let lease: EncodedRequest | undefined;
+      let finished = false;
       this.delegate.export(records, (result: ExportResult) => {
+        finished = true;
+        lease?.release();
         if (result.code === ExportResultCode.SUCCESS) resolve();
         else reject(exportFailure(result.error, this.config.url));
       });
+      // delegate.export serialises synchronously; the bytes are ours again once the callback ran.
+      lease = this.serializer.takeLease();
+      if (finished) lease?.release();
     });
   }
 

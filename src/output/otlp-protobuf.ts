@@ -51,6 +51,7 @@ function varintSize(v: number): number {
 export class ProtobufWriter {
   buf: Buffer;
   pos = 0;
+  private readonly spare: Buffer[] = [];
   private readonly f64 = new Float64Array(1);
   private readonly f64b = new Uint8Array(this.f64.buffer);
 
@@ -227,7 +228,37 @@ export class ProtobufWriter {
   finish(): Uint8Array {
     return new Uint8Array(this.buf.subarray(0, this.pos));
   }
+
+  /**
+   * What has been written, without a copy: the writer continues in a spare buffer, and
+   * `release()` (once the bytes are sent) makes this one a spare. Saves the copy and the
+   * page faults of a fresh batch-sized allocation per request.
+   */
+  lease(): EncodedRequest {
+    const full = this.buf;
+    const bytes = full.subarray(0, this.pos);
+    this.buf = this.spare.pop() ?? Buffer.allocUnsafe(full.length);
+    this.pos = 0;
+    let released = false;
+    return {
+      bytes,
+      release: () => {
+        if (released) return;
+        released = true;
+        if (this.spare.length < MAX_SPARE_BUFFERS) this.spare.push(full);
+      },
+    };
+  }
 }
+
+/** Encoded bytes on loan from an encoder; call `release()` exactly when they are no longer read. */
+export interface EncodedRequest {
+  bytes: Uint8Array;
+  release(): void;
+}
+
+/** Spare buffers kept per writer (requests in flight beyond this allocate). */
+const MAX_SPARE_BUFFERS = 4;
 
 // Field tags (field number << 3 | wire type), OTLP logs/v1 and common/v1.
 const TAG_LEN_1 = 0x0a; // field 1, length-delimited
@@ -309,6 +340,7 @@ export class OtlpProtobufEncoder {
   private readonly scopeField: Uint8Array;
   private readonly doubleKeys: ReadonlySet<string>;
   private readonly anyDouble: boolean;
+  private readonly keyFields = new Map<string, Uint8Array>();
 
   constructor(resource: ResourceAttributes, scope: InstrumentationScopeInfo, options: OtlpProtobufEncoderOptions = {}) {
     this.w = new ProtobufWriter(options.initialSize);
@@ -330,6 +362,17 @@ export class OtlpProtobufEncoder {
 
   /** The request for `records`, as a fresh byte array the caller may keep. */
   encode(records: readonly FirewallLogRecord[]): Uint8Array {
+    this.write(records);
+    return this.w.finish();
+  }
+
+  /** The request for `records` on loan (no copy): call `release()` once it has been sent. */
+  encodeLeased(records: readonly FirewallLogRecord[]): EncodedRequest {
+    this.write(records);
+    return this.w.lease();
+  }
+
+  private write(records: readonly FirewallLogRecord[]): void {
     const w = this.w;
     w.reset();
     w.byte(TAG_LEN_1); // ExportLogsServiceRequest.resource_logs = 1
@@ -346,7 +389,74 @@ export class OtlpProtobufEncoder {
     }
     w.end(sl, 4);
     w.end(rl, 4);
-    return w.finish();
+  }
+
+  private keyField(key: string): Uint8Array {
+    let k = this.keyFields.get(key);
+    if (k === undefined) {
+      k = encodeKeyField(key);
+      // Bounded: names come from the attribute table, but a caller may add its own.
+      if (this.keyFields.size < 4096) this.keyFields.set(key, k);
+    }
+    return k;
+  }
+
+  /**
+   * The common attributes in one pass with every length known up front: a short ASCII
+   * string or a small non-negative integer, in a KeyValue under 128 bytes. Returns false
+   * (having written nothing) for anything else.
+   */
+  private fastAttribute(key: string, v: AttributeValue): boolean {
+    const kf = this.keyField(key);
+    const kn = kf.length;
+    const w = this.w;
+    if (typeof v === 'string') {
+      const n = v.length;
+      // KeyValue = key field + 0x12 len(AnyValue) + AnyValue(0x0a n chars)
+      const kvLen = kn + 4 + n;
+      if (kvLen >= 128) return false;
+      w.ensure(kvLen + 2);
+      const buf = w.buf;
+      const start = w.pos;
+      let p = start + 2;
+      for (let i = 0; i < kn; i++) buf[p++] = kf[i] as number;
+      buf[p++] = TAG_LEN_2;
+      buf[p++] = n + 2;
+      buf[p++] = ANY_STRING;
+      buf[p++] = n;
+      for (let i = 0; i < n; i++) {
+        const c = v.charCodeAt(i);
+        if (c >= 0x80) return false; // nothing committed: w.pos is unchanged
+        buf[p++] = c;
+      }
+      buf[start] = LR_ATTRIBUTE;
+      buf[start + 1] = kvLen;
+      w.pos = p;
+      return true;
+    }
+    if (typeof v === 'number' && v >= 0 && v < 0x10000000 && Number.isInteger(v)) {
+      const vn = varintSize(v);
+      const kvLen = kn + 3 + vn;
+      if (kvLen >= 128) return false;
+      w.ensure(kvLen + 2);
+      const buf = w.buf;
+      let p = w.pos;
+      buf[p++] = LR_ATTRIBUTE;
+      buf[p++] = kvLen;
+      for (let i = 0; i < kn; i++) buf[p++] = kf[i] as number;
+      buf[p++] = TAG_LEN_2;
+      buf[p++] = vn + 1;
+      buf[p++] = ANY_INT;
+      let x = v;
+      while (x > 0x7f) {
+        buf[p++] = (x & 0x7f) | 0x80;
+        x >>>= 7;
+      }
+      buf[p++] = x;
+      w.pos = p;
+      return true;
+    }
+    return false;
   }
 
   private writeRecord(r: FirewallLogRecord): void {
@@ -374,12 +484,22 @@ export class OtlpProtobufEncoder {
       const v = attrs[key];
       // Same as logRecordToOtlpJson: a missing value is no attribute.
       if (v === undefined || v === null) continue;
+      const asDouble = anyDouble && this.doubleKeys.has(key);
+      if (!asDouble && this.fastAttribute(key, v)) continue;
       w.byte(LR_ATTRIBUTE);
-      writeKeyValue(w, key, v, anyDouble && this.doubleKeys.has(key));
+      writeKeyValue(w, key, v, asDouble);
     }
     w.byte(LR_OBSERVED_TIME);
     w.hrTime(r.observedTimestamp);
   }
+}
+
+/** `KeyValue.key` field (tag, length, UTF-8) of an attribute name, cached: names repeat on every record. */
+function encodeKeyField(key: string): Uint8Array {
+  const w = new ProtobufWriter(key.length * 3 + 8);
+  w.byte(TAG_LEN_1);
+  w.string(key);
+  return w.finish();
 }
 
 function wrap(tag: number, body: Uint8Array): Uint8Array {

@@ -1,6 +1,7 @@
 import type { Context } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type {
+  ForceFlushOptions,
   LogRecordExporter,
   LogRecordProcessor,
   ReadableLogRecord,
@@ -139,9 +140,15 @@ export class BackpressureLogRecordProcessor implements LogRecordProcessor {
     this.one.length = 0;
   }
 
-  /** Export everything queued now and wait for it (including retries). */
-  async forceFlush(): Promise<void> {
-    await this.queue.flush();
+  /**
+   * Export everything queued now and wait for it, retries included, for up to
+   * `timeoutMillis` (default 30 s, as in the SDK). Records not exported by then stay
+   * queued (they are not dropped) and the promise rejects, so a caller can tell.
+   */
+  async forceFlush(options?: ForceFlushOptions): Promise<void> {
+    const timeout = options?.timeoutMillis ?? 30_000;
+    const done = await this.queue.flush(timeout);
+    if (!done) throw new Error(`forceFlush: ${this.queue.length} log records not exported within ${timeout} ms (still queued)`);
     await this.exporter.forceFlush();
   }
 

@@ -1,7 +1,7 @@
 /**
  * The documents Elasticsearch would store: iptables-otel -> OTLP -> the reference
  * Collector running the production configs from collector-config/ (otel and ecs
- * mapping modes, self-managed variant) -> `elasticsearch` exporter -> a local `_bulk`
+ * mapping modes, self-managed variant, and the gateway config) -> `elasticsearch` exporter -> a local `_bulk`
  * capture. Asserts the data stream, the dataset, and where the source IP, destination
  * port, log prefix and original message land in each mode — and that every attribute
  * the parser produced reaches the document with its JSON type.
@@ -29,6 +29,15 @@ const modes = [
     index: 'logs-iptables.log.otel-default',
     dataset: 'iptables.log.otel',
     // otel mode: record attributes under `attributes`, body under `body.text`.
+    attr: (name: string) => `attributes.${name}`,
+    message: 'body.text',
+  },
+  {
+    // The gateway config: same document shape as otel mode, different queue and receiver settings.
+    mode: 'otel',
+    file: 'gateway.yaml',
+    index: 'logs-iptables.log.otel-default',
+    dataset: 'iptables.log.otel',
     attr: (name: string) => `attributes.${name}`,
     message: 'body.text',
   },

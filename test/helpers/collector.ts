@@ -116,10 +116,11 @@ export interface StartCollectorOptions {
 /**
  * Start the Collector with `config` (YAML text, or an object serialised to YAML).
  *
- * The config may use `${HEALTH_PORT}` and `${DIR}` placeholders (replaced before
- * writing). If the config has no `health_check` extension one is added on a free
- * port, and unless the config sets `service.telemetry` the Collector's own metrics
- * are turned off so several Collectors never fight over port 8888.
+ * The config may use `${HEALTH_PORT}` (a free port) and `${DIR}` (the temp dir)
+ * placeholders, replaced before writing. For an object config, a `health_check`
+ * extension on `${HEALTH_PORT}` is added when it has none, and unless it sets
+ * `service.telemetry` the Collector's own metrics are turned off so several Collectors
+ * never fight over port 8888. A YAML text config must do both itself.
  * Resolves once `GET http://127.0.0.1:HEALTH_PORT/` returns 200.
  */
 export async function startCollector(

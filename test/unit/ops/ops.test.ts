@@ -5,7 +5,7 @@ import { redact, redactUrlCredentials } from '../../../src/ops/redact.js';
 import { HealthTracker, trackOutputHealth } from '../../../src/ops/health.js';
 import { Metrics } from '../../../src/ops/metrics.js';
 import { startOpsServer, type OpsServer } from '../../../src/ops/ops-server.js';
-import { formatStatusLine, snapshotMetrics } from '../../../src/ops/status-line.js';
+import { formatStatusLine, snapshotMetrics, startStatusLine } from '../../../src/ops/status-line.js';
 import { SwitchableSink } from '../../../src/ops/switchable-sink.js';
 import type { RecordSink } from '../../../src/pipeline/record-sink.js';
 
@@ -143,6 +143,21 @@ describe('status line', () => {
     const b = await snapshotMetrics(metrics);
     expect(a.received).toBe(15);
     expect(formatStatusLine(b, a, 10_000)).toMatch(/^iptables-otel: received 35 \(2\/s\) exported 0 \(0\/s\) queue 0 \(2\.0 KiB\)/);
+  });
+});
+
+describe('startStatusLine', () => {
+  it('writes periodically to a TTY and never to a pipe', async () => {
+    const metrics = new Metrics();
+    const tty = { isTTY: true, text: '', write(s: string) { tty.text += s; return true; } };
+    const pipe = { isTTY: false, text: '', write(s: string) { pipe.text += s; return true; } };
+    const stopA = startStatusLine(metrics, 20, tty as unknown as NodeJS.WriteStream);
+    const stopB = startStatusLine(metrics, 20, pipe as unknown as NodeJS.WriteStream);
+    await new Promise((r) => setTimeout(r, 120));
+    stopA();
+    stopB();
+    expect(tty.text).toMatch(/^iptables-otel: received 0/);
+    expect(pipe.text).toBe('');
   });
 });
 

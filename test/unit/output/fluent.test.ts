@@ -1,5 +1,10 @@
 import { EventTime } from '@fluent-org/logger';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { hasCommand, requirement } from '../../helpers/requirements.js';
 import { FluentOutput, hrTimeToRfc3339, validateFluentOutputConfig, type FluentOutputConfig } from '../../../src/output/fluent.js';
 import { startFluentSink, type FluentSink } from '../../helpers/fluent-sink.js';
 import { sampleRecord, sampleRecords } from './sample-records.js';
@@ -88,6 +93,25 @@ describe('Fluent forward output', () => {
     expect(ok).toBe(true);
     const seqs = new Set(s.entries.map((e) => e.record['iptables.seq']));
     for (let i = 5; i < 10; i++) expect(seqs.has(i)).toBe(true);
+  });
+
+  const openssl = requirement(hasCommand('openssl'), 'openssl is needed to make a test certificate');
+  it.skipIf(!openssl.ok)('delivers over TLS with shared-key auth (CA file checked)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'fluent-tls-'));
+    try {
+      const key = path.join(dir, 'key.pem');
+      const cert = path.join(dir, 'cert.pem');
+      execFileSync('openssl', [
+        'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
+        '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      ], { stdio: 'ignore' });
+      const s = await sink({ sharedKey: 'k', tls: { key: readFileSync(key), cert: readFileSync(cert) } });
+      const out = output(cfg(s.port, { sharedKey: 'k', tls: { ca: cert, servername: 'localhost' } }));
+      await out.export(sampleRecords(0, 50));
+      expect(s.entries).toHaveLength(50);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('formats observed time with nanoseconds and validates keys', () => {

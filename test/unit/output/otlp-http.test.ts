@@ -3,6 +3,7 @@ import type { FirewallLogRecord } from '../../../src/mapping/record.js';
 import { Metrics } from '../../../src/ops/metrics.js';
 import { PermanentExportError } from '../../../src/output/export-error.js';
 import { OtlpHttpOutput } from '../../../src/output/otlp-http.js';
+import { SdkOtlpOutput } from '../../../src/output/otlp-sdk.js';
 import type { OtlpOutputConfig } from '../../../src/output/otlp-settings.js';
 import { createPipeline } from '../../../src/pipeline/pipeline.js';
 import { startOtlpSink, type NormRecord, type OtlpSink } from '../../helpers/otlp-sink.js';
@@ -117,6 +118,8 @@ describe('OTLP/HTTP output (fast path)', () => {
     expect(p.queuedRecords).toBe(offered);
     await s.start();
     await s.waitForRecords(offered, 15_000);
+    // The sink counts a record before its HTTP answer reaches the pipeline: poll for the drain.
+    for (let i = 0; i < 500 && !drained; i++) await sleep(10);
     expect(drained).toBe(true);
     assertAllOnce(s.records, offered);
     const res = await p.shutdown(5000);
@@ -156,5 +159,19 @@ describe('OTLP/HTTP output (fast path)', () => {
     assertAllOnce(quick.records, 300);
     assertAllOnce(slow.records, 300);
     expect(await p.shutdown(5000)).toEqual({ delivered: 300, undelivered: 0 });
+  });
+
+  it('SDK mode: the processor retries a failing collector; the pipeline batch waits, nothing is lost', async () => {
+    const s = await sink();
+    s.script = [{ status: 503 }, { status: 503 }, { status: 503 }];
+    const out = new SdkOtlpOutput(cfg(s, { mode: 'sdk', timeoutMs: 200 }), {
+      processor: { backoff: { initialMs: 20, maxMs: 50, multiplier: 2, jitter: 0 } },
+    });
+    const p = createPipeline({ batchSize: 40, lingerMs: 5 }, { outputs: [out], metrics: new Metrics() });
+    p.offer(sampleRecords(0, 100));
+    await s.waitForRecords(100, 10_000);
+    expect(s.countStatus(503)).toBe(3);
+    assertAllOnce(s.records, 100);
+    expect(await p.shutdown(5000)).toEqual({ delivered: 100, undelivered: 0 });
   });
 });

@@ -89,6 +89,21 @@ describe('OtlpProtobufEncoder', () => {
     expect(Buffer.from(a).equals(aCopy)).toBe(true);
   });
 
+  it('lends its buffer without copying, and never hands out bytes still on loan', () => {
+    const enc = new OtlpProtobufEncoder(resource, scope, { initialSize: 64 });
+    const a = enc.encodeLeased([sampleRecord(1)]);
+    const aCopy = Buffer.from(a.bytes);
+    const b = enc.encodeLeased([sampleRecord(2)]);
+    expect(Buffer.from(a.bytes).equals(aCopy)).toBe(true);
+    a.release();
+    a.release(); // idempotent: must not put the buffer in the spare list twice
+    const c = enc.encodeLeased([sampleRecord(3)]);
+    const d = enc.encodeLeased([sampleRecord(4)]);
+    expect(decodeProtobufRequest(Buffer.from(b.bytes))[0]!.body).toEqual({ string: sampleRecord(2).body });
+    expect(decodeProtobufRequest(Buffer.from(c.bytes))[0]!.body).toEqual({ string: sampleRecord(3).body });
+    expect(decodeProtobufRequest(Buffer.from(d.bytes))[0]!.body).toEqual({ string: sampleRecord(4).body });
+  });
+
   it('writes exact nanosecond timestamps and int64 varints (property)', () => {
     fc.assert(
       fc.property(

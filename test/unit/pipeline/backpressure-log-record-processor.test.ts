@@ -115,6 +115,19 @@ describe('BackpressureLogRecordProcessor', () => {
     await provider.shutdown();
   });
 
+  it('forceFlush gives up after its timeout but keeps the records', async () => {
+    const exp = new FakeExporter();
+    exp.hold = true;
+    const { processor, provider, emit } = setup(exp);
+    emit(0, 12);
+    await expect(processor.forceFlush({ timeoutMillis: 30 })).rejects.toThrow(/still queued/);
+    expect(processor.queued).toBe(12);
+    exp.release();
+    await processor.forceFlush();
+    expect(exp.exported).toHaveLength(12);
+    await provider.shutdown();
+  });
+
   it('counts what it could not export by the shutdown deadline', async () => {
     const exp = new FakeExporter();
     exp.hold = true;

@@ -1,0 +1,151 @@
+/**
+ * The service (child process) under a stopped, then slow OTLP endpoint: a TCP sender pushes
+ * 200k lines; nothing is lost or duplicated, RSS stays bounded, the sender is paused and
+ * resumed. Then SIGTERM with records in flight: all are delivered and the exit code is 0.
+ */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import { startOtlpSink, type NormRecord, type OtlpSink } from '../../helpers/otlp-sink.js';
+import { ensureBuilt, startServiceProcess, until, type ServiceProcess } from './service-process.js';
+
+function line(i: number): string {
+  // ID (16 bit in the kernel) and SPT together make each line unique.
+  return `<4>Nov 26 14:20:01 fw1 kernel: iptables-dropped: IN=eth0 OUT= SRC=192.0.2.${1 + (i % 250)} DST=198.51.100.7 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=${i % 60000} DF PROTO=TCP SPT=${1000 + Math.floor(i / 60000)} DPT=22 WINDOW=64240 RES=0x00 SYN URGP=0 \n`;
+}
+
+function keyOf(r: NormRecord): number {
+  const id = Number((r.attributes['iptables.id'] as { int: string }).int);
+  const spt = Number((r.attributes['source.port'] as { int: string }).int);
+  return (spt - 1000) * 60000 + id;
+}
+
+/** Writes lines [from, to) on one TCP connection, honouring backpressure; resolves when all are handed to the kernel and the socket is ended. */
+function sendLines(port: number, from: number, to: number, stats: { stalls: number }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    sock.on('error', reject);
+    let i = from;
+    const pump = (): void => {
+      while (i < to) {
+        let chunk = '';
+        const end = Math.min(to, i + 500);
+        for (; i < end; i++) chunk += line(i);
+        if (!sock.write(chunk)) {
+          stats.stalls++;
+          sock.once('drain', pump);
+          return;
+        }
+      }
+      sock.end(() => resolve());
+    };
+    sock.on('connect', pump);
+  });
+}
+
+function config(sinkPort: number, extra: string[] = []): string {
+  return [
+    'inputs:',
+    '  - tcp: {host: 127.0.0.1, port: 0}',
+    'outputs:',
+    `  - otlp: {endpoint: "http://127.0.0.1:${sinkPort}"}`,
+    'pipeline:',
+    '  queue: {maxRecords: 20000, maxBytes: 32MiB}',
+    '  batch: {size: 1000, linger: 10ms}',
+    '  retry: {initialDelay: 100ms, maxDelay: 500ms}',
+    ...extra,
+    'ops: {address: "127.0.0.1:0", unhealthyAfterFailures: 3}',
+  ].join('\n');
+}
+
+describe('backpressure and shutdown', () => {
+  let sink: OtlpSink | undefined;
+  let svc: ServiceProcess | undefined;
+
+  beforeAll(() => ensureBuilt(), 300_000);
+  afterEach(async () => {
+    svc?.kill('SIGKILL');
+    await sink?.stop();
+    svc = undefined;
+    sink = undefined;
+  });
+
+  it('200k lines through a stopped, then slow endpoint: none lost, none duplicated, RSS bounded, sender paused and resumed', async () => {
+    const N = 200_000;
+    sink = await startOtlpSink();
+    await sink.stop(); // connection refused until started again
+    svc = await startServiceProcess(config(sink.port));
+    const s = svc;
+    const rssBefore = s.rss();
+    let maxRss = rssBefore;
+    const sampler = setInterval(() => {
+      try {
+        maxRss = Math.max(maxRss, s.rss());
+      } catch {
+        // the child has exited
+      }
+    }, 100);
+
+    const stats = { stalls: 0 };
+    const sending = sendLines(s.port('tcp'), 0, N, stats);
+
+    // The queue fills, the connection is paused, the sender stalls; /healthz reports the failing output.
+    await until(async () => (await s.metric('iptables_otel_paused_connections')) >= 1, 30_000, 'a paused connection');
+    const queued = await s.metric('iptables_otel_queue_records');
+    expect(queued).toBeGreaterThan(0);
+    expect(queued).toBeLessThanOrEqual(2 * 20000);
+    await until(async () => (await s.get('/healthz')).status === 503, 15_000, '/healthz 503');
+    const received = await s.metric('iptables_otel_received_total');
+    expect(received).toBeLessThan(N);
+
+    // Endpoint back, but slow: every request takes 50 ms.
+    sink.defaultResponse = { status: 200, delayMs: 50 };
+    await sink.start();
+    await sending;
+    await sink.waitForRecords(N, 120_000);
+    await new Promise((r) => setTimeout(r, 500));
+    clearInterval(sampler);
+
+    expect(sink.records.length).toBe(N);
+    const seen = new Uint8Array(N);
+    for (const r of sink.records) seen[keyOf(r)]!++;
+    expect(seen.every((c) => c === 1)).toBe(true);
+    expect(stats.stalls).toBeGreaterThan(0);
+    expect(await s.metric('iptables_otel_dropped_total')).toBe(0);
+    expect(await s.metric('iptables_otel_paused_connections')).toBe(0);
+    expect((await s.get('/healthz')).status).toBe(200);
+    const mib = (b: number): number => Math.round(b / 1048576);
+    console.log(`backpressure: RSS ${mib(rssBefore)} MiB at start, max ${mib(maxRss)} MiB; sender stalled ${stats.stalls} times`);
+    expect(maxRss).toBeLessThan(400 * 1048576);
+  }, 240_000);
+
+  it('SIGTERM with records in flight: everything is delivered, exit code 0', async () => {
+    const N = 5000;
+    sink = await startOtlpSink();
+    sink.defaultResponse = { status: 200, delayMs: 200 };
+    svc = await startServiceProcess(config(sink.port, ['  shutdownDeadline: 30s']));
+    await sendLines(svc.port('tcp'), 0, N, { stalls: 0 });
+    await until(async () => (await svc!.metric('iptables_otel_received_total')) === N, 20_000, 'all lines received');
+    expect(sink.records.length).toBeLessThan(N); // still in flight
+    svc.kill('SIGTERM');
+    const exit = await svc.exited;
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(sink.records.length).toBe(N);
+    expect(new Set(sink.records.map(keyOf)).size).toBe(N);
+    expect(svc.logs().some((l) => l.msg === 'stopped; every record was delivered')).toBe(true);
+  }, 60_000);
+
+  it('SIGTERM with the endpoint down: exits 0 at the deadline and logs the undelivered count', async () => {
+    sink = await startOtlpSink();
+    await sink.stop();
+    svc = await startServiceProcess(config(sink.port, ['  shutdownDeadline: 1s']));
+    await sendLines(svc.port('tcp'), 0, 100, { stalls: 0 });
+    await until(async () => (await svc!.metric('iptables_otel_received_total')) === 100, 20_000, 'all lines received');
+    const t0 = Date.now();
+    svc.kill('SIGTERM');
+    const exit = await svc.exited;
+    expect(exit.code).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    const line = svc.logs().find((l) => l.msg === 'records not delivered before the shutdown deadline');
+    expect(line).toMatchObject({ level: 'error', undelivered: 100 });
+  }, 60_000);
+});

@@ -1,0 +1,142 @@
+/**
+ * `startService()` in-process: TLS from `--listen` flags, reload that swaps listeners and
+ * parser options without losing records, a failing reload, and `stop()`.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import tls from 'node:tls';
+import dgram from 'node:dgram';
+import { loadConfig } from '../../../src/config/load-config.js';
+import { startService, type Service } from '../../../src/service.js';
+import { createLogger } from '../../../src/ops/logger.js';
+import { startOtlpSink, type OtlpSink } from '../../helpers/otlp-sink.js';
+import { makeTlsCerts, type TlsCerts } from '../../helpers/tls-certs.js';
+import { assertRequirement, hasCommand, requirement, shouldRun } from '../../helpers/requirements.js';
+
+const opensslReq = requirement(hasCommand('openssl'), 'openssl is not installed');
+const line = (id: number): string =>
+  `<4>Nov 26 14:20:01 fw1 kernel: iptables-dropped: IN=eth0 OUT= SRC=192.0.2.5 DST=198.51.100.7 LEN=60 TTL=64 ID=${id} PROTO=TCP SPT=1 DPT=22 WINDOW=1 RES=0x00 SYN URGP=0 \n`;
+const ids = (sink: OtlpSink): number[] => sink.records.map((r) => Number((r.attributes['iptables.id'] as { int: string }).int)).sort((a, b) => a - b);
+
+function sendTcp(port: number, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => s.end(text, () => resolve()));
+    s.on('error', reject);
+  });
+}
+
+describe('startService', () => {
+  let service: Service | undefined;
+  let sink: OtlpSink | undefined;
+  let certs: TlsCerts | undefined;
+  const logLines: string[] = [];
+  const logger = createLogger({ level: 'debug', destination: { write: (l: string) => logLines.push(l) } });
+
+  afterEach(async () => {
+    await service?.stop();
+    await sink?.stop();
+    certs?.cleanup();
+    service = sink = certs = undefined;
+    logLines.length = 0;
+  });
+
+  it.skipIf(!shouldRun(opensslReq))('listens on tls:// from the command-line flags', async () => {
+    assertRequirement(opensslReq);
+    certs = makeTlsCerts();
+    sink = await startOtlpSink();
+    const config = loadConfig({
+      env: {},
+      overrides: { listen: ['tls://127.0.0.1:0'], tlsCert: certs.certFile, tlsKey: certs.keyFile, otlpEndpoint: `http://127.0.0.1:${sink.port}`, opsAddress: 'off' },
+    });
+    service = await startService(config, { logger });
+    const port = service.listeners()[0]!.port;
+    await new Promise<void>((resolve, reject) => {
+      const s = tls.connect({ port, host: '127.0.0.1', ca: certs!.ca, servername: 'localhost' }, () => s.end(`${line(7).length - 1} ${line(7).slice(0, -1)}`, () => resolve()));
+      s.on('error', reject);
+    });
+    await sink.waitForRecords(1);
+    expect(sink.records[0]!.attributes['log.syslog.transport']).toEqual({ string: 'tls' });
+  });
+
+  it('reload swaps listeners and parser options in place; records keep flowing', async () => {
+    sink = await startOtlpSink();
+    const yaml = (dataset: string, inputs: string[]): string =>
+      ['inputs:', ...inputs, 'outputs:', `  - otlp: {endpoint: "http://127.0.0.1:${sink!.port}"}`, 'pipeline: {batch: {linger: 5ms}}', 'ops: {address: "127.0.0.1:0"}', `parser: {dataset: ${dataset}}`].join('\n');
+    service = await startService(loadConfig({ env: {}, text: yaml('fw.a', ['  - tcp: {port: 0}']) }), { logger });
+    const oldPort = service.listeners()[0]!.port;
+    await sendTcp(oldPort, line(1));
+    await sink.waitForRecords(1);
+    expect(service.health()).toMatchObject({ healthy: true });
+
+    const result = await service.reload(loadConfig({ env: {}, text: yaml('fw.b', ['  - udp: {port: 0}', '  - tcp: {port: 0, maxConnections: 5}']) }));
+    expect(result).toEqual({ changed: ['parser', 'inputs'], undelivered: 0 });
+    const ls = service.listeners();
+    expect(ls.map((l) => l.type).sort()).toEqual(['tcp', 'udp']);
+    const udp = dgram.createSocket('udp4');
+    await new Promise<void>((r) => udp.send(line(2), ls.find((l) => l.type === 'udp')!.port, '127.0.0.1', () => r()));
+    udp.close();
+    await sendTcp(ls.find((l) => l.type === 'tcp')!.port, line(3));
+    await sink.waitForRecords(3);
+    expect(ids(sink)).toEqual([1, 2, 3]);
+    expect(sink.records.map((r) => r.attributes['data_stream.dataset'])).toEqual([{ string: 'fw.a' }, { string: 'fw.b' }, { string: 'fw.b' }]);
+  });
+
+  it('reload to new outputs drains the old pipeline into the old outputs', async () => {
+    sink = await startOtlpSink();
+    const second = await startOtlpSink();
+    try {
+      const yaml = (port: number): string =>
+        ['inputs:', '  - tcp: {port: 0}', 'outputs:', `  - otlp: {endpoint: "http://127.0.0.1:${port}"}`, 'pipeline: {batch: {linger: 5ms}}', 'ops: {address: off}'].join('\n');
+      sink.defaultResponse = { status: 200, delayMs: 300 };
+      service = await startService(loadConfig({ env: {}, text: yaml(sink.port) }), { logger });
+      const port = service.listeners()[0]!.port;
+      await sendTcp(port, line(1) + line(2));
+      await new Promise((r) => setTimeout(r, 100)); // in flight to the slow first sink
+      const r = await service.reload(loadConfig({ env: {}, text: yaml(second.port) }));
+      expect(r).toEqual({ changed: ['outputs'], undelivered: 0 });
+      expect(ids(sink)).toEqual([1, 2]);
+      await sendTcp(port, line(3));
+      await second.waitForRecords(1);
+      expect(ids(second)).toEqual([3]);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('a listener that cannot bind on reload rejects and the others keep running', async () => {
+    sink = await startOtlpSink();
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const taken = (blocker.address() as net.AddressInfo).port;
+    try {
+      const base = ['outputs:', `  - otlp: {endpoint: "http://127.0.0.1:${sink.port}"}`, 'pipeline: {batch: {linger: 5ms}}', 'ops: {address: off}'];
+      service = await startService(loadConfig({ env: {}, text: ['inputs:', '  - udp: {port: 0}', ...base].join('\n') }), { logger });
+      const udpPort = service.listeners()[0]!.port;
+      await expect(service.reload(loadConfig({ env: {}, text: ['inputs:', '  - udp: {port: 0}', `  - tcp: {port: ${taken}}`, ...base].join('\n') }))).rejects.toThrow(/EADDRINUSE/);
+      expect(logLines.join('')).toContain('a new listener could not bind');
+      const udp = dgram.createSocket('udp4');
+      await new Promise<void>((r) => udp.send(line(9), udpPort, '127.0.0.1', () => r()));
+      udp.close();
+      await sink.waitForRecords(1);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('stop() is idempotent and reports what was not delivered', async () => {
+    sink = await startOtlpSink();
+    await sink.stop();
+    const config = loadConfig({
+      env: {},
+      text: ['inputs:', '  - tcp: {port: 0}', 'outputs:', `  - otlp: {endpoint: "http://127.0.0.1:${sink.port}"}`, 'pipeline: {shutdownDeadline: 300ms}', 'ops: {address: off}'].join('\n'),
+    });
+    service = await startService(config, { logger });
+    await sendTcp(service.listeners()[0]!.port, line(1) + line(2));
+    await new Promise((r) => setTimeout(r, 200));
+    const a = service.stop();
+    const b = service.stop();
+    expect(a).toBe(b);
+    expect(await a).toEqual({ undelivered: 2 });
+    expect(await service.metrics.dropped.get()).toMatchObject({ values: [{ labels: { reason: 'shutdown_deadline' }, value: 2 }] });
+  });
+});
