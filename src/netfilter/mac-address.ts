@@ -47,15 +47,23 @@ export interface MacHeader {
 // A firewall sees a handful of distinct link headers (its own MAC, its gateway's), so
 // decoding each once and reusing the strings saves six allocations per record.
 const headerCache = new Map<string, MacHeader>();
+let lastRaw = '';
+let lastHeader: MacHeader | undefined;
 
 /**
  * Decodes the `MAC=` value in `s[from, to)`; longer headers (VLAN, extra bytes) keep the
  * first 14 octets. Returns undefined when it does not start with a MAC address.
  */
 export function parseMacHeader(s: string, from: number, to: number): MacHeader | undefined {
+  // Consecutive lines usually carry the same header: compare in place, no substring.
+  if (to - from === lastRaw.length && s.startsWith(lastRaw, from)) return lastHeader;
   const raw = s.slice(from, to);
   let h = headerCache.get(raw);
-  if (h !== undefined) return h;
+  if (h !== undefined) {
+    lastRaw = raw;
+    lastHeader = h;
+    return h;
+  }
   if (to - from < 17 || !isMacAt(s, from)) return undefined;
   h = { destination: macAt(s, from), source: undefined, etherType: undefined };
   if (to - from >= 35 && s.charCodeAt(from + 17) === 0x3a && isMacAt(s, from + 18)) {
@@ -69,5 +77,7 @@ export function parseMacHeader(s: string, from: number, to: number): MacHeader |
   // Bounded: MAC headers come from the network.
   if (headerCache.size >= 1024) headerCache.clear();
   headerCache.set(raw, h);
+  lastRaw = raw;
+  lastHeader = h;
   return h;
 }
