@@ -9,7 +9,8 @@
  * is written to docs/performance.md ("End to end").
  *
  * Flags: --lines N (default 1000000), --runs R (default 3), --only id,id,
- * --no-doc, --profile (one extra iptables-otel run under --cpu-prof, summarised).
+ * --no-doc, --profile (one extra iptables-otel run under --cpu-prof, summarised),
+ * --iot-config FILE (extra `--config` for the iptables-otel rows, for tuning experiments).
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -40,6 +41,7 @@ interface Args {
   only?: Set<string>;
   doc: boolean;
   profile: boolean;
+  iotConfig?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -52,7 +54,8 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--only' && v) (a.only = new Set(v.split(','))), i++;
     else if (k === '--no-doc') a.doc = false;
     else if (k === '--profile') a.profile = true;
-    else throw new Error(`unknown argument ${k} (flags: --lines N --runs R --only id,id --no-doc --profile)`);
+    else if (k === '--iot-config' && v) (a.iotConfig = path.resolve(v)), i++;
+    else throw new Error(`unknown argument ${k} (flags: --lines N --runs R --only id,id --no-doc --profile --iot-config FILE)`);
   }
   if (!Number.isInteger(a.lines) || a.lines < 1000) throw new Error('--lines must be an integer >= 1000');
   if (!Number.isInteger(a.runs) || a.runs < 1 || a.runs > 9) throw new Error('--runs must be 1..9');
@@ -124,6 +127,7 @@ async function runOnce(
       peakRssMiB: rss,
       parsedFully: started.parsedFully(delivered),
       harnessCpuSeconds: (h1.user + h1.system) / 1e6,
+      otlpBytes: sink.counts.bytes,
       complete,
       error: complete
         ? undefined
@@ -160,6 +164,7 @@ async function profileIptablesOtel(
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.iotConfig) process.env.IPTABLES_OTEL_BENCH_CONFIG = args.iotConfig;
   const baseDir = '/tmp/iptables-otel-bench';
   mkdirSync(baseDir, { recursive: true });
   const input = path.join(baseDir, `lines-${args.lines}-seed42.txt`);
@@ -208,7 +213,8 @@ async function main(): Promise<void> {
         const cpuPerM = r.delivered ? ((r.cpuSeconds / r.delivered) * 1e6).toFixed(2) : '-';
         console.log(
           `[round ${round + 1}] ${sys.id}: ${r.complete ? `${Math.round(r.rate)} msg/s in ${r.seconds.toFixed(2)} s` : `INCOMPLETE: ${r.error}`}` +
-            `, CPU ${r.cpuSeconds.toFixed(2)} s (${cpuPerM} s/1M), peak RSS ${r.peakRssMiB.toFixed(0)} MiB, parsed ${r.parsedFully}`,
+            `, CPU ${r.cpuSeconds.toFixed(2)} s (${cpuPerM} s/1M), peak RSS ${r.peakRssMiB.toFixed(0)} MiB, parsed ${r.parsedFully}` +
+            (r.otlpBytes && r.delivered ? `, OTLP ${Math.round(r.otlpBytes / r.delivered)} B/record` : ''),
         );
       }
     }

@@ -15,6 +15,8 @@ export interface RunResult {
   parsedFully: number;
   /** Harness-side CPU (sink decoding + polling) during the run. */
   harnessCpuSeconds: number;
+  /** OTLP request bytes the sink received (0 for file outputs). */
+  otlpBytes?: number;
   complete: boolean;
   error?: string;
 }

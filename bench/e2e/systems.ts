@@ -299,6 +299,8 @@ async function startIptablesOtel(ctx: RunContext, endpoint: string, workers: num
   const entry = workers > 1 && !cliHasWorkersFlag(ctx.repoRoot) ? path.join(ctx.repoRoot, 'dist', 'bench', 'e2e', 'worker-service.js') : iptablesOtelMain(ctx.repoRoot);
   const args = [entry, '--listen', `tcp://127.0.0.1:${port}`, '--output', 'otlp', '--ops-address', `127.0.0.1:${opsPort}`, '--log-level', 'warn'];
   if (workers > 1) args.push('--workers', String(workers));
+  // For tuning experiments: a config file whose non-input/output settings (pipeline, parser) apply.
+  if (process.env.IPTABLES_OTEL_BENCH_CONFIG) args.push('--config', process.env.IPTABLES_OTEL_BENCH_CONFIG);
   const extra = process.env.IPTABLES_OTEL_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const d = startDaemon(process.execPath, [...extra, ...args], path.join(ctx.dir, `iptables-otel-w${workers}.log`), {
     OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
