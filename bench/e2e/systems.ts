@@ -46,6 +46,8 @@ export interface SystemDef {
   label: string;
   /** Sender connections (one per worker for the multi-worker rows). */
   connections: number;
+  /** At most this many runs, whatever --runs says (keeps slow or check-only rows from dominating the wall time). */
+  maxRuns?: number;
   /** What "parsed fully" means for this system. */
   parsedRule: string;
   /** Undefined when runnable, else why the row is skipped. */
@@ -134,6 +136,7 @@ export const syslogNg: SystemDef = {
   id: 'syslog-ng',
   label: 'syslog-ng network + kv-parser',
   connections: 1,
+  maxRuns: 2,
   parsedRule: 'all lines (kv-parser accepts any line; duplicate keys: last wins)',
   unavailable: () => (existsSync(SNG_BIN) ? undefined : `${SNG_BIN} not found (see local-peers.md §0)`),
   async start(ctx) {
@@ -251,6 +254,7 @@ export function collectorSyslog(repoRoot: string): SystemDef {
     id: 'otelcol-syslog',
     label: 'OTel Collector syslog + key_value_parser',
     connections: 1,
+    maxRuns: 2,
     parsedRule: 'records whose attributes gained `SRC` from key_value_parser',
     unavailable: () => (findCollector(repoRoot) ? undefined : 'Collector not built (scripts/build-collector.sh)'),
     async start(ctx) {
@@ -333,8 +337,9 @@ export function iptablesOtel(repoRoot: string, workers = 1): SystemDef {
 export function iptablesOtelViaCollector(repoRoot: string): SystemDef {
   return {
     id: 'iptables-otel-via-otelcol',
-    label: 'iptables-otel -> Collector otlp receiver',
+    label: 'iptables-otel -> Collector otlp receiver (check row)',
     connections: 1,
+    maxRuns: 1,
     parsedRule: 'records without an `error.type` attribute',
     unavailable: () =>
       !existsSync(iptablesOtelMain(repoRoot))

@@ -45,6 +45,35 @@ export function communityId(
   const la = writeIpBytes(src, a, 0);
   const lb = writeIpBytes(dst, b, 0);
   if (la === 0 || la !== lb) return undefined;
+  return hashFlow(la, proto, srcPort, dstPort);
+}
+
+function writeV4(v: number, out: Uint8Array): void {
+  out[0] = v >>> 24;
+  out[1] = (v >>> 16) & 255;
+  out[2] = (v >>> 8) & 255;
+  out[3] = v & 255;
+}
+
+/**
+ * `communityId` for IPv4 addresses given as unsigned 32-bit numbers (what the scanner already
+ * parsed), skipping the text re-parse.
+ */
+export function communityIdV4(
+  src: number,
+  dst: number,
+  proto: number | undefined,
+  srcPort: number | undefined,
+  dstPort: number | undefined,
+): string | undefined {
+  if (src < 0 || dst < 0 || proto === undefined) return undefined;
+  writeV4(src, a);
+  writeV4(dst, b);
+  return hashFlow(4, proto, srcPort, dstPort);
+}
+
+/** Hashes the flow whose address bytes are in the scratch arrays `a` and `b` (length `la`). */
+function hashFlow(la: number, proto: number, srcPort: number | undefined, dstPort: number | undefined): string | undefined {
   let usePorts = false;
   let oneWay = false;
   let sp = 0;

@@ -12,7 +12,7 @@ import { facilityNameOf } from '../syslog/facility.js';
 import { scanNetfilter } from '../netfilter/scan-netfilter.js';
 import type { NetfilterFields } from '../netfilter/packet-fields.js';
 import { PrefixClassifier, type PrefixInfo } from '../netfilter/log-prefix.js';
-import { communityId } from './community-id.js';
+import { communityId, communityIdV4 } from './community-id.js';
 import { writeOuterExtras, writeOuterPacket, writeQuotedPacket } from './packet-attributes.js';
 import { DEFAULT_PARSE_OPTIONS, type ParseOptions } from './parse-options.js';
 
@@ -77,8 +77,26 @@ function hrNow(now: Date | undefined): HrTime {
   return [sec, nanos];
 }
 
-function frameText(frame: string | Buffer): string {
-  return typeof frame === 'string' ? frame : Buffer.isBuffer(frame) ? frame.toString('utf8') : '';
+function frameText(frame: unknown): string {
+  if (typeof frame === 'string') return frame;
+  if (Buffer.isBuffer(frame)) return frame.toString('utf8');
+  if (frame instanceof Uint8Array) return Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('utf8');
+  return '';
+}
+
+/**
+ * Where MSG starts inside the frame text, or -1. MSG is the frame minus its header and its
+ * trailing LF/CR/NUL, so it is a suffix of the trimmed frame; checked, not assumed.
+ */
+function msgOffset(text: string, msg: string): number {
+  let end = text.length;
+  while (end > 0) {
+    const c = text.charCodeAt(end - 1);
+    if (c === 0x0a || c === 0x0d || c === 0) end--;
+    else break;
+  }
+  const at = end - msg.length;
+  return at >= 0 && text.startsWith(msg, at) ? at : -1;
 }
 
 /** Header attributes every record gets (also failures): observer, log.syslog.*, peer. */
@@ -136,13 +154,12 @@ function writeNetfilter(a: RecordAttributes, nf: NetfilterFields, info: PrefixIn
   writeOuterPacket(a, p);
   if (p.family !== 0) a['network.type'] = p.family === 4 ? 'ipv4' : 'ipv6';
   const isIcmp = p.ianaNumber === 1 || p.ianaNumber === 58;
-  const cid = communityId(
-    p.source,
-    p.destination,
-    p.ianaNumber,
-    isIcmp ? p.icmpType : p.sourcePort,
-    isIcmp ? p.icmpCode : p.destinationPort,
-  );
+  const sp = isIcmp ? p.icmpType : p.sourcePort;
+  const dp = isIcmp ? p.icmpCode : p.destinationPort;
+  const cid =
+    p.sourceV4 >= 0 && p.destinationV4 >= 0
+      ? communityIdV4(p.sourceV4, p.destinationV4, p.ianaNumber, sp, dp)
+      : communityId(p.source, p.destination, p.ianaNumber, sp, dp);
   if (cid !== undefined) a['network.community_id'] = cid;
   if (nf.sourceMac !== undefined) a['source.mac'] = nf.sourceMac;
   if (nf.destinationMac !== undefined) a['destination.mac'] = nf.destinationMac;
@@ -193,7 +210,10 @@ function writeNetfilter(a: RecordAttributes, nf: NetfilterFields, info: PrefixIn
 
 function build(frame: string | Buffer, ctx: ReceiveContext | undefined, c: Compiled): FirewallLogRecord {
   const observedTimestamp = ctx?.receivedAt ?? hrNow(c.now);
-  const m = decodeSyslog(frame, c.decode);
+  // Decode from one string: the scanner then reads the frame itself (a flat string), which is
+  // faster than reading MSG (a substring of it).
+  const text = frameText(frame);
+  const m = decodeSyslog(text, c.decode);
   const sev = m.severity;
   const record: FirewallLogRecord = {
     observedTimestamp,
@@ -206,13 +226,14 @@ function build(frame: string | Buffer, ctx: ReceiveContext | undefined, c: Compi
     const text = severityTextOf(sev);
     if (text !== '') record.severityText = text;
   }
-  const nf = scanNetfilter(m.msg, m.contentStart);
+  const at = msgOffset(text, m.msg);
+  const nf = at >= 0 ? scanNetfilter(text, at + m.contentStart, at + m.msg.length) : scanNetfilter(m.msg, m.contentStart);
   if (nf.found) {
     const a: RecordAttributes = new NetfilterAttributes(c.dataset, c.namespace);
     record.attributes = a;
     writeNetfilter(a, nf, c.classifier.classify(nf.prefix));
     writeHeader(a, m, ctx);
-    if (c.preserveOriginal) a['log.record.original'] = frameText(frame);
+    if (c.preserveOriginal) a['log.record.original'] = text;
     return record;
   }
   const a: RecordAttributes = {};
@@ -225,7 +246,7 @@ function build(frame: string | Buffer, ctx: ReceiveContext | undefined, c: Compi
   a['error.message'] = empty
     ? 'empty frame: no syslog message'
     : 'not a netfilter log line: no IN= key and no truncated TTL= start';
-  a['log.record.original'] = frameText(frame);
+  a['log.record.original'] = text;
   return record;
 }
 

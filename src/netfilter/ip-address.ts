@@ -4,6 +4,13 @@
  * fully expanded, `2001:0db8:0000:...`). No regexes: this runs twice per record.
  */
 
+/**
+ * What the last `canonicalIpText` / `parseIpv4` call read (module-level, so the hot path
+ * allocates no result object): the family (4, 6, or 0 when invalid), the IPv4 value as an
+ * unsigned 32-bit number (-1 otherwise), and whether an IPv4 octet had a leading zero.
+ */
+export const lastIp = { family: 0 as 0 | 4 | 6, v4: -1, leadingZero: false };
+
 // Scratch for the 8 IPv6 groups; parsing is synchronous, so one array is enough.
 const groups = new Uint16Array(8);
 
@@ -24,10 +31,12 @@ export function parseIpv4(s: string, from: number, to: number): number {
   let octet = 0;
   let digits = 0;
   let dots = 0;
+  lastIp.leadingZero = false;
   for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
     if (c === 0x2e) {
       if (digits === 0 || dots === 3) return -1;
+      if (digits > 1 && s.charCodeAt(i - digits) === 0x30) lastIp.leadingZero = true;
       value = value * 256 + octet;
       octet = 0;
       digits = 0;
@@ -41,6 +50,7 @@ export function parseIpv4(s: string, from: number, to: number): number {
     }
   }
   if (dots !== 3 || digits === 0) return -1;
+  if (digits > 1 && s.charCodeAt(to - digits) === 0x30) lastIp.leadingZero = true;
   return value * 256 + octet;
 }
 
@@ -159,8 +169,6 @@ export function formatIpv6(g: Uint16Array): string {
   return out;
 }
 
-/** Family of the address the last `canonicalIpText` call read: 4, 6, or 0 when invalid. */
-export const lastIp = { family: 0 as 0 | 4 | 6 };
 
 /**
  * Canonical text of the address in `s[from, to)`: IPv4 as a dotted quad without leading
@@ -168,6 +176,7 @@ export const lastIp = { family: 0 as 0 | 4 | 6 };
  * tells which (module-level, so the hot path allocates no result object).
  */
 export function canonicalIpText(s: string, from: number, to: number): string | undefined {
+  lastIp.v4 = -1;
   for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
     if (c === 0x3a) {
@@ -186,9 +195,9 @@ export function canonicalIpText(s: string, from: number, to: number): string | u
     return undefined;
   }
   lastIp.family = 4;
+  lastIp.v4 = v4;
   // Common case: the text already is canonical, so reuse it rather than reformatting.
-  const raw = s.slice(from, to);
-  return hasLeadingZero(raw) ? formatIpv4(v4) : raw;
+  return lastIp.leadingZero ? formatIpv4(v4) : s.slice(from, to);
 }
 
 /**
@@ -198,15 +207,6 @@ export function canonicalIpText(s: string, from: number, to: number): string | u
 export function canonicalIp(s: string, from: number, to: number): { family: 0 | 4 | 6; text: string } {
   const text = canonicalIpText(s, from, to);
   return text === undefined ? { family: 0, text: s.slice(from, to) } : { family: lastIp.family, text };
-}
-
-function hasLeadingZero(t: string): boolean {
-  for (let i = 0; i < t.length - 1; i++) {
-    if (t.charCodeAt(i) === 0x30 && (i === 0 || t.charCodeAt(i - 1) === 0x2e) && t.charCodeAt(i + 1) !== 0x2e) {
-      return true;
-    }
-  }
-  return false;
 }
 
 /**

@@ -10,6 +10,9 @@ export class PacketFields {
   family: 0 | 4 | 6 = 0;
   source: string | undefined = undefined;
   destination: string | undefined = undefined;
+  /** IPv4 source / destination as unsigned 32-bit numbers (-1 when not IPv4), for the Community ID. */
+  sourceV4 = -1;
+  destinationV4 = -1;
   /** IP total length (first LEN=). */
   length: number | undefined = undefined;
   /** IPv4 TOS byte (hex) or IPv6 TC (decimal). */

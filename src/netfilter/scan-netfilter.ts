@@ -20,12 +20,12 @@ const EQ = 0x3d;
  * `[wan-lan-default-D]IN=eth0`), so an `IN=` counts when the next token is `OUT=`;
  * failing that, the first `IN=` at a token start.
  */
-export function findInKey(s: string, from: number): number {
+export function findInKey(s: string, from: number, end = s.length): number {
   let fallback = -1;
   let i = s.indexOf('IN=', from);
-  while (i >= 0) {
+  while (i >= 0 && i < end) {
     const sp = s.indexOf(' ', i + 3);
-    if (sp >= 0 && s.startsWith('OUT=', sp + 1)) return i;
+    if (sp >= 0 && sp < end && s.startsWith('OUT=', sp + 1)) return i;
     if (fallback < 0 && (i === from || s.charCodeAt(i - 1) === SPACE)) fallback = i;
     i = s.indexOf('IN=', i + 3);
   }
@@ -309,13 +309,13 @@ function isTruncatedStart(s: string, i: number, end: number): boolean {
 }
 
 /**
- * Scans the netfilter text of one MSG. `start` is where the content begins (after a printk
- * stamp). Returns the fields; `found` is false when the text has no netfilter keys.
+ * Scans the netfilter text in `s[start, end)`: `start` is where the content begins (after a
+ * printk stamp). `s` may be the whole frame (scanning a flat string is faster than scanning
+ * the MSG substring). Returns the fields; `found` is false when the text has no netfilter keys.
  */
-export function scanNetfilter(s: string, start = 0): NetfilterFields {
+export function scanNetfilter(s: string, start = 0, end = s.length): NetfilterFields {
   const nf = new NetfilterFields();
-  const end = s.length;
-  const at = findInKey(s, start);
+  const at = findInKey(s, start, end);
   if (at >= 0) {
     nf.found = true;
     nf.prefix = s.slice(start, at).trim();
@@ -419,6 +419,7 @@ function scanPacket(s: string, i: number, end: number, nf: NetfilterFields, pkt:
           const ip = canonicalIpText(s, vs, j);
           if ((ok = ip !== undefined)) {
             pkt.source = ip;
+            pkt.sourceV4 = lastIp.v4;
             if (pkt.family === 0) pkt.family = lastIp.family;
           }
           break;
@@ -428,6 +429,7 @@ function scanPacket(s: string, i: number, end: number, nf: NetfilterFields, pkt:
           const ip = canonicalIpText(s, vs, j);
           if ((ok = ip !== undefined)) {
             pkt.destination = ip;
+            pkt.destinationV4 = lastIp.v4;
             if (pkt.family === 0) pkt.family = lastIp.family;
           }
           break;

@@ -12,15 +12,44 @@
 import type { HrTime } from '@opentelemetry/api';
 import type { AttributeValue, FirewallLogRecord } from '../mapping/record.js';
 
-// `{"key":"<name>","value":` per attribute name; names repeat on every record.
-const keyPrefixes = new Map<string, string>();
+/** True when `s` needs JSON escaping: a quote, backslash, control character or surrogate. */
+function needsEscape(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return true;
+  }
+  return false;
+}
 
-function keyPrefix(key: string): string {
-  let p = keyPrefixes.get(key);
+/**
+ * JSON string literal for `s`. Most values (addresses, names, the kernel line) need no escaping:
+ * one charCodeAt scan and a concatenation beat a JSON.stringify call; anything else goes to
+ * JSON.stringify (lone surrogates -> \uXXXX).
+ */
+export function jsonString(s: string): string {
+  return needsEscape(s) ? JSON.stringify(s) : '"' + s + '"';
+}
+
+/** Pre-built JSON pieces per attribute name: fewer, larger concatenations per record. */
+interface KeyPieces {
+  /** `{"key":"<name>","value":` */
+  value: string;
+  /** `{"key":"<name>","value":{"stringValue":"` */
+  stringOpen: string;
+  /** `{"key":"<name>","value":{"intValue":"` */
+  intOpen: string;
+}
+
+// Names repeat on every record.
+const keyPieces = new Map<string, KeyPieces>();
+
+function piecesFor(key: string): KeyPieces {
+  let p = keyPieces.get(key);
   if (p === undefined) {
-    p = `{"key":${JSON.stringify(key)},"value":`;
+    const value = `{"key":${JSON.stringify(key)},"value":`;
+    p = { value, stringOpen: `${value}{"stringValue":"`, intOpen: `${value}{"intValue":"` };
     // Bounded: attribute names come from the table, but a caller may add its own.
-    if (keyPrefixes.size < 4096) keyPrefixes.set(key, p);
+    if (keyPieces.size < 4096) keyPieces.set(key, p);
   }
   return p;
 }
@@ -46,7 +75,7 @@ function numberValue(v: number): string {
 function anyValue(v: AttributeValue): string {
   switch (typeof v) {
     case 'string':
-      return `{"stringValue":${JSON.stringify(v)}}`;
+      return `{"stringValue":${jsonString(v)}}`;
     case 'number':
       return numberValue(v);
     case 'boolean':
@@ -57,11 +86,11 @@ function anyValue(v: AttributeValue): string {
     for (let i = 0; i < v.length; i++) {
       if (i > 0) out += ',';
       const e = v[i];
-      out += typeof e === 'number' ? numberValue(e) : `{"stringValue":${JSON.stringify(String(e))}}`;
+      out += typeof e === 'number' ? numberValue(e) : `{"stringValue":${jsonString(String(e))}}`;
     }
     return out + ']}}';
   }
-  return `{"stringValue":${JSON.stringify(String(v))}}`;
+  return `{"stringValue":${jsonString(String(v))}}`;
 }
 
 /**
@@ -72,8 +101,8 @@ export function logRecordToOtlpJson(record: FirewallLogRecord): string {
   let out = '{';
   if (record.timestamp !== undefined) out += `"timeUnixNano":"${hrTimeToNanosString(record.timestamp)}",`;
   out += `"observedTimeUnixNano":"${hrTimeToNanosString(record.observedTimestamp)}","severityNumber":${record.severityNumber | 0}`;
-  if (record.severityText !== undefined) out += `,"severityText":${JSON.stringify(record.severityText)}`;
-  out += `,"body":{"stringValue":${JSON.stringify(record.body)}},"attributes":[`;
+  if (record.severityText !== undefined) out += `,"severityText":${jsonString(record.severityText)}`;
+  out += `,"body":{"stringValue":${jsonString(record.body)}},"attributes":[`;
   let first = true;
   const attrs = record.attributes;
   for (const key in attrs) {
@@ -81,7 +110,10 @@ export function logRecordToOtlpJson(record: FirewallLogRecord): string {
     if (v === undefined || v === null) continue;
     if (!first) out += ',';
     first = false;
-    out += keyPrefix(key) + anyValue(v) + '}';
+    const p = piecesFor(key);
+    if (typeof v === 'string' && !needsEscape(v)) out += p.stringOpen + v + '"}}';
+    else if (typeof v === 'number' && Number.isInteger(v)) out += p.intOpen + v + '"}}';
+    else out += p.value + anyValue(v) + '}';
   }
   return out + ']}';
 }
