@@ -13,6 +13,7 @@ interface CallFrame {
 interface ProfileNode {
   id: number;
   callFrame: CallFrame;
+  children?: number[];
 }
 interface CpuProfile {
   nodes: ProfileNode[];
@@ -35,6 +36,8 @@ export interface ProfileSummary {
   totalMs: number;
   /** Busy (non-idle) time. */
   busyMs: number;
+  /** Time before the first input sample (start-up), left out of every other figure. */
+  startupMs: number;
   byStage: Record<string, number>;
   top: FunctionTime[];
 }
@@ -62,8 +65,30 @@ export function summariseProfile(path: string, topN = 25): ProfileSummary {
   const prof = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
   const byId = new Map<number, ProfileNode>();
   for (const n of prof.nodes) byId.set(n.id, n);
+  // Start-up (module loading, config validation) is not per-record work: count from the
+  // first sample whose stack runs input code, i.e. from the first bytes received.
+  const parent = new Map<number, number>();
+  for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const inInput = new Map<number, boolean>();
+  const underInput = (id: number): boolean => {
+    const known = inInput.get(id);
+    if (known !== undefined) return known;
+    let hit = false;
+    for (let cur: number | undefined = id, guard = 0; cur !== undefined && guard < 1000; cur = parent.get(cur), guard++) {
+      if (/\/src\/(input|framing)\//.test(byId.get(cur)?.callFrame.url ?? '')) {
+        hit = true;
+        break;
+      }
+    }
+    inInput.set(id, hit);
+    return hit;
+  };
+  let first = prof.samples.findIndex((id) => underInput(id));
+  if (first < 0) first = 0;
+  let skippedUs = 0;
+  for (let i = 0; i < first; i++) skippedUs += prof.timeDeltas[i] ?? 0;
   const selfUs = new Map<number, number>();
-  for (let i = 0; i < prof.samples.length; i++) {
+  for (let i = first; i < prof.samples.length; i++) {
     const id = prof.samples[i]!;
     selfUs.set(id, (selfUs.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0));
   }
@@ -83,13 +108,15 @@ export function summariseProfile(path: string, topN = 25): ProfileSummary {
     else fn.set(key, { name: cf.functionName || '(anonymous)', where: `${file}:${cf.lineNumber + 1}`, stage, selfMs: ms });
   }
   const top = [...fn.values()].filter((f) => f.stage !== 'idle').sort((a, b) => b.selfMs - a.selfMs).slice(0, topN);
-  return { totalMs: total, busyMs: total - (byStage['idle'] ?? 0), byStage, top };
+  return { totalMs: total, busyMs: total - (byStage['idle'] ?? 0), startupMs: skippedUs / 1000, byStage, top };
 }
 
 /** Text rendering; `records` turns times into µs per record. */
 export function formatProfileSummary(s: ProfileSummary, records: number): string {
   const per = (ms: number) => (records > 0 ? ((ms * 1000) / records).toFixed(2) : '-');
-  const lines = [`busy ${s.busyMs.toFixed(0)} ms of ${s.totalMs.toFixed(0)} ms sampled; ${records} records`, '', 'stage | self ms | µs/record | share of busy'];
+  const lines = [
+    `busy ${s.busyMs.toFixed(0)} ms of ${s.totalMs.toFixed(0)} ms sampled after the first input (start-up, ${s.startupMs.toFixed(0)} ms, left out); ${records} records`,
+    '', 'stage | self ms | µs/record | share of busy'];
   for (const [stage, ms] of Object.entries(s.byStage).sort((a, b) => b[1] - a[1])) {
     if (stage === 'idle') continue;
     lines.push(`${stage} | ${ms.toFixed(0)} | ${per(ms)} | ${((100 * ms) / s.busyMs).toFixed(1)}%`);

@@ -17,7 +17,7 @@ import {
 } from './service-config.js';
 import { ParseOptionsError, validateParseOptions } from '../mapping/parse-options.js';
 import { isHttpUrl, logsUrlFromBase, normalizeProtocol, readOtelEnv, type OtelEnvSettings } from './otel-env.js';
-import { parseListenArgument } from './listen-url.js';
+import { parseListenUrl, type ListenUrl } from '../input/listen-url.js';
 import { parseDuration, parseSize } from './units.js';
 import { toInputConfig, toPipelineConfig } from './component-configs.js';
 import { validateInputConfig } from '../input/input-config.js';
@@ -384,25 +384,27 @@ export function loadConfig(options: LoadConfigOptions = {}): ServiceConfig {
   const inputLines: Array<number | undefined> = [];
   if (ov.listen && ov.listen.length > 0) {
     for (const url of ov.listen) {
-      const parts = parseListenArgument(url);
-      if (typeof parts === 'string') {
-        issues.push({ file: cli, path: '--listen', message: parts });
+      let parts: ListenUrl;
+      try {
+        parts = parseListenUrl(url);
+      } catch (err) {
+        issues.push({ file: cli, path: '--listen', message: (err as Error).message });
         continue;
       }
       const body: Record<string, unknown> = { host: parts.host, port: parts.port, ...coerceQuery(parts.query) };
-      if (parts.type === 'tls') {
+      if (parts.transport === 'tls') {
         if (!ov.tlsCert || !ov.tlsKey) {
           issues.push({ file: cli, path: '--listen', message: `${url} needs --tls-cert and --tls-key` });
           continue;
         }
         body.tls = { cert: ov.tlsCert, key: ov.tlsKey, ...(ov.tlsCa ? { ca: ov.tlsCa, requireClientCert: true } : {}) };
       }
-      const item = { [parts.type]: body };
+      const item = { [parts.transport]: body };
       if (!validateListener(item)) {
         for (const i of ajvIssues(validateListener.errors ?? [], () => undefined, cli)) issues.push({ ...i, path: `--listen ${url}: ${i.path}` });
         continue;
       }
-      inputs.push(listenerFromRaw(parts.type, (item as unknown as Record<string, RawListener>)[parts.type]!));
+      inputs.push(listenerFromRaw(parts.transport, (item as unknown as Record<string, RawListener>)[parts.transport]!));
       inputLines.push(undefined);
     }
     if ((ov.tlsCert || ov.tlsKey || ov.tlsCa) && !ov.listen.some((u) => u.trim().startsWith('tls://'))) {

@@ -6,6 +6,8 @@ export interface ListenUrl {
   /** Host without brackets (`::1`, `127.0.0.1`, `0.0.0.0`, `localhost`). */
   host: string;
   port: number;
+  /** Per-listener settings from an optional query (`tcp://0.0.0.0:9001?framing=lf`), as text. */
+  query: Record<string, string>;
 }
 
 /** Thrown by `parseListenUrl()`; the message says what is wrong and shows the expected form. */
@@ -17,11 +19,17 @@ const HOSTNAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-
 
 /**
  * Parse `udp://HOST:PORT`, `tcp://HOST:PORT` or `tls://HOST:PORT` (IPv6 in
- * brackets: `tcp://[::1]:9001`). The port is required (0 = any free port).
- * Throws `ListenUrlError` with a clear message.
+ * brackets: `tcp://[::1]:9001`), optionally followed by `?key=value&…` settings.
+ * The port is required (0 = any free port). Throws `ListenUrlError` with a clear message.
  */
 export function parseListenUrl(url: string): ListenUrl {
   const expected = 'expected udp://HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT (IPv6 as [ADDR])';
+  const query: Record<string, string> = {};
+  const q = url.indexOf('?');
+  if (q >= 0) {
+    for (const [k, v] of new URLSearchParams(url.slice(q + 1))) query[k] = v;
+    url = url.slice(0, q);
+  }
   const m = /^([A-Za-z]+):\/\/(.*)$/.exec(url.trim());
   if (!m) throw new ListenUrlError(`invalid listen address "${url}": ${expected}`);
   const scheme = m[1]!.toLowerCase();
@@ -55,7 +63,7 @@ export function parseListenUrl(url: string): ListenUrl {
   if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) {
     throw new ListenUrlError(`invalid listen address "${url}": port "${portText}" is not a number from 0 to 65535`);
   }
-  return { transport: scheme, host, port: Number(portText) };
+  return { transport: scheme, host, port: Number(portText), query };
 }
 
 /** The URL form of a listener, as used in input names and metric labels. */

@@ -85,8 +85,9 @@ function frameText(frame: unknown): string {
 }
 
 /**
- * Where MSG starts inside the frame text, or -1. MSG is the frame minus its header and its
- * trailing LF/CR/NUL, so it is a suffix of the trimmed frame; checked, not assumed.
+ * Where MSG starts inside the frame text, or -1. decodeSyslog's contract: MSG is the frame minus
+ * its header and its trailing LF/CR/NUL, so it is a suffix of the trimmed frame. Spot-checked
+ * (first, middle and last character) rather than compared in full: this runs per record.
  */
 function msgOffset(text: string, msg: string): number {
   let end = text.length;
@@ -95,8 +96,16 @@ function msgOffset(text: string, msg: string): number {
     if (c === 0x0a || c === 0x0d || c === 0) end--;
     else break;
   }
-  const at = end - msg.length;
-  return at >= 0 && text.startsWith(msg, at) ? at : -1;
+  const n = msg.length;
+  const at = end - n;
+  if (at < 0) return -1;
+  if (n === 0) return at;
+  const mid = n >> 1;
+  return text.charCodeAt(at) === msg.charCodeAt(0) &&
+    text.charCodeAt(at + mid) === msg.charCodeAt(mid) &&
+    text.charCodeAt(end - 1) === msg.charCodeAt(n - 1)
+    ? at
+    : -1;
 }
 
 /** Header attributes every record gets (also failures): observer, log.syslog.*, peer. */

@@ -9,7 +9,7 @@
 export interface ExpectedLine {
   /** The MSG as the kernel printed it (with the trailing space nf_log always adds). */
   msg: string;
-  kind: 'tcp4' | 'udp4' | 'icmp4-echo' | 'icmp4-error' | 'tcp6' | 'icmp6-echo';
+  kind: 'tcp4' | 'udp4' | 'icmp4-echo' | 'icmp4-error' | 'tcp6' | 'icmp6-echo' | 'tcp4-printk-time';
   sourceAddress: string;
   destinationAddress: string;
   destinationPort: number | undefined;
@@ -18,6 +18,8 @@ export interface ExpectedLine {
   networkType: 'ipv4' | 'ipv6';
   logPrefix: string;
   action: string;
+  /** `[ 5025.123456]` printk time at the start of MSG (kernels with printk.time relayed as text). */
+  kernelUptime?: number;
   /** ICMP errors: the quoted packet. */
   quoted?: { sourceAddress: string; destinationAddress: string; sourcePort: number; destinationPort: number; transport: string };
 }
@@ -30,10 +32,13 @@ function group(n: number): string {
   return n.toString(16).padStart(4, '0');
 }
 
-/** Line `i` of the set: six kinds in turn (TCP, UDP, ICMP echo, ICMP error, IPv6 TCP, ICMPv6). */
+/**
+ * Line `i` of the set: seven kinds in turn (TCP, UDP, ICMP echo, ICMP error with the quoted
+ * packet, IPv6 TCP, ICMPv6 echo, and a UFW line that starts with the printk time).
+ */
 export function firewallLine(i: number): ExpectedLine {
   const host = (i % 250) + 1;
-  switch (i % 6) {
+  switch (i % 7) {
     case 0:
       return {
         msg: `iptables-dropped: IN=eth0 OUT= ${MAC} SRC=192.0.2.${host} DST=198.51.100.7 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=${10000 + i} DF PROTO=TCP SPT=${40000 + i} DPT=22 WINDOW=64240 RES=0x00 SYN URGP=0 `,
@@ -100,7 +105,21 @@ export function firewallLine(i: number): ExpectedLine {
         logPrefix: '[UFW ALLOW]',
         action: 'allow',
       };
-    default:
+    case 6:
+      return {
+        msg: `[ 5025.${String(100000 + i)}] [UFW BLOCK] IN=eth0 OUT= ${MAC} SRC=192.0.2.${host} DST=203.0.113.80 LEN=40 TOS=0x00 PREC=0x00 TTL=241 ID=${50000 + i} PROTO=TCP SPT=${30000 + i} DPT=3389 WINDOW=1024 RES=0x00 SYN URGP=0 `,
+        kind: 'tcp4-printk-time',
+        kernelUptime: 5025 + (100000 + i) / 1e6,
+        sourceAddress: `192.0.2.${host}`,
+        destinationAddress: '203.0.113.80',
+        sourcePort: 30000 + i,
+        destinationPort: 3389,
+        transport: 'tcp',
+        networkType: 'ipv4',
+        logPrefix: '[UFW BLOCK]',
+        action: 'block',
+      };
+    default: // i % 7 === 5
       return {
         msg: `DENY: IN=eth0 OUT= ${MAC6} SRC=2001:0db8:00ff:0000:0000:0000:0000:${group(host)} DST=2001:0db8:0000:0000:0000:0000:0000:0001 LEN=104 TC=0 HOPLIMIT=64 FLOWLBL=${200000 + i} PROTO=ICMPv6 TYPE=128 CODE=0 ID=${2000 + i} SEQ=${i} `,
         kind: 'icmp6-echo',

@@ -50,11 +50,11 @@ describe('validateInputConfig', () => {
 
 describe('parseListenUrl', () => {
   it.each([
-    ['udp://127.0.0.1:9001', { transport: 'udp', host: '127.0.0.1', port: 9001 }],
-    ['TCP://0.0.0.0:514', { transport: 'tcp', host: '0.0.0.0', port: 514 }],
-    ['tls://[::1]:6514', { transport: 'tls', host: '::1', port: 6514 }],
-    ['tcp://[::]:0', { transport: 'tcp', host: '::', port: 0 }],
-    ['udp://localhost:5514/', { transport: 'udp', host: 'localhost', port: 5514 }],
+    ['udp://127.0.0.1:9001', { transport: 'udp', host: '127.0.0.1', port: 9001 , query: {} }],
+    ['TCP://0.0.0.0:514', { transport: 'tcp', host: '0.0.0.0', port: 514 , query: {} }],
+    ['tls://[::1]:6514', { transport: 'tls', host: '::1', port: 6514 , query: {} }],
+    ['tcp://[::]:0', { transport: 'tcp', host: '::', port: 0 , query: {} }],
+    ['udp://localhost:5514/', { transport: 'udp', host: 'localhost', port: 5514 , query: {} }],
   ])('%s', (url, want) => {
     expect(parseListenUrl(url)).toEqual(want);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { communityId } from '../../../src/mapping/community-id.js';
+import { communityId, communityIdV4 } from '../../../src/mapping/community-id.js';
 
 describe('Community ID v1', () => {
   it('matches the values Elastic computed for its fixtures', () => {
@@ -30,5 +30,17 @@ describe('Community ID v1', () => {
     expect(communityId('192.0.2.1', '2001:db8::1', 6, 1, 2)).toBeUndefined();
     expect(communityId('192.0.2.1', '192.0.2.2', 6, undefined, 2)).toBeUndefined();
     expect(communityId('192.0.2.1', '192.0.2.2', undefined, 1, 2)).toBeUndefined();
+  });
+  it('communityIdV4 (numeric addresses) equals the text form', () => {
+    const v4 = (t: string) => t.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+    for (const [s, d, p, sp, dp] of [
+      ['67.43.156.15', '10.4.0.5', 6, 38842, 443],
+      ['192.168.2.71', '192.168.2.83', 1, 3, 3],
+      ['10.251.1.1', '10.251.1.1', 47, undefined, undefined],
+      ['255.255.255.255', '0.0.0.0', 17, 1, 65535],
+    ] as const) {
+      expect(communityIdV4(v4(s), v4(d), p, sp, dp)).toBe(communityId(s, d, p, sp, dp));
+    }
+    expect(communityIdV4(-1, 1, 6, 1, 2)).toBeUndefined();
   });
 });
