@@ -56,7 +56,10 @@ export function stageOf(cf: CallFrame): string {
   if (/\/src\/pipeline\//.test(u)) return 'pipeline';
   if (/\/src\//.test(u)) return 'other iptables-otel';
   if (/node_modules/.test(u)) return 'dependencies';
-  if (u.startsWith('node:') || u === '') return 'node core (net/http/streams/buffers)';
+  // Only the mapping's community id hashes on the hot path.
+  if (u.startsWith('node:internal/crypto')) return 'netfilter parse+map';
+  if (n === 'writev' || n === 'writeBuffer' || n === 'writeUtf8String') return 'socket write (native)';
+  if (u.startsWith('node:') || u === '') return 'node core (http/streams/buffers)';
   return 'other';
 }
 

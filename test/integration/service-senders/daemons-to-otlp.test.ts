@@ -132,7 +132,13 @@ describe.skipIf(!shouldRun(req))('rsyslog and syslog-ng -> service -> OTLP/HTTP'
     certs = makeTlsCerts();
     svc = await startServiceUnderTest(certs);
     const inPorts = new Map<string, number>();
-    for (const m of MODES) if (m.feed === 'udp') inPorts.set(m.host, await freeUdpPort());
+    for (const m of MODES) {
+      if (m.feed !== 'udp') continue;
+      // Each probe socket is closed before the next, so the kernel may hand out a port twice.
+      let port = await freeUdpPort();
+      for (let tries = 0; [...inPorts.values()].includes(port) && tries < 20; tries++) port = await freeUdpPort();
+      inPorts.set(m.host, port);
+    }
     rsyslog = await startRsyslog(rsyslogConfig(certs, svc, inPorts));
     syslogNg = await startSyslogNg(syslogNgConfig(certs, svc, inPorts));
     await waitUdpBound([...inPorts.values()]);

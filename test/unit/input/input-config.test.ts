@@ -50,11 +50,12 @@ describe('validateInputConfig', () => {
 
 describe('parseListenUrl', () => {
   it.each([
-    ['udp://127.0.0.1:9001', { transport: 'udp', host: '127.0.0.1', port: 9001 , query: {} }],
-    ['TCP://0.0.0.0:514', { transport: 'tcp', host: '0.0.0.0', port: 514 , query: {} }],
-    ['tls://[::1]:6514', { transport: 'tls', host: '::1', port: 6514 , query: {} }],
-    ['tcp://[::]:0', { transport: 'tcp', host: '::', port: 0 , query: {} }],
-    ['udp://localhost:5514/', { transport: 'udp', host: 'localhost', port: 5514 , query: {} }],
+    ['udp://127.0.0.1:9001', { transport: 'udp', host: '127.0.0.1', port: 9001, query: {} }],
+    ['TCP://0.0.0.0:514', { transport: 'tcp', host: '0.0.0.0', port: 514, query: {} }],
+    ['tls://[::1]:6514', { transport: 'tls', host: '::1', port: 6514, query: {} }],
+    ['tcp://[::]:0', { transport: 'tcp', host: '::', port: 0, query: {} }],
+    ['udp://localhost:5514/', { transport: 'udp', host: 'localhost', port: 5514, query: {} }],
+    ['tcp://0.0.0.0:9001?framing=lf&maxConnections=500', { transport: 'tcp', host: '0.0.0.0', port: 9001, query: { framing: 'lf', maxConnections: '500' } }],
   ])('%s', (url, want) => {
     expect(parseListenUrl(url)).toEqual(want);
   });
