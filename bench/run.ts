@@ -10,7 +10,9 @@
  *
  * Flags: --lines N (default 1000000), --runs R (default 3), --only id,id,
  * --no-doc, --profile (one extra iptables-otel run under --cpu-prof, summarised),
- * --iot-config FILE (extra `--config` for the iptables-otel rows, for tuning experiments).
+ * --iot-config FILE (extra `--config` for the iptables-otel rows, for tuning experiments),
+ * --iot-variant FILE,FILE (one more 1-worker iptables-otel row per config file, interleaved
+ * with the others, to compare settings under the same machine noise).
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -28,6 +30,7 @@ import {
   iptablesOtelViaCollector,
   rsyslog,
   syslogNg,
+  type StartedSystem,
   type SystemDef,
 } from './e2e/systems.js';
 import { renderParsedRules, renderTable, writeDocSection, type RunResult, type SystemResult } from './e2e/report.js';
@@ -42,10 +45,11 @@ interface Args {
   doc: boolean;
   profile: boolean;
   iotConfig?: string;
+  variants: string[];
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { lines: 1_000_000, runs: 3, doc: true, profile: false };
+  const a: Args = { lines: 1_000_000, runs: 3, doc: true, profile: false, variants: [] };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = argv[i + 1];
@@ -55,11 +59,22 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--no-doc') a.doc = false;
     else if (k === '--profile') a.profile = true;
     else if (k === '--iot-config' && v) (a.iotConfig = path.resolve(v)), i++;
-    else throw new Error(`unknown argument ${k} (flags: --lines N --runs R --only id,id --no-doc --profile --iot-config FILE)`);
+    else if (k === '--iot-variant' && v) a.variants.push(...v.split(',').map((f) => path.resolve(f))), i++;
+    else throw new Error(`unknown argument ${k} (flags: --lines N --runs R --only id,id --no-doc --profile --iot-config FILE --iot-variant FILE,FILE)`);
   }
   if (!Number.isInteger(a.lines) || a.lines < 1000) throw new Error('--lines must be an integer >= 1000');
   if (!Number.isInteger(a.runs) || a.runs < 1 || a.runs > 9) throw new Error('--runs must be 1..9');
   return a;
+}
+
+/** The system under test right now, so Ctrl-C does not leave a daemon behind. */
+let active: StartedSystem | undefined;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    const a = active;
+    active = undefined;
+    void (a ? a.stop() : Promise.resolve()).finally(() => process.exit(130));
+  });
 }
 
 const POLL_MS = 20;
@@ -77,6 +92,7 @@ async function runOnce(
   const dir = mkdtempSync(path.join(baseDir, `${sys.id}-`));
   sink.reset();
   const started = await sys.start({ dir, sink, repoRoot });
+  active = started;
   const empty: RunResult = {
     delivered: 0,
     seconds: 0,
@@ -139,6 +155,7 @@ async function runOnce(
   } catch (e) {
     return { ...empty, error: (e as Error).message };
   } finally {
+    active = undefined;
     await started.stop();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -179,13 +196,14 @@ async function main(): Promise<void> {
 
   const all: SystemDef[] = [
     iptablesOtel(repoRoot, 1),
+    ...args.variants.map((f) => iptablesOtel(repoRoot, 1, f)),
     iptablesOtel(repoRoot, 2),
     iptablesOtelViaCollector(repoRoot),
     rsyslog,
     syslogNg,
     collectorSyslog(repoRoot),
   ];
-  const chosen = all.filter((s) => !args.only || args.only.has(s.id));
+  const chosen = all.filter((s) => !args.only || args.only.has(s.id) || (s.id.includes('+') && args.only.has(s.id.split('+')[0]!)));
   const sink = await startOtlpCountSink(['error.type', 'SRC']);
   const results: SystemResult[] = chosen.map((s) => ({
     id: s.id,
@@ -239,6 +257,10 @@ ${table}
 
 How it is measured (bench/run.ts, bench/e2e/):
 
+- Flags: \`--lines N\` (default 1000000; \`--lines 200000\` for a quick run), \`--runs R\` (default 3), \`--only id,id\`
+  (iptables-otel, iptables-otel-2w, iptables-otel-via-otelcol, rsyslog, syslog-ng, otelcol-syslog), \`--no-doc\`,
+  \`--profile\`, \`--iot-config FILE\` (a config for every iptables-otel row), \`--iot-variant FILE,FILE\` (an extra
+  iptables-otel row per config file, to compare settings under the same noise).
 - Input: ${args.lines.toLocaleString('en-US')} generated iptables lines, ${avg} B average, in rsyslog's traditional forward
   format (\`<4>Nov 26 14:00:00 fw1 kernel: iptables-dropped: IN=eth0 ...\`), LF framed: 70 % TCP SYN, 20 % UDP,
   7 % ICMP (half of them port-unreachable errors quoting the UDP packet in \`[...]\`), 3 % IPv6 TCP; documentation

@@ -296,7 +296,7 @@ export function cliHasWorkersFlag(repoRoot: string): boolean {
   return workersFlag;
 }
 
-async function startIptablesOtel(ctx: RunContext, endpoint: string, workers: number): Promise<{ d: Daemon; port: number }> {
+async function startIptablesOtel(ctx: RunContext, endpoint: string, workers: number, configFile?: string): Promise<{ d: Daemon; port: number }> {
   const port = await freePort();
   const opsPort = await freePort();
   // Until the CLI has --workers, the bench's stand-in starts the same service through runWorkers().
@@ -304,7 +304,8 @@ async function startIptablesOtel(ctx: RunContext, endpoint: string, workers: num
   const args = [entry, '--listen', `tcp://127.0.0.1:${port}`, '--output', 'otlp', '--ops-address', `127.0.0.1:${opsPort}`, '--log-level', 'warn'];
   if (workers > 1) args.push('--workers', String(workers));
   // For tuning experiments: a config file whose non-input/output settings (pipeline, parser) apply.
-  if (process.env.IPTABLES_OTEL_BENCH_CONFIG) args.push('--config', process.env.IPTABLES_OTEL_BENCH_CONFIG);
+  const config = configFile ?? process.env.IPTABLES_OTEL_BENCH_CONFIG;
+  if (config) args.push('--config', config);
   const extra = process.env.IPTABLES_OTEL_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const d = startDaemon(process.execPath, [...extra, ...args], path.join(ctx.dir, `iptables-otel-w${workers}.log`), {
     OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
@@ -318,16 +319,22 @@ async function startIptablesOtel(ctx: RunContext, endpoint: string, workers: num
   return { d, port };
 }
 
-/** iptables-otel (TCP in, OTLP/HTTP out) into the counting sink, with `workers` cluster workers. */
-export function iptablesOtel(repoRoot: string, workers = 1): SystemDef {
+/**
+ * iptables-otel (TCP in, OTLP/HTTP out) into the counting sink, with `workers` cluster
+ * workers; `configFile` makes a tuning variant (its own row, named after the file).
+ */
+export function iptablesOtel(repoRoot: string, workers = 1, configFile?: string): SystemDef {
+  const variant = configFile ? path.basename(configFile).replace(/\.ya?ml$/, '') : undefined;
+  const base = workers > 1 ? `iptables-otel-${workers}w` : 'iptables-otel';
+  const label = workers > 1 ? `iptables-otel, ${workers} workers (${workers} connections)` : 'iptables-otel';
   return {
-    id: workers > 1 ? `iptables-otel-${workers}w` : 'iptables-otel',
-    label: workers > 1 ? `iptables-otel, ${workers} workers (${workers} connections)` : 'iptables-otel',
+    id: variant ? `${base}+${variant}` : base,
+    label: variant ? `${label} [${variant}]` : label,
     connections: workers,
     parsedRule: 'records without an `error.type` attribute',
     unavailable: () => (existsSync(iptablesOtelMain(repoRoot)) ? undefined : 'dist/src/cli/main.js not built yet'),
     async start(ctx) {
-      const { d, port } = await startIptablesOtel(ctx, `http://127.0.0.1:${ctx.sink.port}`, workers);
+      const { d, port } = await startIptablesOtel(ctx, `http://127.0.0.1:${ctx.sink.port}`, workers, configFile);
       return sinkSystem(ctx, port, [d], [d], (delivered) => delivered - (ctx.sink.counts.withKey['error.type'] ?? 0));
     },
   };

@@ -18,6 +18,9 @@ const ICMP6_PAIRS: ReadonlyMap<number, number> = new Map([
 
 // Reused scratch: seed(2) + 2 x 16 address bytes + proto + pad + 2 x port(2).
 const buf = Buffer.alloc(40);
+// Views for the four possible input lengths (IPv4/IPv6, with/without ports): no per-call subarray.
+const views: Buffer[] = [];
+for (const n of [12, 16, 36, 40]) views[n] = buf.subarray(0, n);
 const a = new Uint8Array(16);
 const b = new Uint8Array(16);
 
@@ -121,5 +124,5 @@ function hashFlow(la: number, proto: number, srcPort: number | undefined, dstPor
     buf[o++] = dp >>> 8;
     buf[o++] = dp & 255;
   }
-  return '1:' + hash('sha1', buf.subarray(0, o), 'base64');
+  return '1:' + hash('sha1', views[o]!, 'base64');
 }

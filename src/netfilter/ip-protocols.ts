@@ -70,11 +70,6 @@ export function resolveProtocol(text: string): IpProtocol {
   return p;
 }
 
-/** True for protocols whose SPT/DPT take part in the Community ID hash (TCP, UDP, SCTP). */
-export function protocolHasPorts(n: number | undefined): boolean {
-  return n === 6 || n === 17 || n === 132;
-}
-
 /** `resolveProtocol` for the text `s[from, to)`, without a substring for the common names. */
 export function resolveProtocolAt(s: string, from: number, to: number): IpProtocol {
   switch (to - from) {

@@ -22,9 +22,11 @@ const EQ = 0x3d;
  */
 export function findInKey(s: string, from: number, end = s.length): number {
   let fallback = -1;
+  let sp = -2; // next space after the current candidate; reused so hostile lines stay linear
   let i = s.indexOf('IN=', from);
   while (i >= 0 && i < end) {
-    const sp = s.indexOf(' ', i + 3);
+    if (sp !== -1 && sp < i + 3) sp = s.indexOf(' ', i + 3);
+    if (sp < 0) sp = -1; // no space left: no candidate can be followed by OUT=
     if (sp >= 0 && sp < end && s.startsWith('OUT=', sp + 1)) return i;
     if (fallback < 0 && (i === from || s.charCodeAt(i - 1) === SPACE)) fallback = i;
     i = s.indexOf('IN=', i + 3);
@@ -345,7 +347,15 @@ export function scanNetfilter(s: string, start = 0, end = s.length): NetfilterFi
  * Scans tokens of one packet from `i` to `end`. For a quoted packet (`nested`), stops after
  * the closing `]` and returns the index after it. Returns the index where it stopped.
  */
-function scanPacket(s: string, i: number, end: number, nf: NetfilterFields, pkt: PacketFields, nested: boolean): number {
+function scanPacket(
+  s: string,
+  i: number,
+  end: number,
+  nf: NetfilterFields,
+  pkt: PacketFields,
+  nested: boolean,
+  inOptions = false,
+): number {
   let afterProto = false;
   while (i < end) {
     const c0 = s.charCodeAt(i);
@@ -354,7 +364,7 @@ function scanPacket(s: string, i: number, end: number, nf: NetfilterFields, pkt:
       continue;
     }
     if (nested && c0 === 0x5d) return i + 1; // ']' closes the quoted packet
-    if (c0 === 0x5b /* [ */ && afterProto && !nested && pkt.quoted === undefined) {
+    if (c0 === 0x5b /* [ */ && afterProto && !nested && !inOptions && pkt.quoted === undefined) {
       // ICMP / ICMPv6 error: the quoted packet starts right after '['.
       const q = new PacketFields();
       pkt.quoted = q;
@@ -596,14 +606,14 @@ function scanPacket(s: string, i: number, end: number, nf: NetfilterFields, pkt:
       }
       continue;
     }
-    if (len === 3 && s.startsWith('OPT', i) && s.charCodeAt(j + 1) === 0x28 /* ( */) {
+    if (len === 3 && !inOptions && s.startsWith('OPT', i) && s.charCodeAt(j + 1) === 0x28 /* ( */) {
       const close = s.indexOf(')', j + 2);
       const stop = close < 0 ? end : close;
       if (afterProto && pkt.ianaNumber === 6) {
         pkt.tcpOptions = s.slice(j + 2, stop).trim();
       } else if (pkt.family === 6) {
         // IPv6 extension headers (--log-ip-options): `OPT ( FRAG:0 INCOMPLETE ID:00000abc )`.
-        scanPacket(s, j + 2, stop, nf, pkt, false);
+        scanPacket(s, j + 2, stop, nf, pkt, false, true);
         pkt.extensionHeaders ??= [];
       } else {
         pkt.ipOptions = s.slice(j + 2, stop).trim();

@@ -258,3 +258,20 @@ describe('partial success', () => {
     }
   });
 });
+
+describe('hostile lines stay linear and never throw', () => {
+  const cases: Array<[string, string]> = [
+    ['many IN= without spaces', 'IN='.repeat(100_000)],
+    ['many IN= with spaces, no OUT=', 'IN=x '.repeat(50_000)],
+    ['nested OPT groups', `IN=a OUT= SRC=${'2001:db8::1'} DST=2001:db8::2 LEN=1 TC=0 HOPLIMIT=1 FLOWLBL=0 ${'OPT ( '.repeat(20_000)})`],
+    ['many INCOMPLETE [', `IN=a OUT= SRC=192.0.2.1 PROTO=TCP ${'INCOMPLETE [ '.repeat(20_000)}`],
+    ['many brackets', `IN=a OUT= SRC=192.0.2.1 PROTO=ICMP TYPE=3 CODE=1 ${'[SRC=192.0.2.2 '.repeat(20_000)}`],
+    ['one huge token', `IN=a OUT= SRC=${'1'.repeat(300_000)}`],
+  ];
+  it.each(cases)('%s', (_name, line) => {
+    const t0 = performance.now();
+    const nf = scanNetfilter(line, 0);
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(nf.unparsed === undefined || nf.unparsed.length <= 32).toBe(true);
+  });
+});
