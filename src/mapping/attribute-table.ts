@@ -58,7 +58,7 @@ const GROUPS: ReadonlyArray<[group: string, rows: Row[]]> = [
       ['source.mac', 'string', E, 'MAC= octets 7-12, MACSRC=', 'Source MAC, RFC 7042 form `90-10-20-76-8D-20`.'],
       ['destination.mac', 'string', E, 'MAC= octets 1-6, MACDST=', 'Destination MAC, RFC 7042 form.'],
       ['related.ip', 'string[]', E, 'SRC=, DST=', 'Source and destination addresses, de-duplicated.'],
-      ['network.vlan.id', 'string', E, 'VID=', 'VLAN id (bridge/netdev logging with `--log-macdecode`), ECS keyword.'],
+      ['network.vlan.id', 'string', E, 'VID= & 0x0FFF', 'VLAN id (bridge/netdev logging with `--log-macdecode`), ECS keyword. The kernel prints the whole 802.1Q tag (TCI) as `VID=`; the id is its low 12 bits.'],
     ],
   ],
   [
@@ -70,6 +70,7 @@ const GROUPS: ReadonlyArray<[group: string, rows: Row[]]> = [
       ['iptables.physical_output_device', 'string', N, 'PHYSOUT=', 'Bridge port the packet goes out on.'],
       ['iptables.ether_type', 'int', E, 'MAC= octets 13-14, MACPROTO=', 'Ethertype (`08:00` -> 2048).'],
       ['iptables.vlan.ether_type', 'int', N, 'VPROTO=', 'VLAN tag protocol (0x8100 -> 33024).'],
+      ['iptables.vlan.priority', 'int', N, 'VID= >> 13', 'VLAN priority code point (PCP, 0-7), the top 3 bits of the 802.1Q tag the kernel prints as `VID=`.'],
     ],
   ],
   [

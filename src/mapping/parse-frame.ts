@@ -170,7 +170,11 @@ function writeNetfilter(a: RecordAttributes, nf: NetfilterFields, info: PrefixIn
   if (cid !== undefined) a['network.community_id'] = cid;
   if (nf.sourceMac !== undefined) a['source.mac'] = nf.sourceMac;
   if (nf.destinationMac !== undefined) a['destination.mac'] = nf.destinationMac;
-  if (nf.vlanId !== undefined) a['network.vlan.id'] = String(nf.vlanId);
+  if (nf.vlanId !== undefined) {
+    // nf_log prints the whole tag control information: PCP(3) DEI(1) VID(12).
+    a['network.vlan.id'] = String(nf.vlanId & 0x0fff);
+    a['iptables.vlan.priority'] = nf.vlanId >> 13;
+  }
 
   if (nf.inputDevice !== undefined) a['iptables.input_device'] = nf.inputDevice;
   if (nf.outputDevice !== undefined) a['iptables.output_device'] = nf.outputDevice;

@@ -77,7 +77,9 @@ describe('parseFrame: record contract', () => {
     expect(parseFrame(LINES.icmpFragNeeded).attributes['iptables.icmp.mtu']).toBe(1400);
     expect(parseFrame(LINES.icmp6ParamProb).attributes['iptables.icmp.pointer']).toBe(40);
     expect(parseFrame(LINES.physdev).attributes).toMatchObject({ 'iptables.physical_input_device': 'eth1', 'iptables.physical_output_device': 'eth2', 'iptables.output_device': 'br0' });
-    expect(parseFrame(LINES.vlan).attributes).toMatchObject({ 'network.vlan.id': '42', 'iptables.vlan.ether_type': 0x0800 });
+    expect(parseFrame(LINES.vlan).attributes).toMatchObject({ 'network.vlan.id': '42', 'iptables.vlan.ether_type': 0x0800, 'iptables.vlan.priority': 0 });
+    // The kernel prints the whole 802.1Q TCI: 24586 = 0x600A = PCP 3, DEI 0, VID 10 (seen from a real netdev log rule).
+    expect(parseFrame(LINES.vlan.replace('VID=42', 'VID=24586')).attributes).toMatchObject({ 'network.vlan.id': '10', 'iptables.vlan.priority': 3 });
     expect(parseFrame(LINES.v6FragOpt).attributes).toMatchObject({ 'iptables.ipv6.extension_headers': ['FRAG'], 'iptables.fragment_offset': 0, 'iptables.fragment_flags': ['MF'], 'iptables.id': 0xabc });
     expect(parseFrame(LINES.incomplete).attributes['iptables.incomplete_bytes']).toBe(8);
     expect(parseFrame(LINES.arp).attributes).toMatchObject({

@@ -27,7 +27,8 @@ async function start() {
     });
   }
   process.on('SIGHUP', () => say(`hup ${index}`));
-  if (process.env.CRASH_WORKER === String(index)) setTimeout(() => process.exit(3), 300);
+  // The test sends SIGUSR2 once everything is up, to simulate a crash at a known moment.
+  if (process.env.CRASH_WORKER === String(index)) process.on('SIGUSR2', () => process.exit(3));
   say(`worker-ready ${index} ${process.pid}`);
   return {
     async stop() {
@@ -39,7 +40,8 @@ async function start() {
 }
 
 try {
-  const handle = await runWorkers({ count, start, stopTimeoutMs: 5000, startTimeoutMs: 10000 });
+  const stopTimeoutMs = Number(process.env.STOP_TIMEOUT_MS ?? '5000');
+  const handle = await runWorkers({ count, start, stopTimeoutMs, startTimeoutMs: 20000 });
   if (handle.role !== 'worker') say(`ready ${handle.role}`);
   const code = await handle.done;
   if (handle.role !== 'worker') say(`exit ${code}`);
