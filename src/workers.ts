@@ -265,7 +265,9 @@ async function runAsPrimary(options: RunWorkersOptions): Promise<WorkersHandle> 
       const st = workers.get(w)!;
       if (m.type === MSG_READY) {
         st.ready = true;
-        if ([...workers.values()].every((s) => s.ready)) resolveReady();
+        // A stop sent while this worker was still loading may have arrived before it listened: repeat it.
+        if (stopping) w.send({ type: MSG_STOP });
+        else if ([...workers.values()].every((s) => s.ready)) resolveReady();
       } else if (m.type === MSG_FAILED) {
         failed = true;
         log.error('worker failed to start', { worker: st.index, error: m.error });

@@ -128,7 +128,7 @@ const GROUPS: ReadonlyArray<[group: string, rows: Row[]]> = [
       ['iptables.arp.opcode', 'int', N, 'ARP OPCODE=', 'ARP operation (1 request, 2 reply).'],
       ['iptables.truncated', 'bool', N, 'UDM `TTL=`/`TL=`/`L=` lines', 'The sender cut the line before IN= (UniFi UDM): no interfaces or addresses.'],
       ['iptables.unparsed', 'string[]', N, 'any', 'Tokens the parser did not recognise or whose value was invalid (partial parse).'],
-      ['iptables.kernel_uptime', 'double', N, 'printk `[ 1234.567890]`', 'Kernel uptime in seconds when the line was logged.'],
+      ['iptables.kernel_uptime_us', 'int', N, 'printk `[ 1234.567890]`, kmsg USEC', 'Kernel uptime in microseconds when the line was logged (an integer, so Elasticsearch never maps it as `long` from a whole-second value and then truncates).'],
     ],
   ],
   [

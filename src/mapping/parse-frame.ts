@@ -123,7 +123,7 @@ function writeHeader(a: RecordAttributes, m: SyslogMessage, ctx: ReceiveContext 
   if (m.appName !== undefined) a['log.syslog.appname'] = m.appName;
   if (m.procId !== undefined) a['log.syslog.procid'] = m.procId;
   if (m.msgId !== undefined) a['log.syslog.msgid'] = m.msgId;
-  if (m.kernelUptime !== undefined) a['iptables.kernel_uptime'] = m.kernelUptime;
+  if (m.kernelUptime !== undefined) a['iptables.kernel_uptime_us'] = Math.round(m.kernelUptime * 1e6);
   if (ctx !== undefined) {
     if (ctx.transport !== undefined) a['log.syslog.transport'] = ctx.transport;
     if (ctx.peerAddress !== undefined) a['network.peer.address'] = ctx.peerAddress;

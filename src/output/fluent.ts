@@ -20,8 +20,8 @@
  *   - observed time is an ordinary string key, not observed_time_unix_nano;
  *   - a record without an event time gets the observed time as its event time (forward
  *     needs a time; OTLP can say "unknown");
- *   - int vs double: msgpack writes an integral JS number as an int, so a `double`
- *     attribute with a whole value (iptables.kernel_uptime 12.0) arrives as an int;
+ *   - int vs double: msgpack writes an integral JS number as an int, so a double with a
+ *     whole value would arrive as an int (the attribute table has no doubles for this reason);
  *   - value types are msgpack's, without OTLP's AnyValue tagging (an empty array has no
  *     element type), and key order is not guaranteed to survive Fluent's processing;
  *   - the tag (default `iptables`) is forward's only routing key; the Collector puts it

@@ -94,12 +94,12 @@ function anyValue(v: AttributeValue): string {
 }
 
 /**
- * The JSON text of one OTLP/JSON LogRecord for `record`. `timeUnixNano` is omitted when the
- * record has no timestamp; `severityText` when it has none.
+ * The JSON text of one OTLP/JSON LogRecord for `record`. A record without an event time gets
+ * `timeUnixNano` = the observed time, as the SDK does; `severityText` is omitted when absent.
  */
 export function logRecordToOtlpJson(record: FirewallLogRecord): string {
   let out = '{';
-  if (record.timestamp !== undefined) out += `"timeUnixNano":"${hrTimeToNanosString(record.timestamp)}",`;
+  out += `"timeUnixNano":"${hrTimeToNanosString(record.timestamp ?? record.observedTimestamp)}",`;
   out += `"observedTimeUnixNano":"${hrTimeToNanosString(record.observedTimestamp)}","severityNumber":${record.severityNumber | 0}`;
   if (record.severityText !== undefined) out += `,"severityText":${jsonString(record.severityText)}`;
   out += `,"body":{"stringValue":${jsonString(record.body)}},"attributes":[`;

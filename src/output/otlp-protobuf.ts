@@ -461,10 +461,9 @@ export class OtlpProtobufEncoder {
 
   private writeRecord(r: FirewallLogRecord): void {
     const w = this.w;
-    if (r.timestamp !== undefined) {
-      w.byte(LR_TIME);
-      w.hrTime(r.timestamp);
-    }
+    // Same rule as the SDK (LogRecordImpl): no event time means time = observed time.
+    w.byte(LR_TIME);
+    w.hrTime(r.timestamp ?? r.observedTimestamp);
     if (r.severityNumber) {
       w.byte(LR_SEVERITY_NUMBER);
       w.uvarint(r.severityNumber);

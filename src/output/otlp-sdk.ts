@@ -8,11 +8,9 @@
  * with the SDK's `ProtobufLogsSerializer` (which is what exporter-logs-otlp-proto does;
  * that package is not a dependency).
  *
- * Differences from the fast path, all SDK limitations:
- * - a record without an event time gets `time = observedTimestamp` (the SDK would put
- *   "now"; the fast path leaves time_unix_nano 0 = unknown);
- * - a `double` attribute with an integral value (e.g. iptables.kernel_uptime 12.0) is
- *   sent as an int, because the SDK picks the type with `Number.isInteger`.
+ * The fast path encodes exactly what this path sends: a record without an event time gets
+ * `time = observedTimestamp` on both, and every numeric attribute in the table is an int
+ * (the SDK picks int vs double with `Number.isInteger`, so the table has no doubles).
  */
 import type { Logger, LogRecord } from '@opentelemetry/api-logs';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';

@@ -184,10 +184,11 @@ describe('TcpInput', () => {
     await waitFor(() => input.pausedCount === 1, 'paused');
     expect(await metricValue(metrics, 'iptables_otel_paused_connections', { input: 'tcp-test' })).toBe(1);
     // While paused the receiver reads nothing: the kernel buffers fill and the sender's writes stop completing.
-    const total = 2000;
+    // 32 MB: far more than loopback socket buffers hold even with autotuning (tcp_rmem/wmem max).
+    const total = 8000;
     let completed = 0;
     let queued = 0;
-    const line = (i: number) => `<4>msg ${i} ${'p'.repeat(2000)}\n`;
+    const line = (i: number) => `<4>msg ${i} ${'p'.repeat(4000)}\n`;
     const pump = (): void => {
       while (queued < total) {
         const ok = s.write(line(queued++), () => {

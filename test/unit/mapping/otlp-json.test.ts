@@ -35,9 +35,9 @@ describe('logRecordToOtlpJson', () => {
       ],
     });
   });
-  it('omits timeUnixNano without a timestamp and severityText without text', () => {
+  it('uses the observed time without a timestamp (as the SDK does) and omits severityText without text', () => {
     const o = JSON.parse(logRecordToOtlpJson({ observedTimestamp: [1, 0], severityNumber: 0, body: '', attributes: {} }));
-    expect(o).toEqual({ observedTimeUnixNano: '1000000000', severityNumber: 0, body: { stringValue: '' }, attributes: [] });
+    expect(o).toEqual({ timeUnixNano: '1000000000', observedTimeUnixNano: '1000000000', severityNumber: 0, body: { stringValue: '' }, attributes: [] });
   });
   it('non-finite doubles use the proto3 JSON strings', () => {
     const o = JSON.parse(logRecordToOtlpJson({ observedTimestamp: [1, 0], severityNumber: 0, body: '', attributes: { n: NaN, p: Infinity } }));
@@ -56,7 +56,7 @@ describe('logRecordToOtlpJson', () => {
     const o = JSON.parse(logRecordToOtlpJson(r)) as { attributes: Array<{ key: string; value: Record<string, unknown> }> };
     expect(o.attributes.length).toBe(Object.keys(r.attributes).length);
     const byKey = new Map(o.attributes.map((a) => [a.key, a.value]));
-    expect(byKey.get('iptables.kernel_uptime')).toEqual({ doubleValue: 293.053963 });
+    expect(byKey.get('iptables.kernel_uptime_us')).toEqual({ intValue: '293053963' });
     expect(byKey.get('iptables.icmp.type')).toEqual({ intValue: '3' });
     expect(byKey.get('event.type')).toEqual({ arrayValue: { values: [{ stringValue: 'connection' }] } });
   });

@@ -49,7 +49,7 @@ describe('Fluent forward output', () => {
     expect(e.record['message']).toBe(r.body);
     expect(e.record['source.port']).toBe(r.attributes['source.port']);
     expect(e.record['related.ip']).toEqual(r.attributes['related.ip']);
-    expect(e.record['iptables.kernel_uptime']).toBe(r.attributes['iptables.kernel_uptime']);
+    expect(e.record['sample.ratio']).toBe(r.attributes['sample.ratio']);
     expect(e.record['severity_text']).toBe('warning');
     expect(e.record['severity_number']).toBe(13);
     expect(e.record['observed_time']).toBe('2024-11-26T05:46:43.123456789Z');

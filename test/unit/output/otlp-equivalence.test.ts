@@ -66,7 +66,7 @@ describe.each([
     expect(first.resource['host.name']?.hasOwnProperty('string')).toBe(true);
     expect(first.resource['x.count']).toEqual({ int: '2' });
     expect(first.scope.name).toBe('iptables-otel');
-    expect(first.attributes['iptables.kernel_uptime']).toEqual({ double: 1234.56789 });
+    expect(first.attributes['sample.ratio']).toEqual({ double: 1234.56789 });
     expect(first.attributes['source.port']).toEqual({ int: '40000' });
     expect(first.attributes['iptables.tcp.flags']).toEqual({ array: [{ string: 'SYN' }] });
     expect(first.timeUnixNano).toBe('1732599999987654321');

@@ -20,7 +20,7 @@ function roundTrip(records: FirewallLogRecord[], doubleKeys: string[] = []) {
 describe('OtlpProtobufEncoder', () => {
   it('encodes resource, scope, timestamps, severity, body and typed attributes', () => {
     const r = sampleRecord(7);
-    const [d] = roundTrip([r], ['iptables.kernel_uptime']);
+    const [d] = roundTrip([r], ['sample.ratio']);
     expect(d).toBeDefined();
     expect(d!.resource).toEqual({
       'service.name': { string: 'iptables-otel' },
@@ -36,25 +36,25 @@ describe('OtlpProtobufEncoder', () => {
     expect(d!.body).toEqual({ string: r.body });
     expect(d!.attributes['source.port']).toEqual({ int: String(r.attributes['source.port']) });
     expect(d!.attributes['related.ip']).toEqual({ array: [{ string: '192.0.2.7' }, { string: '198.51.100.7' }] });
-    expect(d!.attributes['iptables.kernel_uptime']).toEqual({ double: 1241.56789 });
+    expect(d!.attributes['sample.ratio']).toEqual({ double: 1241.56789 });
     expect(d!.attributes['iptables.output_device']).toEqual({ string: '' });
     expect(Object.keys(d!.attributes)).toEqual(Object.keys(r.attributes));
   });
 
-  it('leaves time and severity out when the record has none, and keeps integral doubles double', () => {
+  it('uses the observed time when the record has no event time (as the SDK does), leaves severity out, and keeps integral doubles double', () => {
     const r: FirewallLogRecord = {
       observedTimestamp: [1, 2],
       severityNumber: 0,
       body: '',
-      attributes: { 'iptables.kernel_uptime': 12, neg: -5, big: 2 ** 40, t: true, f: false, ints: [1, -1] },
+      attributes: { 'sample.ratio': 12, neg: -5, big: 2 ** 40, t: true, f: false, ints: [1, -1] },
     };
-    const [d] = roundTrip([r], ['iptables.kernel_uptime']);
-    expect(d!.timeUnixNano).toBe('0');
+    const [d] = roundTrip([r], ['sample.ratio']);
+    expect(d!.timeUnixNano).toBe('1000000002');
     expect(d!.observedTimeUnixNano).toBe('1000000002');
     expect(d!.severityNumber).toBe(0);
     expect(d!.severityText).toBe('');
     expect(d!.attributes).toEqual({
-      'iptables.kernel_uptime': { double: 12 },
+      'sample.ratio': { double: 12 },
       neg: { int: '-5' },
       big: { int: String(2 ** 40) },
       t: { bool: true },

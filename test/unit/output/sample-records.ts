@@ -33,7 +33,7 @@ export function sampleRecord(i: number, opts: { withTime?: boolean } = {}): Fire
       'iptables.tcp.reserved_bits': 0,
       'iptables.tcp.flags': ['SYN'],
       'iptables.tcp.urgent_pointer': 0,
-      'iptables.kernel_uptime': 1234.56789 + i,
+      'sample.ratio': 1234.56789 + i,
       'log.prefix': 'iptables-dropped:',
       'event.action': 'dropped',
       'host.hostname': 'fw1',

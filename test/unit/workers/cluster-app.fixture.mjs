@@ -39,6 +39,9 @@ async function start() {
   };
 }
 
+// A worker that boots slowly (before runWorkers listens for the primary's messages).
+if (process.env.BOOT_DELAY_WORKER === String(index)) await new Promise((r) => setTimeout(r, 1000));
+
 try {
   const stopTimeoutMs = Number(process.env.STOP_TIMEOUT_MS ?? '5000');
   const handle = await runWorkers({ count, start, stopTimeoutMs, startTimeoutMs: 20000 });

@@ -171,11 +171,11 @@ describe('runWorkers', () => {
   it('a worker that fails to start stops the others; the primary exits 1', async () => {
     const port = await freePort();
     const t0 = Date.now();
-    const a = runApp({ WORKERS: '2', TCP_PORT: String(port), FAIL_WORKER: '1', STOP_TIMEOUT_MS: '30000' });
+    const a = runApp({ WORKERS: '2', TCP_PORT: String(port), FAIL_WORKER: '1', BOOT_DELAY_WORKER: '0', STOP_TIMEOUT_MS: '30000' });
     try {
       expect(await withTimeout(a.exit, 25_000)).toBe(1);
-      // The healthy worker, possibly still starting when the stop came, stops at once:
-      // no wait for the 30 s kill timer.
+      // Worker 0 boots slowly, so the stop reaches it before it listens; it must still stop
+      // as soon as it is up, not when the 30 s kill timer fires.
       expect(Date.now() - t0).toBeLessThan(20_000);
       expect(a.lines).toContain('stopped 0');
       expect(a.lines.some((l) => l.startsWith('start-failed -1 worker 1 failed to start: boom in 1'))).toBe(true);
