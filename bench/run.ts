@@ -12,7 +12,8 @@
  * --no-doc, --profile (one extra iptables-otel run under --cpu-prof, summarised),
  * --iot-config FILE (extra `--config` for the iptables-otel rows, for tuning experiments),
  * --iot-variant FILE,FILE (one more 1-worker iptables-otel row per config file, interleaved
- * with the others, to compare settings under the same machine noise).
+ * with the others, to compare settings under the same machine noise), --experiments (adds
+ * rows for bench/e2e/threaded-prototype.ts: one connection spread over worker threads).
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -30,6 +31,7 @@ import {
   iptablesOtelViaCollector,
   rsyslog,
   syslogNg,
+  threadedPrototype,
   type StartedSystem,
   type SystemDef,
 } from './e2e/systems.js';
@@ -46,10 +48,11 @@ interface Args {
   profile: boolean;
   iotConfig?: string;
   variants: string[];
+  experiments: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { lines: 1_000_000, runs: 3, doc: true, profile: false, variants: [] };
+  const a: Args = { lines: 1_000_000, runs: 3, doc: true, profile: false, variants: [], experiments: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = argv[i + 1];
@@ -58,9 +61,10 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--only' && v) (a.only = new Set(v.split(','))), i++;
     else if (k === '--no-doc') a.doc = false;
     else if (k === '--profile') a.profile = true;
+    else if (k === '--experiments') a.experiments = true;
     else if (k === '--iot-config' && v) (a.iotConfig = path.resolve(v)), i++;
     else if (k === '--iot-variant' && v) a.variants.push(...v.split(',').map((f) => path.resolve(f))), i++;
-    else throw new Error(`unknown argument ${k} (flags: --lines N --runs R --only id,id --no-doc --profile --iot-config FILE --iot-variant FILE,FILE)`);
+    else throw new Error(`unknown argument ${k} (flags: --lines N --runs R --only id,id --no-doc --profile --iot-config FILE --iot-variant FILE,FILE --experiments)`);
   }
   if (!Number.isInteger(a.lines) || a.lines < 1000) throw new Error('--lines must be an integer >= 1000');
   if (!Number.isInteger(a.runs) || a.runs < 1 || a.runs > 9) throw new Error('--runs must be 1..9');
@@ -202,6 +206,7 @@ async function main(): Promise<void> {
     rsyslog,
     syslogNg,
     collectorSyslog(repoRoot),
+    ...(args.experiments ? [threadedPrototype(repoRoot, 1), threadedPrototype(repoRoot, 2)] : []),
   ];
   const chosen = all.filter((s) => !args.only || args.only.has(s.id) || (s.id.includes('+') && args.only.has(s.id.split('+')[0]!)));
   const sink = await startOtlpCountSink(['error.type', 'SRC']);
@@ -260,7 +265,8 @@ How it is measured (bench/run.ts, bench/e2e/):
 - Flags: \`--lines N\` (default 1000000; \`--lines 200000\` for a quick run), \`--runs R\` (default 3), \`--only id,id\`
   (iptables-otel, iptables-otel-2w, iptables-otel-via-otelcol, rsyslog, syslog-ng, otelcol-syslog), \`--no-doc\`,
   \`--profile\`, \`--iot-config FILE\` (a config for every iptables-otel row), \`--iot-variant FILE,FILE\` (an extra
-  iptables-otel row per config file, to compare settings under the same noise).
+  iptables-otel row per config file, to compare settings under the same noise), \`--experiments\` (rows for
+  bench/e2e/threaded-prototype.ts: one connection, a reader thread and N parse+encode+export threads).
 - Input: ${args.lines.toLocaleString('en-US')} generated iptables lines, ${avg} B average, in rsyslog's traditional forward
   format (\`<4>Nov 26 14:00:00 fw1 kernel: iptables-dropped: IN=eth0 ...\`), LF framed: 70 % TCP SYN, 20 % UDP,
   7 % ICMP (half of them port-unreachable errors quoting the UDP packet in \`[...]\`), 3 % IPv6 TCP; documentation

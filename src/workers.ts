@@ -201,7 +201,7 @@ async function runAsPrimary(options: RunWorkersOptions): Promise<WorkersHandle> 
       stopping = true;
       log.info('stopping workers', { reason, workers: live().length });
       for (const [w] of live()) {
-        // A worker that is still starting gets the stop once its IPC is up; send() is a no-op after exit.
+        // A worker still loading may miss this message; it is sent again when that worker reports ready.
         if (w.isConnected()) w.send({ type: MSG_STOP });
         else w.process.kill('SIGTERM');
       }
@@ -227,6 +227,8 @@ async function runAsPrimary(options: RunWorkersOptions): Promise<WorkersHandle> 
     if (killTimer) clearTimeout(killTimer);
     uninstall();
     cluster.off('exit', onExit);
+    // A signal during start-up: runWorkers() must not wait for readiness forever (no-op once ready).
+    rejectReady(new Error('workers stopped before all of them were ready'));
     resolveDone(failed ? 1 : 0);
   };
 

@@ -373,3 +373,29 @@ export function iptablesOtelViaCollector(repoRoot: string): SystemDef {
     },
   };
 }
+
+/**
+ * Experiment row (`--experiments`): one connection, a reader thread and `threads`
+ * parse+encode+export worker threads (bench/e2e/threaded-prototype.ts).
+ */
+export function threadedPrototype(repoRoot: string, threads: number): SystemDef {
+  const entry = path.join(repoRoot, 'dist', 'bench', 'e2e', 'threaded-prototype.js');
+  return {
+    id: `prototype-${threads}t`,
+    label: `experiment: 1 connection, reader + ${threads} parse/encode thread${threads > 1 ? 's' : ''}`,
+    connections: 1,
+    parsedRule: 'records without an `error.type` attribute',
+    unavailable: () => (existsSync(entry) ? undefined : 'dist/bench/e2e/threaded-prototype.js not built'),
+    async start(ctx) {
+      const port = await freePort();
+      const d = startDaemon(process.execPath, [entry, String(port), `http://127.0.0.1:${ctx.sink.port}`, String(threads)], path.join(ctx.dir, 'prototype.log'));
+      try {
+        await waitForTcp(port, STARTUP_MS, d.child);
+      } catch (e) {
+        await d.stop();
+        throw new Error(`prototype did not start: ${(e as Error).message}\n${d.logTail()}`);
+      }
+      return sinkSystem(ctx, port, [d], [d], (delivered) => delivered - (ctx.sink.counts.withKey['error.type'] ?? 0));
+    },
+  };
+}

@@ -7,9 +7,10 @@
 /**
  * What the last `canonicalIpText` / `parseIpv4` call read (module-level, so the hot path
  * allocates no result object): the family (4, 6, or 0 when invalid), the IPv4 value as an
- * unsigned 32-bit number (-1 otherwise), and whether an IPv4 octet had a leading zero.
+ * unsigned 32-bit number (-1 otherwise), whether an IPv4 octet had a leading zero, and where
+ * the token `parseIpv4Token` read ended.
  */
-export const lastIp = { family: 0 as 0 | 4 | 6, v4: -1, leadingZero: false };
+export const lastIp = { family: 0 as 0 | 4 | 6, v4: -1, leadingZero: false, end: 0 };
 
 // Scratch for the 8 IPv6 groups; parsing is synchronous, so one array is enough.
 const groups = new Uint16Array(8);
@@ -51,6 +52,51 @@ export function parseIpv4(s: string, from: number, to: number): number {
   }
   if (dots !== 3 || digits === 0) return -1;
   if (digits > 1 && s.charCodeAt(to - digits) === 0x30) lastIp.leadingZero = true;
+  return value * 256 + octet;
+}
+
+/**
+ * `parseIpv4` of the token starting at `from` and ending at the next space or `end`, read in
+ * one pass: returns the address, or -1 when the token is only digits and dots but not a valid
+ * address (then or on success the token end is in `lastIp.end`), or -2 as soon as it meets
+ * any other character (the caller decides: the token may be IPv6).
+ */
+export function parseIpv4Token(s: string, from: number, end: number): number {
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  let valid = true;
+  let leadingZero = false;
+  let i = from;
+  for (; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || dots === 3) valid = false;
+      else {
+        if (digits > 1 && s.charCodeAt(i - digits) === 0x30) leadingZero = true;
+        value = value * 256 + octet;
+      }
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else {
+      const d = c - 0x30;
+      if (d < 0 || d > 9) {
+        if (c === 0x20) break;
+        return -2;
+      }
+      if (digits === 3) valid = false;
+      octet = octet * 10 + d;
+      if (octet > 255) valid = false;
+      digits++;
+    }
+  }
+  lastIp.end = i;
+  lastIp.leadingZero = false;
+  if (!valid || dots !== 3 || digits === 0) return -1;
+  if (digits > 1 && s.charCodeAt(i - digits) === 0x30) leadingZero = true;
+  lastIp.leadingZero = leadingZero;
   return value * 256 + octet;
 }
 

@@ -7,7 +7,7 @@
  * Never throws on input: anything it cannot interpret is collected in `unparsed`.
  */
 import { NetfilterFields, PacketFields } from './packet-fields.js';
-import { canonicalIpText, lastIp } from './ip-address.js';
+import { canonicalIpText, formatIpv4, lastIp, parseIpv4Token } from './ip-address.js';
 import { isMacAt, macAt, parseMacHeader } from './mac-address.js';
 import { resolveProtocolAt } from './ip-protocols.js';
 
@@ -60,6 +60,76 @@ function hex(s: string, from: number, to: number): number {
     v = v * 16 + d;
   }
   return v;
+}
+
+/**
+ * End of the token's value starting at `from`: the next space, or `end`. Also stored in
+ * tokEnd, where the value readers below leave it (module-level: scanning is synchronous).
+ */
+function valueEnd(s: string, from: number, end: number): number {
+  const sp = s.indexOf(' ', from);
+  return (tokEnd = sp < 0 || sp > end ? end : sp);
+}
+let tokEnd = -1;
+
+/**
+ * `dec` of the token value starting at `from` (up to a space or `end`), read in the same pass
+ * that finds its end (left in tokEnd). -1 when empty, not all digits, or longer than 15.
+ */
+function decTok(s: string, from: number, end: number): number {
+  let v = 0;
+  let i = from;
+  for (; i < end; i++) {
+    const d = s.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) break;
+    v = v * 10 + d;
+  }
+  if (i < end && s.charCodeAt(i) !== SPACE) {
+    valueEnd(s, i, end);
+    return -1;
+  }
+  tokEnd = i;
+  return i === from || i - from > 15 ? -1 : v;
+}
+
+/** `hex` of the token value starting at `from`, like decTok (end left in tokEnd). */
+function hexTok(s: string, from: number, end: number): number {
+  let i = from;
+  // `0x` is a prefix only when more follows it (as in hex(): token longer than 2).
+  if (s.charCodeAt(i) === 0x30 && (s.charCodeAt(i + 1) | 0x20) === 0x78 && i + 2 < end && s.charCodeAt(i + 2) !== SPACE) i += 2;
+  const start = i;
+  let v = 0;
+  for (; i < end; i++) {
+    const c = s.charCodeAt(i);
+    let d: number;
+    if (c >= 0x30 && c <= 0x39) d = c - 0x30;
+    else if ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66) d = (c | 0x20) - 0x57;
+    else break;
+    v = v * 16 + d;
+  }
+  if (i < end && s.charCodeAt(i) !== SPACE) {
+    valueEnd(s, i, end);
+    return -1;
+  }
+  tokEnd = i;
+  return i === start || i - start > 13 ? -1 : v;
+}
+
+/**
+ * `canonicalIpText` of the token value starting at `from` (end left in tokEnd). A dotted quad
+ * is parsed in the pass that finds its end; anything else goes through canonicalIpText.
+ */
+function canonicalIpToken(s: string, from: number, end: number): string | undefined {
+  const v4 = parseIpv4Token(s, from, end);
+  if (v4 === -2) return canonicalIpText(s, from, valueEnd(s, from, end));
+  tokEnd = lastIp.end;
+  lastIp.v4 = v4;
+  if (v4 < 0) {
+    lastIp.family = 0;
+    return undefined;
+  }
+  lastIp.family = 4;
+  return lastIp.leadingZero ? formatIpv4(v4) : s.slice(from, tokEnd);
 }
 
 // Key ids for keyIdAt().
@@ -371,36 +441,41 @@ function scanPacket(
       i = scanPacket(s, i + 1, end, nf, q, true);
       continue;
     }
-    // Token end via native indexOf; '=' can only be within the first 10 chars (longest key: 9).
-    let j = s.indexOf(' ', i);
-    if (j < 0 || j > end) j = end;
+    // The key: up to the first '=' within the first 10 chars (longest key: 9), unless the
+    // token ends first. Values are read by the case that knows their type, which also finds
+    // where the token ends: one pass over the value instead of indexOf + parse.
     let eq = -1;
-    const keyLimit = j < i + 10 ? j : i + 10;
-    for (let k = i + 1; k < keyLimit; k++) {
-      if (s.charCodeAt(k) === EQ) {
-        eq = k;
+    let j = i + 1;
+    const keyLimit = end < i + 10 ? end : i + 10;
+    for (; j < keyLimit; j++) {
+      const c = s.charCodeAt(j);
+      if (c === EQ) {
+        eq = j;
         break;
       }
+      if (c === SPACE) break;
     }
     if (eq > 0) {
-      const vs = eq + 1; // value start; value is s[vs, j)
+      const vs = eq + 1; // value start
       let ok = true;
       let n: number;
+      // Each case reads its value and leaves the token end in tokEnd (-1: not read).
+      tokEnd = -1;
       switch (keyIdAt(s, i, eq - i)) {
         case K_IN:
-          nf.inputDevice = s.slice(vs, j);
+          nf.inputDevice = s.slice(vs, valueEnd(s, vs, end));
           break;
         case K_OUT:
-          nf.outputDevice = s.slice(vs, j);
+          nf.outputDevice = s.slice(vs, valueEnd(s, vs, end));
           break;
         case K_PHYSIN:
-          nf.physicalInputDevice = s.slice(vs, j);
+          nf.physicalInputDevice = s.slice(vs, valueEnd(s, vs, end));
           break;
         case K_PHYSOUT:
-          nf.physicalOutputDevice = s.slice(vs, j);
+          nf.physicalOutputDevice = s.slice(vs, valueEnd(s, vs, end));
           break;
         case K_MAC:
-          if (j > vs) {
+          if ((j = valueEnd(s, vs, end)) > vs) {
             const h = parseMacHeader(s, vs, j);
             if ((ok = h !== undefined)) {
               nf.destinationMac = h!.destination;
@@ -410,23 +485,23 @@ function scanPacket(
           }
           break;
         case K_MACSRC:
-          if ((ok = j - vs === 17 && isMacAt(s, vs))) nf.sourceMac = macAt(s, vs);
+          if ((ok = valueEnd(s, vs, end) - vs === 17 && isMacAt(s, vs))) nf.sourceMac = macAt(s, vs);
           break;
         case K_MACDST:
-          if ((ok = j - vs === 17 && isMacAt(s, vs))) nf.destinationMac = macAt(s, vs);
+          if ((ok = valueEnd(s, vs, end) - vs === 17 && isMacAt(s, vs))) nf.destinationMac = macAt(s, vs);
           break;
         case K_MACPROTO:
-          if ((ok = (n = hex(s, vs, j)) >= 0)) nf.etherType = n;
+          if ((ok = (n = hexTok(s, vs, end)) >= 0)) nf.etherType = n;
           break;
         case K_VPROTO:
-          if ((ok = (n = hex(s, vs, j)) >= 0)) nf.vlanProtocol = n;
+          if ((ok = (n = hexTok(s, vs, end)) >= 0)) nf.vlanProtocol = n;
           break;
         case K_VID:
-          if ((ok = (n = dec(s, vs, j)) >= 0)) nf.vlanId = n;
+          if ((ok = (n = decTok(s, vs, end)) >= 0)) nf.vlanId = n;
           break;
         case K_SRC:
         case K_IPSRC: {
-          const ip = canonicalIpText(s, vs, j);
+          const ip = canonicalIpToken(s, vs, end);
           if ((ok = ip !== undefined)) {
             pkt.source = ip;
             pkt.sourceV4 = lastIp.v4;
@@ -436,7 +511,7 @@ function scanPacket(
         }
         case K_DST:
         case K_IPDST: {
-          const ip = canonicalIpText(s, vs, j);
+          const ip = canonicalIpToken(s, vs, end);
           if ((ok = ip !== undefined)) {
             pkt.destination = ip;
             pkt.destinationV4 = lastIp.v4;
@@ -445,39 +520,39 @@ function scanPacket(
           break;
         }
         case K_LEN:
-          if ((ok = (n = dec(s, vs, j)) >= 0)) {
+          if ((ok = (n = decTok(s, vs, end)) >= 0)) {
             if (!afterProto) pkt.length = n;
             else if (pkt.ianaNumber === 17 || pkt.ianaNumber === 136) pkt.udpLength = n;
             else ok = false;
           }
           break;
         case K_TOS:
-          if ((ok = (n = hex(s, vs, j)) >= 0)) pkt.tos = n;
+          if ((ok = (n = hexTok(s, vs, end)) >= 0)) pkt.tos = n;
           break;
         case K_TC: // IPv6 traffic class, printed in decimal
-          if ((ok = (n = dec(s, vs, j)) >= 0)) pkt.tos = n;
+          if ((ok = (n = decTok(s, vs, end)) >= 0)) pkt.tos = n;
           break;
         case K_PREC:
-          if ((ok = (n = hex(s, vs, j)) >= 0)) pkt.precedence = n;
+          if ((ok = (n = hexTok(s, vs, end)) >= 0)) pkt.precedence = n;
           break;
         case K_TTL:
         case K_HOPLIMIT:
         case K_TL: // UDM truncations of TTL=
         case K_L:
-          if ((ok = (n = dec(s, vs, j)) >= 0)) pkt.ttl = n;
+          if ((ok = (n = decTok(s, vs, end)) >= 0)) pkt.ttl = n;
           break;
         case K_FLOWLBL:
-          if ((ok = (n = dec(s, vs, j)) >= 0)) pkt.flowLabel = n;
+          if ((ok = (n = decTok(s, vs, end)) >= 0)) pkt.flowLabel = n;
           break;
         case K_ID:
-          if ((ok = (n = dec(s, vs, j)) >= 0)) {
+          if ((ok = (n = decTok(s, vs, end)) >= 0)) {
             if (!afterProto) pkt.id = n;
             else if (pkt.ianaNumber === 1 || pkt.ianaNumber === 58) pkt.icmpId = n;
             else ok = false;
           }
           break;
         case K_PROTO: {
-          const p = resolveProtocolAt(s, vs, j);
+          const p = resolveProtocolAt(s, vs, valueEnd(s, vs, end));
           pkt.transport = p.keyword;
           pkt.ianaNumber = p.number;
           ok = p.keyword !== undefined || p.number !== undefined;
@@ -485,78 +560,80 @@ function scanPacket(
           break;
         }
         case K_SPT:
-          if ((ok = (n = dec(s, vs, j)) >= 0 && n <= 65535)) pkt.sourcePort = n;
+          if ((ok = (n = decTok(s, vs, end)) >= 0 && n <= 65535)) pkt.sourcePort = n;
           break;
         case K_DPT:
-          if ((ok = (n = dec(s, vs, j)) >= 0 && n <= 65535)) pkt.destinationPort = n;
+          if ((ok = (n = decTok(s, vs, end)) >= 0 && n <= 65535)) pkt.destinationPort = n;
           break;
         case K_SEQ:
-          if ((ok = (n = dec(s, vs, j)) >= 0)) {
+          if ((ok = (n = decTok(s, vs, end)) >= 0)) {
             if (pkt.ianaNumber === 1 || pkt.ianaNumber === 58) pkt.icmpSeq = n;
             else pkt.tcpSeq = n;
           }
           break;
         case K_ACK:
-          if ((ok = (n = dec(s, vs, j)) >= 0)) pkt.tcpAck = n;
+          if ((ok = (n = decTok(s, vs, end)) >= 0)) pkt.tcpAck = n;
           break;
         case K_WINDOW:
-          if ((ok = (n = dec(s, vs, j)) >= 0)) pkt.tcpWindow = n;
+          if ((ok = (n = decTok(s, vs, end)) >= 0)) pkt.tcpWindow = n;
           break;
         case K_RES:
-          if ((ok = (n = hex(s, vs, j)) >= 0)) pkt.tcpReservedBits = n;
+          if ((ok = (n = hexTok(s, vs, end)) >= 0)) pkt.tcpReservedBits = n;
           break;
         case K_URGP:
-          if ((ok = (n = dec(s, vs, j)) >= 0)) pkt.tcpUrgentPointer = n;
+          if ((ok = (n = decTok(s, vs, end)) >= 0)) pkt.tcpUrgentPointer = n;
           break;
         case K_TYPE:
-          if ((ok = (n = dec(s, vs, j)) >= 0)) pkt.icmpType = n;
+          if ((ok = (n = decTok(s, vs, end)) >= 0)) pkt.icmpType = n;
           break;
         case K_CODE:
-          if ((ok = (n = dec(s, vs, j)) >= 0)) pkt.icmpCode = n;
+          if ((ok = (n = decTok(s, vs, end)) >= 0)) pkt.icmpCode = n;
           break;
         case K_PARAMETER:
-          if ((ok = (n = dec(s, vs, j)) >= 0)) pkt.icmpParameter = n;
+          if ((ok = (n = decTok(s, vs, end)) >= 0)) pkt.icmpParameter = n;
           break;
         case K_POINTER: // ICMPv6 parameter problem, printed %08x
-          if ((ok = (n = hex(s, vs, j)) >= 0)) pkt.icmpPointer = n;
+          if ((ok = (n = hexTok(s, vs, end)) >= 0)) pkt.icmpPointer = n;
           break;
         case K_GATEWAY: {
-          const ip = canonicalIpText(s, vs, j);
+          const ip = canonicalIpToken(s, vs, end);
           if ((ok = ip !== undefined)) pkt.icmpRedirect = ip;
           break;
         }
         case K_MTU:
-          if ((ok = (n = dec(s, vs, j)) >= 0)) pkt.icmpMtu = n;
+          if ((ok = (n = decTok(s, vs, end)) >= 0)) pkt.icmpMtu = n;
           break;
         case K_SPI:
-          if ((ok = (n = hex(s, vs, j)) >= 0)) pkt.spi = n;
+          if ((ok = (n = hexTok(s, vs, end)) >= 0)) pkt.spi = n;
           break;
         case K_UID:
-          if ((ok = (n = dec(s, vs, j)) >= 0)) nf.uid = n;
+          if ((ok = (n = decTok(s, vs, end)) >= 0)) nf.uid = n;
           break;
         case K_GID:
-          if ((ok = (n = dec(s, vs, j)) >= 0)) nf.gid = n;
+          if ((ok = (n = decTok(s, vs, end)) >= 0)) nf.gid = n;
           break;
         case K_MARK: // printed 0x%x; ulogd2 prints MARK=0
-          if ((ok = (n = hex(s, vs, j)) >= 0)) nf.mark = n;
+          if ((ok = (n = hexTok(s, vs, end)) >= 0)) nf.mark = n;
           break;
         case K_HTYPE:
-          if ((ok = (n = dec(s, vs, j)) >= 0)) nf.arpHardwareType = n;
+          if ((ok = (n = decTok(s, vs, end)) >= 0)) nf.arpHardwareType = n;
           break;
         case K_PTYPE:
-          if ((ok = (n = hex(s, vs, j)) >= 0)) nf.arpProtocolType = n;
+          if ((ok = (n = hexTok(s, vs, end)) >= 0)) nf.arpProtocolType = n;
           break;
         case K_OPCODE:
-          if ((ok = (n = dec(s, vs, j)) >= 0)) nf.arpOpcode = n;
+          if ((ok = (n = decTok(s, vs, end)) >= 0)) nf.arpOpcode = n;
           break;
         default:
           ok = false;
       }
+      j = tokEnd >= 0 ? tokEnd : valueEnd(s, vs, end);
       if (!ok) addUnparsed(nf, s.slice(i, j));
       i = j;
       continue;
     }
     // Bare tokens: flags, FRAG:n, ID:hex, INCOMPLETE, OPT (...), a quoted packet.
+    if (j < end && s.charCodeAt(j) !== SPACE) j = valueEnd(s, j, end);
     const len = j - i;
     if (afterProto && pkt.ianaNumber === 6 && len === 3) {
       const flag = tcpFlagAt(s, i);
