@@ -16,7 +16,7 @@
  * rows for bench/e2e/threaded-prototype.ts: one connection spread over worker threads).
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { splitLinesFile, writeLinesFile } from './e2e/generate-lines.js';
@@ -28,6 +28,7 @@ import {
   cliHasWorkersFlag,
   findCollector,
   iptablesOtel,
+  iptablesOtelThreads,
   iptablesOtelViaCollector,
   rsyslog,
   syslogNg,
@@ -200,6 +201,7 @@ async function main(): Promise<void> {
 
   const all: SystemDef[] = [
     iptablesOtel(repoRoot, 1),
+    iptablesOtelThreads(repoRoot),
     ...args.variants.map((f) => iptablesOtel(repoRoot, 1, f)),
     iptablesOtel(repoRoot, 2),
     iptablesOtelViaCollector(repoRoot),
@@ -263,7 +265,7 @@ ${table}
 How it is measured (bench/run.ts, bench/e2e/):
 
 - Flags: \`--lines N\` (default 1000000; \`--lines 200000\` for a quick run), \`--runs R\` (default 3), \`--only id,id\`
-  (iptables-otel, iptables-otel-2w, iptables-otel-via-otelcol, rsyslog, syslog-ng, otelcol-syslog), \`--no-doc\`,
+  (iptables-otel, iptables-otel-threads, iptables-otel-2w, iptables-otel-via-otelcol, rsyslog, syslog-ng, otelcol-syslog), \`--no-doc\`,
   \`--profile\`, \`--iot-config FILE\` (a config for every iptables-otel row), \`--iot-variant FILE,FILE\` (an extra
   iptables-otel row per config file, to compare settings under the same noise), \`--experiments\` (rows for
   bench/e2e/threaded-prototype.ts: one connection, a reader thread and N parse+encode+export threads).
@@ -283,7 +285,9 @@ How it is measured (bench/run.ts, bench/e2e/):
 - OTLP sink: a node HTTP server in the harness that walks each protobuf request down to LogRecord attribute
   keys (no object decoding) and answers 200.
 - iptables-otel: \`node dist/src/cli/main.js --listen tcp://127.0.0.1:PORT --output otlp\` with
-  \`OTEL_EXPORTER_OTLP_ENDPOINT\` pointing at the sink (\`--workers 2\` and two sender connections for the 2-worker row).
+  \`OTEL_EXPORTER_OTLP_ENDPOINT\` pointing at the sink and \`--threads 0\` (\`--workers 2\` and two sender connections for the 2-worker row).
+  iptables-otel --threads auto: the same command with \`--threads auto\` (one connection; the main thread reads and frames,
+  ${availableParallelism()} worker threads parse, encode and export; src/pipeline/threads/).
   "-> Collector": the same, into the reference Collector's otlp receiver, which forwards OTLP/HTTP protobuf to the sink
   (CPU and RSS are iptables-otel's only).${cliHasWorkersFlag(repoRoot) ? '' : ' The CLI has no `--workers` flag yet, so the 2-worker row runs the same service through `runWorkers()` (src/workers.ts) from bench/e2e/worker-service.ts.'}
 - rsyslog and syslog-ng: the configurations in local-peers.md §4 (rsyslog imptcp + mmnormalize \`v2-iptables\` -> omfile JSON;

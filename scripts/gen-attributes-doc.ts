@@ -18,12 +18,15 @@ semantic-convention name where one exists (origin \`semconv\`); else the name El
 integration / ECS uses, so Kibana queries keep working (origin \`elastic\`); else a new name
 (origin \`iptables-otel\`).
 
-The record itself: **Timestamp** from the syslog header (kmsg: the kernel clock), absent when the
-line has none; **ObservedTimestamp** = receive time; **SeverityNumber/SeverityText** from the PRI
+The record itself: **Timestamp** from the syslog header (kmsg: the kernel clock); a line without
+one (a bare kernel line) is sent with Timestamp = ObservedTimestamp, as the OpenTelemetry SDK does
+and as Elastic does with its read time; **ObservedTimestamp** = receive time; **SeverityNumber/SeverityText** from the PRI
 severity (OTel logs data model appendix B: warning 4 -> 13 \`warning\`; 0 without a PRI);
 **Body** = the syslog MSG as sent.
 
-Types: \`int\` is an OTLP \`intValue\`, \`double\` a \`doubleValue\`, \`string[]\`/\`int[]\` an \`arrayValue\`.
+Types: \`int\` is an OTLP \`intValue\`, \`string[]\`/\`int[]\` an \`arrayValue\`. There are no doubles on
+purpose: an integral double would travel as an int through the SDK and Fluent forward, and Elasticsearch would
+then map the field as \`long\`.
 `;
 
 const DIFFERENCES = `## Where we differ from Elastic, and why

@@ -4,6 +4,10 @@ import { toInputConfig, toPipelineConfig } from './config/component-configs.js';
 import { createInput } from './input/create-input.js';
 import type { FrameDecoder, Input } from './input/input.js';
 import { createPipeline, type Pipeline } from './pipeline/pipeline.js';
+import { resolvePipelineConfig } from './pipeline/pipeline-config.js';
+import type { RecordSink } from './pipeline/record-sink.js';
+import { ThreadedPipeline, resolveThreadCount } from './pipeline/threads/threaded-pipeline.js';
+import { SwitchableFrameSink } from './pipeline/threads/switchable-frame-sink.js';
 import type { Output } from './output/output.js';
 import { Metrics } from './ops/metrics.js';
 import { createLogger, type Logger, type RootLogger } from './ops/logger.js';
@@ -14,7 +18,7 @@ import { SwitchableSink } from './ops/switchable-sink.js';
 import { parseFrame, validateParseOptions } from './mapping/parse-frame.js';
 import { createOutput } from './output/create-output.js';
 
-/** How the service builds its parts; tests replace them with fakes. */
+/** How the service builds its parts; tests replace them with fakes (fakes cannot cross into worker threads, so they imply `threads: 0`). */
 export interface ServiceComponents {
   /** Frame -> record with the configured parser options. */
   createDecoder(parser: ParserSpec): FrameDecoder;
@@ -71,6 +75,9 @@ export interface Service {
 
 const PARSED_FLUSH_MS = 1000;
 
+/** The record sink inputs get in threaded mode, where they hand frames to `frameSink` and never call it. */
+const unusedRecordSink: RecordSink = { writable: false, offer: () => false, onDrain: () => {} };
+
 /** The real decoder: `parseFrame` bound to the validated parser options. */
 function createDecoder(parser: ParserSpec): FrameDecoder {
   const options = validateParseOptions(parser, 'parser');
@@ -108,10 +115,15 @@ export async function startService(config: ServiceConfig, options: ServiceOption
 
   let current = config;
   let pipeline: Pipeline | undefined;
+  let threaded: ThreadedPipeline | undefined;
   const health = new HealthTracker(
     { unhealthyAfterFailures: config.ops.unhealthyAfterFailures, unhealthyAfterStallMs: config.ops.unhealthyAfterStallMs },
-    () => pipeline?.queuedRecords ?? 0,
+    () => threaded?.queuedRecords ?? pipeline?.queuedRecords ?? 0,
   );
+  const queued = (): number => threaded?.queuedRecords ?? pipeline?.queuedRecords ?? 0;
+  // Fakes given by tests live in this thread: they cannot run in a worker.
+  const faked = options.components?.createDecoder !== undefined || options.components?.createOutput !== undefined;
+  const threadCount = faked ? 0 : resolveThreadCount(config.threads ?? 0);
 
   // Parse outcomes are counted in plain numbers on the hot path and moved to prom-client once a second.
   let parsedOk = 0;
@@ -144,15 +156,49 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     return createPipeline(toPipelineConfig(cfg.pipeline), { outputs, metrics });
   };
 
-  pipeline = buildPipeline(config);
-  const sink = new SwitchableSink(pipeline);
+  /** Threaded mode: worker threads parse, encode and export; this thread reads and frames. */
+  const buildThreaded = (cfg: ServiceConfig): ThreadedPipeline => {
+    for (const spec of cfg.outputs) health.addOutput(spec.name);
+    return new ThreadedPipeline({
+      threads: threadCount,
+      parser: cfg.parser,
+      outputs: cfg.outputs,
+      pipeline: resolvePipelineConfig(toPipelineConfig(cfg.pipeline)),
+      metrics,
+      logger: logger.child({ component: 'pipeline' }),
+      health,
+    });
+  };
+
+  let sink: SwitchableSink | undefined;
+  let frameSink: SwitchableFrameSink | undefined;
+  if (threadCount > 0) {
+    threaded = buildThreaded(config);
+    frameSink = new SwitchableFrameSink(threaded);
+    try {
+      await threaded.ready();
+    } catch (err) {
+      await threaded.shutdown(0);
+      clearInterval(parsedTimer);
+      throw new Error(`the pipeline worker threads could not start: ${(err as Error).message}`, { cause: err });
+    }
+  } else {
+    pipeline = buildPipeline(config);
+    sink = new SwitchableSink(pipeline);
+  }
   let inputs: RunningInput[] = [];
   let ops: OpsServer | undefined;
   let stopStatus: () => void = () => {};
 
   const makeInput = (spec: ListenerSpec): RunningInput => {
     const inputConfig = toInputConfig(spec);
-    const input = createInput(inputConfig, { decode, sink, metrics, logger: logger.child({ component: 'input' }) });
+    const input = createInput(inputConfig, {
+      decode,
+      sink: sink ?? unusedRecordSink,
+      ...(frameSink !== undefined ? { frameSink } : {}),
+      metrics,
+      logger: logger.child({ component: 'input' }),
+    });
     return { spec, key: specKey(spec), input };
   };
 
@@ -170,7 +216,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     ops = await startOps(config);
   } catch (err) {
     await Promise.allSettled(inputs.map((i) => i.input.stop()));
-    await pipeline.shutdown(0);
+    await (threaded ?? pipeline)!.shutdown(0);
     clearInterval(parsedTimer);
     throw err;
   }
@@ -181,7 +227,9 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     listeners: inputs.map((i) => ({ name: i.input.name, type: i.spec.type, address: i.input.address()?.address, port: i.input.address()?.port })),
     ops: ops ? { address: ops.address().address, port: ops.address().port, paths: ['/healthz', '/metrics'] } : 'off',
     outputs: config.outputs,
+    threads: threadCount,
   });
+  if (faked && config.threads !== undefined && config.threads !== 0) logger.info('custom components: parsing on the main thread (threads: 0)');
   for (const n of config.notices) logger.warn(n);
 
   let stopping: Promise<StopResult> | undefined;
@@ -228,15 +276,51 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     if (specKey(next.parser) !== specKey(prev.parser)) {
       // Build first: a parser that rejects the options leaves the old one in force.
       parse = components.createDecoder(next.parser);
+      threaded?.setParser(next.parser);
       changed.push('parser');
     }
     health.setPolicy({ unhealthyAfterFailures: next.ops.unhealthyAfterFailures, unhealthyAfterStallMs: next.ops.unhealthyAfterStallMs });
 
-    if (specKey(next.outputs) !== specKey(prev.outputs) || specKey(next.pipeline) !== specKey(prev.pipeline)) {
+    const nextThreads = faked ? 0 : resolveThreadCount(next.threads ?? 0);
+    if ((nextThreads > 0) !== (threadCount > 0)) {
+      logger.warn('pipeline.threads changed between 0 and a thread count: restart the service to apply it; the running mode stays', {
+        running: threadCount,
+        configured: next.threads,
+      });
+    }
+    const pipelineChanged = specKey(next.outputs) !== specKey(prev.outputs) || specKey(next.pipeline) !== specKey(prev.pipeline);
+    if (threaded !== undefined && (pipelineChanged || (nextThreads > 0 && nextThreads !== threaded.threads))) {
+      // New worker threads with the new outputs/queue; the old ones drain into the old outputs.
+      const old = threaded;
+      const fresh = new ThreadedPipeline({
+        threads: nextThreads > 0 ? nextThreads : threaded.threads,
+        parser: next.parser,
+        outputs: next.outputs,
+        pipeline: resolvePipelineConfig(toPipelineConfig(next.pipeline)),
+        metrics,
+        logger: logger.child({ component: 'pipeline' }),
+        health,
+      });
+      try {
+        await fresh.ready();
+      } catch (err) {
+        await fresh.shutdown(0);
+        logger.error('the new pipeline worker threads could not start; keeping the running outputs', { err });
+        throw err;
+      }
+      for (const spec of next.outputs) health.addOutput(spec.name);
+      threaded = fresh;
+      frameSink!.switchTo(fresh);
+      for (const o of prev.outputs) if (!next.outputs.some((n) => n.name === o.name)) health.removeOutput(o.name);
+      changed.push(specKey(next.outputs) !== specKey(prev.outputs) ? 'outputs' : 'pipeline');
+      const r = await old.shutdown(prev.pipeline.shutdownDeadlineMs);
+      undelivered = r.undelivered;
+      if (undelivered > 0) logger.error('records not delivered by the replaced outputs before the deadline', { undelivered });
+    } else if (threaded === undefined && pipelineChanged) {
       const old = pipeline!;
       const fresh = buildPipeline(next);
       pipeline = fresh;
-      sink.switchTo(fresh);
+      sink!.switchTo(fresh);
       for (const o of prev.outputs) if (!next.outputs.some((n) => n.name === o.name)) health.removeOutput(o.name);
       changed.push(specKey(next.outputs) !== specKey(prev.outputs) ? 'outputs' : 'pipeline');
       // The old queue drains into the old outputs while new records already flow to the new ones.
@@ -287,12 +371,12 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     const started = Date.now();
     const deadline = current.pipeline.shutdownDeadlineMs;
     health.markStopping();
-    logger.info('stopping: no new connections; draining the queue', { queued: pipeline?.queuedRecords ?? 0, deadlineMs: deadline });
+    logger.info('stopping: no new connections; draining the queue', { queued: queued(), deadlineMs: deadline });
     await reloading;
     await Promise.allSettled(inputs.map((i) => i.input.stop()));
     flushParsed();
     const left = Math.max(0, deadline - (Date.now() - started));
-    const result = await pipeline!.shutdown(left);
+    const result = await (threaded ?? pipeline)!.shutdown(left);
     flushParsed();
     clearInterval(parsedTimer);
     stopStatus();

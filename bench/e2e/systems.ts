@@ -296,13 +296,21 @@ export function cliHasWorkersFlag(repoRoot: string): boolean {
   return workersFlag;
 }
 
-async function startIptablesOtel(ctx: RunContext, endpoint: string, workers: number, configFile?: string): Promise<{ d: Daemon; port: number }> {
+async function startIptablesOtel(
+  ctx: RunContext,
+  endpoint: string,
+  workers: number,
+  configFile?: string,
+  threads?: string,
+): Promise<{ d: Daemon; port: number }> {
   const port = await freePort();
   const opsPort = await freePort();
   // Until the CLI has --workers, the bench's stand-in starts the same service through runWorkers().
   const entry = workers > 1 && !cliHasWorkersFlag(ctx.repoRoot) ? path.join(ctx.repoRoot, 'dist', 'bench', 'e2e', 'worker-service.js') : iptablesOtelMain(ctx.repoRoot);
   const args = [entry, '--listen', `tcp://127.0.0.1:${port}`, '--output', 'otlp', '--ops-address', `127.0.0.1:${opsPort}`, '--log-level', 'warn'];
   if (workers > 1) args.push('--workers', String(workers));
+  // Pinned for every row, so a change of the default never silently changes what a row measures.
+  args.push('--threads', threads ?? '0');
   // For tuning experiments: a config file whose non-input/output settings (pipeline, parser) apply.
   const config = configFile ?? process.env.IPTABLES_OTEL_BENCH_CONFIG;
   if (config) args.push('--config', config);
@@ -335,6 +343,24 @@ export function iptablesOtel(repoRoot: string, workers = 1, configFile?: string)
     unavailable: () => (existsSync(iptablesOtelMain(repoRoot)) ? undefined : 'dist/src/cli/main.js not built yet'),
     async start(ctx) {
       const { d, port } = await startIptablesOtel(ctx, `http://127.0.0.1:${ctx.sink.port}`, workers, configFile);
+      return sinkSystem(ctx, port, [d], [d], (delivered) => delivered - (ctx.sink.counts.withKey['error.type'] ?? 0));
+    },
+  };
+}
+
+/**
+ * iptables-otel with `--threads auto` (one connection): the main thread reads and frames,
+ * worker threads parse, encode and export (src/pipeline/threads/).
+ */
+export function iptablesOtelThreads(repoRoot: string): SystemDef {
+  return {
+    id: 'iptables-otel-threads',
+    label: 'iptables-otel --threads auto',
+    connections: 1,
+    parsedRule: 'records without an `error.type` attribute',
+    unavailable: () => (existsSync(iptablesOtelMain(repoRoot)) ? undefined : 'dist/src/cli/main.js not built yet'),
+    async start(ctx) {
+      const { d, port } = await startIptablesOtel(ctx, `http://127.0.0.1:${ctx.sink.port}`, 1, undefined, 'auto');
       return sinkSystem(ctx, port, [d], [d], (delivered) => delivered - (ctx.sink.counts.withKey['error.type'] ?? 0));
     },
   };

@@ -27,6 +27,7 @@ const OPTIONS = {
   'otlp-endpoint': { type: 'string' },
   'ops-address': { type: 'string' },
   'log-level': { type: 'string' },
+  threads: { type: 'string' },
   version: { type: 'boolean', short: 'V' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -57,6 +58,8 @@ Options:
                            unless the path already ends with it)
       --ops-address ADDR host:port of /healthz and /metrics (default 127.0.0.1:9002), or off
       --log-level LEVEL  debug | info | warn | error | silent (default info)
+      --threads N|auto   worker threads that parse, encode and export (pipeline.threads);
+                           0 = everything on the main thread, auto = the CPUs available
   -V, --version          print the version
   -h, --help             print this help
 
@@ -96,6 +99,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
   if (values['otlp-endpoint'] !== undefined) overrides.otlpEndpoint = values['otlp-endpoint'];
   if (values['ops-address'] !== undefined) overrides.opsAddress = values['ops-address'];
   if (values['log-level'] !== undefined) overrides.logLevel = values['log-level'];
+  if (values.threads !== undefined) overrides.threads = values.threads;
 
   if (values.help) return { command: 'help', overrides };
   if (values.version) return { command: 'version', overrides };

@@ -67,6 +67,8 @@ export interface ConfigOverrides {
   logLevel?: string;
   /** `--ops-address host:port` or `off`. */
   opsAddress?: string;
+  /** `--threads N|auto`: `pipeline.threads`. */
+  threads?: string;
 }
 
 /** Options of `loadConfig()`. */
@@ -256,6 +258,7 @@ interface RawConfig {
     batch: { size: number; linger: number | string };
     retry: { initialDelay: number | string; maxDelay: number | string };
     shutdownDeadline: number | string;
+    threads: number | 'auto';
   };
   outputs?: Array<{ otlp?: RawOtlp; fluent?: RawFluent; console?: { stream: 'stdout' | 'stderr' } }>;
   ops: { address: string; unhealthyAfterFailures: number; unhealthyAfterStall: number | string; statusInterval: number | string };
@@ -571,6 +574,13 @@ export function loadConfig(options: LoadConfigOptions = {}): ServiceConfig {
     retryMaxMs: parseDuration(cfg.pipeline.retry.maxDelay)!,
     shutdownDeadlineMs: parseDuration(cfg.pipeline.shutdownDeadline)!,
   };
+  let threads: number | 'auto' = cfg.pipeline.threads;
+  if (ov.threads !== undefined) {
+    const t = ov.threads.trim();
+    if (t === 'auto') threads = 'auto';
+    else if (/^\d+$/.test(t) && Number(t) <= 256) threads = Number(t);
+    else issues.push({ file: cli, path: '--threads', message: 'must be an integer from 0 to 256, or auto' });
+  }
   const pipelineKeys: Record<string, PathElem[]> = {
     maxRecords: ['pipeline', 'queue', 'maxRecords'],
     maxBytes: ['pipeline', 'queue', 'maxBytes'],
@@ -607,6 +617,7 @@ export function loadConfig(options: LoadConfigOptions = {}): ServiceConfig {
       ...(p.prefixRules !== undefined ? { prefixRules: p.prefixRules } : {}),
     },
     pipeline,
+    threads,
     outputs,
     ops: ops!,
     logging: { level },

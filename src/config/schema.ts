@@ -81,6 +81,12 @@ export const configSchema = {
         { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*(B|k|K|KB|KiB|M|MB|MiB|G|GB|GiB)?\\s*$' },
       ],
     },
+    threads: {
+      anyOf: [
+        { type: 'integer', minimum: 0, maximum: 256 },
+        { const: 'auto' },
+      ],
+    },
   },
   properties: {
     inputs: {
@@ -170,6 +176,12 @@ export const configSchema = {
           },
         },
         shutdownDeadline: { ...duration, default: 10000, description: 'On SIGTERM: time to drain and flush before giving up (undelivered records are counted).' },
+        threads: {
+          $ref: '#/$defs/threads',
+          default: 'auto',
+          description:
+            'Worker threads that parse, encode and export (the main thread only reads sockets and frames): 0 = all on the main thread; N; auto = the CPUs available.',
+        },
       },
     },
     outputs: {
@@ -257,4 +269,5 @@ export const configSchema = {
 export const schemaDefMessages: Record<string, string> = {
   duration: 'must be a duration: milliseconds, or a string such as 500ms, 10s, 5m, 1h',
   size: 'must be a size: bytes, or a string such as 65536, 64KiB, 8MiB',
+  threads: 'must be an integer from 0 to 256, or auto',
 };

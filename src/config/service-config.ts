@@ -11,6 +11,12 @@ export interface ServiceConfig {
   inputs: ListenerSpec[];
   parser: ParserSpec;
   pipeline: PipelineSpec;
+  /**
+   * `pipeline.threads` (kept out of `pipeline` so that spec stays the record queue's settings):
+   * 0 = parse, encode and export on the main thread; N or `auto` = that many worker threads,
+   * the main thread only reads sockets and frames.
+   */
+  threads: number | 'auto';
   outputs: OutputSpec[];
   ops: OpsSpec;
   logging: { level: LogLevel };

@@ -1,5 +1,6 @@
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
+import type { FrameSink } from '../pipeline/frame-sink.js';
 import type { RecordSink } from '../pipeline/record-sink.js';
 import type { FrameDecoder } from './input.js';
 
@@ -12,6 +13,11 @@ export interface InputDeps {
   decode: FrameDecoder;
   /** Where records go (the pipeline queue). */
   sink: RecordSink;
+  /**
+   * When set, inputs hand raw frames here instead of calling `decode` and `sink.offer`
+   * (the threaded pipeline parses in worker threads); `decode` and `sink` are then unused.
+   */
+  frameSink?: FrameSink;
   metrics: Metrics;
   /** Optional; inputs stay silent without one. */
   logger?: InputLogger;

@@ -17,6 +17,8 @@ class Connection {
   paused = false;
   /** Records of the current read; a fresh array per read because `offer()` keeps it. */
   records: FirewallLogRecord[] = [];
+  /** Frames of the current read (frame-sink mode); the sink copies them, so the array is reused. */
+  readonly frames: Buffer[] = [];
   ctx: ReceiveContext | undefined;
   /** Framing errors already logged for this connection (the metric counts all of them). */
   loggedErrors = 0;
@@ -28,6 +30,7 @@ class Connection {
     decode: FrameDecoder,
     onError: (conn: Connection, e: FramingError) => void,
     onDecodeError: (err: unknown) => void,
+    collectFrames: boolean,
   ) {
     this.peerAddress = canonicalPeerAddress(socket.remoteAddress);
     this.peerPort = socket.remotePort;
@@ -35,14 +38,18 @@ class Connection {
       maxFrameSize: config.maxFrameSize,
       onError: (e) => onError(this, e),
     });
-    this.onFrame = (frame) => {
-      // The decoder's contract is never to throw; if it does anyway, one frame is lost, not the process.
-      try {
-        this.records.push(decode(frame, this.ctx!));
-      } catch (err) {
-        onDecodeError(err);
-      }
-    };
+    this.onFrame = collectFrames
+      ? (frame) => {
+          this.frames.push(frame);
+        }
+      : (frame) => {
+          // The decoder's contract is never to throw; if it does anyway, one frame is lost, not the process.
+          try {
+            this.records.push(decode(frame, this.ctx!));
+          } catch (err) {
+            onDecodeError(err);
+          }
+        };
   }
 }
 
@@ -147,6 +154,7 @@ export abstract class StreamInput implements Input {
       this.deps.decode,
       (c, e) => this.framingError(c, e),
       (err) => this.decodeError(err),
+      this.deps.frameSink !== undefined,
     );
     this.connections.add(conn);
     this.openGauge.inc();
@@ -200,6 +208,16 @@ export abstract class StreamInput implements Input {
   }
 
   private deliver(conn: Connection): void {
+    const frameSink = this.deps.frameSink;
+    if (frameSink !== undefined) {
+      const frames = conn.frames;
+      if (frames.length === 0) return;
+      this.received.inc(frames.length);
+      const more = frameSink.offerFrames(frames, conn.ctx!);
+      frames.length = 0;
+      if (!more) this.pause(conn);
+      return;
+    }
     const records = conn.records;
     if (records.length === 0) return;
     conn.records = [];
@@ -217,7 +235,9 @@ export abstract class StreamInput implements Input {
     this.pausedGauge.set(this.paused.size);
     if (!this.drainPending) {
       this.drainPending = true;
-      this.deps.sink.onDrain(() => this.resumeAll());
+      const resume = (): void => this.resumeAll();
+      if (this.deps.frameSink !== undefined) this.deps.frameSink.onDrain(resume);
+      else this.deps.sink.onDrain(resume);
     }
   }
 

@@ -83,6 +83,20 @@ export class UdpInput implements Input {
       this.oversize.inc();
       return;
     }
+    const frameSink = this.deps.frameSink;
+    if (frameSink !== undefined) {
+      if (!frameSink.writable) {
+        this.droppedQueueFull.inc();
+        return;
+      }
+      frameSink.offerFrames([msg], {
+        peerAddress: canonicalPeerAddress(rinfo.address),
+        peerPort: rinfo.port,
+        transport: 'udp',
+        receivedAt: receiveTime(),
+      });
+      return;
+    }
     const sink = this.deps.sink;
     if (!sink.writable) {
       this.droppedQueueFull.inc();

@@ -7,10 +7,9 @@
 /**
  * What the last `canonicalIpText` / `parseIpv4` call read (module-level, so the hot path
  * allocates no result object): the family (4, 6, or 0 when invalid), the IPv4 value as an
- * unsigned 32-bit number (-1 otherwise), whether an IPv4 octet had a leading zero, and where
- * the token `parseIpv4Token` read ended.
+ * unsigned 32-bit number (-1 otherwise), and whether an IPv4 octet had a leading zero.
  */
-export const lastIp = { family: 0 as 0 | 4 | 6, v4: -1, leadingZero: false, end: 0 };
+export const lastIp = { family: 0 as 0 | 4 | 6, v4: -1, leadingZero: false };
 
 // Scratch for the 8 IPv6 groups; parsing is synchronous, so one array is enough.
 const groups = new Uint16Array(8);
@@ -52,51 +51,6 @@ export function parseIpv4(s: string, from: number, to: number): number {
   }
   if (dots !== 3 || digits === 0) return -1;
   if (digits > 1 && s.charCodeAt(to - digits) === 0x30) lastIp.leadingZero = true;
-  return value * 256 + octet;
-}
-
-/**
- * `parseIpv4` of the token starting at `from` and ending at the next space or `end`, read in
- * one pass: returns the address, or -1 when the token is only digits and dots but not a valid
- * address (then or on success the token end is in `lastIp.end`), or -2 as soon as it meets
- * any other character (the caller decides: the token may be IPv6).
- */
-export function parseIpv4Token(s: string, from: number, end: number): number {
-  let value = 0;
-  let octet = 0;
-  let digits = 0;
-  let dots = 0;
-  let valid = true;
-  let leadingZero = false;
-  let i = from;
-  for (; i < end; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x2e) {
-      if (digits === 0 || dots === 3) valid = false;
-      else {
-        if (digits > 1 && s.charCodeAt(i - digits) === 0x30) leadingZero = true;
-        value = value * 256 + octet;
-      }
-      octet = 0;
-      digits = 0;
-      dots++;
-    } else {
-      const d = c - 0x30;
-      if (d < 0 || d > 9) {
-        if (c === 0x20) break;
-        return -2;
-      }
-      if (digits === 3) valid = false;
-      octet = octet * 10 + d;
-      if (octet > 255) valid = false;
-      digits++;
-    }
-  }
-  lastIp.end = i;
-  lastIp.leadingZero = false;
-  if (!valid || dots !== 3 || digits === 0) return -1;
-  if (digits > 1 && s.charCodeAt(i - digits) === 0x30) leadingZero = true;
-  lastIp.leadingZero = leadingZero;
   return value * 256 + octet;
 }
 
@@ -222,6 +176,15 @@ export function formatIpv6(g: Uint16Array): string {
  * tells which (module-level, so the hot path allocates no result object).
  */
 export function canonicalIpText(s: string, from: number, to: number): string | undefined {
+  // Most addresses are IPv4: try that first. A valid dotted quad has no ':' so the IPv6 test
+  // below would not have claimed it.
+  const quad = parseIpv4(s, from, to);
+  if (quad >= 0) {
+    lastIp.family = 4;
+    lastIp.v4 = quad;
+    // Common case: the text already is canonical, so reuse it rather than reformatting.
+    return lastIp.leadingZero ? formatIpv4(quad) : s.slice(from, to);
+  }
   lastIp.v4 = -1;
   for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
@@ -235,15 +198,9 @@ export function canonicalIpText(s: string, from: number, to: number): string | u
     }
     if (c === 0x2e) break;
   }
-  const v4 = parseIpv4(s, from, to);
-  if (v4 < 0) {
-    lastIp.family = 0;
-    return undefined;
-  }
-  lastIp.family = 4;
-  lastIp.v4 = v4;
-  // Common case: the text already is canonical, so reuse it rather than reformatting.
-  return lastIp.leadingZero ? formatIpv4(v4) : s.slice(from, to);
+  // Not IPv6, and not a valid dotted quad (tried above).
+  lastIp.family = 0;
+  return undefined;
 }
 
 /**

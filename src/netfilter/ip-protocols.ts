@@ -70,18 +70,28 @@ export function resolveProtocol(text: string): IpProtocol {
   return p;
 }
 
+/** `s.startsWith('ICMP', i)`. */
+function isIcmpAt(s: string, i: number): boolean {
+  return s.charCodeAt(i) === 0x49 && s.charCodeAt(i + 1) === 0x43 && s.charCodeAt(i + 2) === 0x4d && s.charCodeAt(i + 3) === 0x50;
+}
+
 /** `resolveProtocol` for the text `s[from, to)`, without a substring for the common names. */
 export function resolveProtocolAt(s: string, from: number, to: number): IpProtocol {
   switch (to - from) {
+    // charCodeAt rather than startsWith: no builtin call on the per-record path.
     case 3:
-      if (s.startsWith('TCP', from)) return TCP;
-      if (s.startsWith('UDP', from)) return UDP;
+      if (s.charCodeAt(from + 2) === 0x50) {
+        const a = s.charCodeAt(from);
+        const b = s.charCodeAt(from + 1);
+        if (a === 0x54 && b === 0x43) return TCP; // TCP
+        if (a === 0x55 && b === 0x44) return UDP; // UDP
+      }
       break;
     case 4:
-      if (s.startsWith('ICMP', from)) return ICMP;
+      if (isIcmpAt(s, from)) return ICMP;
       break;
     case 6:
-      if (s.startsWith('ICMPv6', from)) return ICMPV6;
+      if (isIcmpAt(s, from) && s.charCodeAt(from + 4) === 0x76 && s.charCodeAt(from + 5) === 0x36) return ICMPV6;
       break;
   }
   return resolveProtocol(s.slice(from, to));

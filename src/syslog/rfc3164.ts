@@ -68,7 +68,16 @@ function followedByIn(s: string, i: number, end: number): boolean {
 }
 
 function isKernel(s: string, a: number, b: number): boolean {
-  return b - a === 6 && s.startsWith('kernel', a);
+  // charCodeAt rather than startsWith (a builtin call per frame).
+  return (
+    b - a === 6 &&
+    s.charCodeAt(a) === 0x6b &&
+    s.charCodeAt(a + 1) === 0x65 &&
+    s.charCodeAt(a + 2) === 0x72 &&
+    s.charCodeAt(a + 3) === 0x6e &&
+    s.charCodeAt(a + 4) === 0x65 &&
+    s.charCodeAt(a + 5) === 0x6c
+  );
 }
 
 // Out-values of tagAt (module-level: decoding is synchronous).
@@ -161,7 +170,8 @@ export function decodeRfc3164(
   m.timestamp = timestamp;
   if (host >= 0) m.hostname = s.slice(host, hostEnd);
   if (appStart >= 0) {
-    m.appName = s.slice(appStart, appEnd);
+    // The usual tag as a constant: no substring per frame.
+    m.appName = isKernel(s, appStart, appEnd) ? 'kernel' : s.slice(appStart, appEnd);
     if (pidStart >= 0) m.procId = s.slice(pidStart, pidEnd);
   }
   return m;

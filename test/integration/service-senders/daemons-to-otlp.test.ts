@@ -119,7 +119,8 @@ async function settle(sinks: OtlpSink[], n: number, timeoutMs: number): Promise<
   return reached;
 }
 
-describe.skipIf(!shouldRun(req))('rsyslog and syslog-ng -> service -> OTLP/HTTP', () => {
+// Both pipelines: everything on the main thread (0), and worker threads (auto).
+describe.skipIf(!shouldRun(req)).each(['0', 'auto'])('rsyslog and syslog-ng -> service -> OTLP/HTTP (threads %s)', (threads) => {
   let certs: TlsCerts | undefined;
   let svc: ServiceUnderTest | undefined;
   let rsyslog: Daemon | undefined;
@@ -130,7 +131,7 @@ describe.skipIf(!shouldRun(req))('rsyslog and syslog-ng -> service -> OTLP/HTTP'
   beforeAll(async () => {
     assertRequirement(req);
     certs = makeTlsCerts();
-    svc = await startServiceUnderTest(certs);
+    svc = await startServiceUnderTest(certs, threads);
     const inPorts = new Map<string, number>();
     for (const m of MODES) {
       if (m.feed !== 'udp') continue;

@@ -41,8 +41,8 @@ function httpGet(port: number, pathname: string): Promise<string> {
   });
 }
 
-/** Start both sinks and the service (listeners on port 0, TLS with `certs`). */
-export async function startServiceUnderTest(certs: TlsCerts): Promise<ServiceUnderTest> {
+/** Start both sinks and the service (listeners on port 0, TLS with `certs`; `threads` as `--threads`, default: the config default). */
+export async function startServiceUnderTest(certs: TlsCerts, threads?: string): Promise<ServiceUnderTest> {
   const protobufSink = await startOtlpSink();
   const jsonSink = await startOtlpSink();
   const yaml = [
@@ -59,7 +59,7 @@ export async function startServiceUnderTest(certs: TlsCerts): Promise<ServiceUnd
   const logLines: string[] = [];
   const logger = createLogger({ level: 'info', destination: { write: (l: string) => logLines.push(l) } });
   // An empty env: no OTEL_* from the developer's shell may change resource or endpoint.
-  const service = await startService(loadConfig({ env: {}, text: yaml, file: 'service-senders.yaml' }), { logger });
+  const service = await startService(loadConfig({ env: {}, text: yaml, file: 'service-senders.yaml', ...(threads !== undefined ? { overrides: { threads } } : {}) }), { logger });
   const ops = service.opsAddress();
   if (!ops) throw new Error('ops endpoint not bound');
   return {

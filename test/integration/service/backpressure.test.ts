@@ -57,7 +57,8 @@ function config(sinkPort: number, extra: string[] = []): string {
   ].join('\n');
 }
 
-describe('backpressure and shutdown', () => {
+// Both pipelines: everything on the main thread (0), and worker threads (auto).
+describe.each(['0', 'auto'])('backpressure and shutdown (threads %s)', (threads) => {
   let sink: OtlpSink | undefined;
   let svc: ServiceProcess | undefined;
 
@@ -73,7 +74,7 @@ describe('backpressure and shutdown', () => {
     const N = 200_000;
     sink = await startOtlpSink();
     await sink.stop(); // connection refused until started again
-    svc = await startServiceProcess(config(sink.port));
+    svc = await startServiceProcess(config(sink.port), ['--threads', threads]);
     const s = svc;
     const rssBefore = s.rss();
     let maxRss = rssBefore;
@@ -122,7 +123,7 @@ describe('backpressure and shutdown', () => {
     const N = 5000;
     sink = await startOtlpSink();
     sink.defaultResponse = { status: 200, delayMs: 200 };
-    svc = await startServiceProcess(config(sink.port, ['  shutdownDeadline: 30s']));
+    svc = await startServiceProcess(config(sink.port, ['  shutdownDeadline: 30s']), ['--threads', threads]);
     await sendLines(svc.port('tcp'), 0, N, { stalls: 0 });
     await until(async () => (await svc!.metric('iptables_otel_received_total')) === N, 20_000, 'all lines received');
     expect(sink.records.length).toBeLessThan(N); // still in flight
@@ -137,7 +138,7 @@ describe('backpressure and shutdown', () => {
   it('SIGTERM with the endpoint down: exits 0 at the deadline and logs the undelivered count', async () => {
     sink = await startOtlpSink();
     await sink.stop();
-    svc = await startServiceProcess(config(sink.port, ['  shutdownDeadline: 1s']));
+    svc = await startServiceProcess(config(sink.port, ['  shutdownDeadline: 1s']), ['--threads', threads]);
     await sendLines(svc.port('tcp'), 0, 100, { stalls: 0 });
     await until(async () => (await svc!.metric('iptables_otel_received_total')) === 100, 20_000, 'all lines received');
     const t0 = Date.now();

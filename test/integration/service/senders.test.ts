@@ -31,7 +31,8 @@ function line(id: number): string {
   return `iptables-dropped: IN=eth0 OUT= MAC=52:54:00:12:34:56:52:54:00:65:43:21:08:00 SRC=192.0.2.1 DST=198.51.100.7 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=${id} DF PROTO=TCP SPT=${40000 + (id % 20000)} DPT=22 WINDOW=64240 RES=0x00 SYN URGP=0 `;
 }
 
-describe.skipIf(!shouldRun(loggerReq))('logger -> service -> OTLP', () => {
+// Both pipelines: everything on the main thread (0), and worker threads (auto).
+describe.skipIf(!shouldRun(loggerReq)).each(['0', 'auto'])('logger -> service -> OTLP (threads %s)', (threads) => {
   let sink: OtlpSink;
   let svc: ServiceProcess;
 
@@ -49,6 +50,7 @@ describe.skipIf(!shouldRun(loggerReq))('logger -> service -> OTLP', () => {
         'pipeline: {batch: {linger: 5ms}}',
         'ops: {address: "127.0.0.1:0"}',
       ].join('\n'),
+      ['--threads', threads],
     );
   }, 300_000);
 

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import tls from 'node:tls';
 import dgram from 'node:dgram';
-import { loadConfig } from '../../../src/config/load-config.js';
+import { loadConfig as loadConfigFile } from '../../../src/config/load-config.js';
 import { startService, type Service } from '../../../src/service.js';
 import { createLogger } from '../../../src/ops/logger.js';
 import { startOtlpSink, type OtlpSink } from '../../helpers/otlp-sink.js';
@@ -25,7 +25,10 @@ function sendTcp(port: number, text: string): Promise<void> {
   });
 }
 
-describe('startService', () => {
+// Both pipelines: everything on the main thread (0), and worker threads (auto).
+describe.each(['0', 'auto'])('startService (threads %s)', (threads) => {
+  const loadConfig = (o: Parameters<typeof loadConfigFile>[0] = {}): ReturnType<typeof loadConfigFile> =>
+    loadConfigFile({ ...o, overrides: { ...o.overrides, threads } });
   let service: Service | undefined;
   let sink: OtlpSink | undefined;
   let certs: TlsCerts | undefined;

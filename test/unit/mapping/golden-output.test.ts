@@ -174,7 +174,22 @@ const kernelLog = lines(path.join(corpusDir, 'kernel.log'));
 const kernelKmsg = lines(path.join(corpusDir, 'kernel.kmsg'));
 const kernelUlogd = lines(path.join(corpusDir, 'kernel-ulogd.log'));
 const samples = Object.values(LINES).flatMap((l) => [l, `<4>Nov 26 14:24:16 fw1 kernel: ${l}`]);
-const ours = [...kernelLog, ...kernelKmsg, ...kernelUlogd, ...samples];
+/** Values at the edges of the scanner's number, hex, address and key readers. */
+const EDGE_TOKENS = [
+  'TOS=0x', 'TOS=0X1F', 'TOS=0x00000000000001', 'TOS=0x0000000000001', 'TOS=0xg1', 'PREC=0x0G', 'RES=0x', 'RES=0',
+  'RES=10', 'TOS=x1', 'LEN=0123', 'LEN=123456789012345', 'LEN=1234567890123456', 'LEN=', 'LEN=1-2', 'SPT=65536',
+  'SPT=65535', 'TTL=', 'TTL=1a', 'ID=0x10', 'MARK=0x1f', 'MARK=10', 'MARK=0xFFFFFFFF', 'SRC=0192.0.2.1',
+  'SRC=192.0.2', 'SRC=192.0.2.1.5', 'SRC=256.0.2.1', 'SRC=192.0.2.1a', 'SRC=1920::1', 'SRC=::ffff:192.0.2.1',
+  'DST=2001:DB8::1', 'DST=2001:db8:0:0:0:0:0:1', 'DST=', 'GATEWAY=198.51.100.1', 'GATEWAY=x', 'MAC=', 'MAC=zz',
+  'MAC=02:00:0a:c8:00:01', 'PHYSOUTX=1', 'PHYSOUT=br0', 'MACPROTOX=1', 'MACPROTO=0800', 'HOPLIMITS=1',
+  'PARAMETERS=1', 'PARAMETER=7', 'ABCDEFGHI=1', 'in=eth0', 'IN==', '=IN=eth0', 'IN=', 'Tl=3', 'TL=3', 'L=3',
+  'FLOWLBL=1048575', 'POINTER=0000000a', 'VID=4097', 'VPROTO=0x8100', 'SEQ=4294967295', 'ACK=0', 'URGP=0x1',
+];
+const EDGE_LINES = EDGE_TOKENS.flatMap((t) => [
+  `<4>Nov 26 14:24:16 fw1 kernel: edge: IN=eth0 OUT= SRC=192.0.2.1 DST=192.0.2.2 LEN=60 ${t} TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=TCP SPT=1 DPT=2 WINDOW=1 RES=0x00 SYN URGP=0 ${t}`,
+  `<4>Nov 26 14:24:16 fw1 kernel: edge: IN=eth0 OUT= SRC=192.0.2.1 DST=192.0.2.2 LEN=60 PROTO=UDP SPT=1 DPT=2 LEN=8 ${t}`,
+]);
+const ours = [...kernelLog, ...kernelKmsg, ...kernelUlogd, ...samples, ...EDGE_LINES];
 const bench = makeBenchLines(20_000);
 const fixtures = fixtureLines();
 
@@ -189,6 +204,7 @@ const FULL_SETS: Array<[name: string, frames: Frame[]]> = [
 ];
 /** Sets kept as digests in parse-digests.json. */
 const DIGEST_SETS: Array<[name: string, frames: Frame[]]> = [
+  ['edge-values', EDGE_LINES],
   ['bench-mix-20000', bench],
   ['bench-mix-buffers-2000', bench.slice(0, 2000).map((l) => Buffer.from(l, 'utf8'))],
   ['corpus-buffers', ours.map((l) => Buffer.from(l, 'utf8'))],

@@ -1,0 +1,24 @@
+import type { ReceiveContext } from '../mapping/record.js';
+
+/**
+ * What an input hands raw frames to when parsing happens elsewhere (the threaded
+ * pipeline: the main thread only reads and frames, worker threads parse, encode and
+ * export). The frame-level twin of `RecordSink`, with the same backpressure contract:
+ *
+ * - `offerFrames()` always takes the frames it is given when it returns `true`; `false`
+ *   means the bound is at or over its high-water mark: a stream input pauses and waits
+ *   for `onDrain`.
+ * - A datagram input (UDP), which cannot pause its sender, offers only while `writable`
+ *   is true and counts whatever it cannot offer as `dropped{reason="queue_full"}`.
+ *
+ * Frames may be subarrays of the socket's read buffer: the sink copies them before it
+ * returns, so the caller may reuse that memory at once.
+ */
+export interface FrameSink {
+  /** True while the bound is below its high-water mark. */
+  readonly writable: boolean;
+  /** Take the frames of one socket read (all received with `ctx`); false = pause. */
+  offerFrames(frames: Buffer[], ctx: ReceiveContext): boolean;
+  /** Call `listener` once, the next time the bound drains to its low-water mark. */
+  onDrain(listener: () => void): void;
+}

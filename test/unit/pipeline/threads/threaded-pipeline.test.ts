@@ -1,0 +1,262 @@
+/**
+ * ThreadedPipeline with real worker threads (running the TypeScript source through the
+ * dev loader) and a local OTLP sink: batch packing, the bound and backpressure, shutdown,
+ * a crashed worker, and metric deltas applied on the main thread.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import type { OutputSpec, ParserSpec } from '../../../../src/config/service-config.js';
+import { TcpInput } from '../../../../src/input/tcp-input.js';
+import { Metrics } from '../../../../src/ops/metrics.js';
+import { resolvePipelineConfig, type PipelineConfig } from '../../../../src/pipeline/pipeline-config.js';
+import { ThreadedPipeline, type ThreadedPipelineOptions } from '../../../../src/pipeline/threads/threaded-pipeline.js';
+import { startOtlpSink, type NormRecord, type OtlpSink } from '../../../helpers/otlp-sink.js';
+
+const PARSER: ParserSpec = { timezone: 'UTC', preserveOriginal: true, dataset: 'iptables.log', namespace: 'default' };
+
+const line = (id: number, extra = ''): string =>
+  `<4>Nov 26 14:20:01 fw1 kernel: iptables-dropped${extra}: IN=eth0 OUT= SRC=192.0.2.9 DST=198.51.100.7 LEN=40 TTL=64 ID=${id} PROTO=TCP SPT=5555 DPT=23 WINDOW=1024 RES=0x00 SYN URGP=0`;
+
+const str = (r: NormRecord, k: string): string | undefined => {
+  const v = r.attributes[k];
+  return v && 'string' in v ? v.string : undefined;
+};
+const idOf = (r: NormRecord): number => {
+  const v = r.attributes['iptables.id'];
+  return v && 'int' in v ? Number(v.int) : -1;
+};
+
+function otlp(sink: OtlpSink, name = 'otlp'): OutputSpec {
+  return { type: 'otlp', name, url: sink.url, headers: {}, compression: 'none', timeoutMs: 5000, protocol: 'protobuf', mode: 'fast', resource: { 'service.name': 'threads-test' } };
+}
+
+function pipelineConfig(p: Partial<PipelineConfig>): PipelineConfig {
+  return resolvePipelineConfig({ batchSize: 4, lingerMs: 5, retryInitialMs: 20, retryMaxMs: 100, ...p });
+}
+
+async function until(fn: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await fn())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function counter(metrics: Metrics, name: 'dropped' | 'exported' | 'parsed' | 'parseFailures' | 'exportFailures', labels: Record<string, string> = {}): Promise<number> {
+  const got = await metrics[name].get();
+  return got.values.filter((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x)).reduce((a, v) => a + v.value, 0);
+}
+
+describe('ThreadedPipeline', () => {
+  let tp: ThreadedPipeline | undefined;
+  let sink: OtlpSink | undefined;
+  const logs: Array<{ level: string; msg: string; fields: unknown }> = [];
+  const logger = {
+    info: (msg: string, fields?: unknown) => logs.push({ level: 'info', msg, fields }),
+    warn: (msg: string, fields?: unknown) => logs.push({ level: 'warn', msg, fields }),
+    error: (msg: string, fields?: unknown) => logs.push({ level: 'error', msg, fields }),
+  };
+
+  function start(opts: Partial<ThreadedPipelineOptions> & { sink: OtlpSink; metrics: Metrics }): ThreadedPipeline {
+    tp = new ThreadedPipeline({
+      threads: 2,
+      parser: PARSER,
+      outputs: [otlp(opts.sink)],
+      pipeline: pipelineConfig({}),
+      logger,
+      metricsIntervalMs: 50,
+      ...opts,
+    });
+    return tp;
+  }
+
+  afterEach(async () => {
+    await tp?.shutdown(1000);
+    await sink?.stop();
+    tp = sink = undefined;
+    logs.length = 0;
+  });
+
+  it('packs frames across batches, keeps the receive context of each read, and delivers them byte for byte', async () => {
+    sink = await startOtlpSink();
+    const metrics = new Metrics();
+    const p = start({ sink, metrics, pipeline: pipelineConfig({ batchSize: 4 }) });
+    await p.ready();
+    // Frames as subarrays of one read buffer that is overwritten right after each offer.
+    const reads = [
+      { ctx: { peerAddress: '192.0.2.1', peerPort: 1001, transport: 'tcp' as const }, ids: [1, 2, 3] },
+      { ctx: { peerAddress: '192.0.2.2', peerPort: 1002, transport: 'tcp' as const }, ids: [4, 5, 6, 7, 8, 9] },
+      { ctx: { peerAddress: '2001:db8::3', peerPort: 1003, transport: 'udp' as const }, ids: [10] },
+    ];
+    const expected = new Map<number, { text: string; peer: string }>();
+    for (const read of reads) {
+      const texts = read.ids.map((id) => line(id, id % 2 ? ' é€' : ''));
+      const chunk = Buffer.from(texts.join('\n') + '\n');
+      const frames: Buffer[] = [];
+      let pos = 0;
+      for (const t of texts) {
+        const len = Buffer.byteLength(t);
+        frames.push(chunk.subarray(pos, pos + len));
+        pos += len + 1;
+      }
+      expect(p.offerFrames(frames, read.ctx)).toBe(true);
+      chunk.fill(0x41);
+      read.ids.forEach((id, i) => expected.set(id, { text: texts[i]!, peer: read.ctx.peerAddress }));
+    }
+    await sink.waitForRecords(10);
+    expect(sink.records).toHaveLength(10);
+    for (const r of sink.records) {
+      const want = expected.get(idOf(r))!;
+      expect(str(r, 'log.record.original')).toBe(want.text);
+      expect(str(r, 'network.peer.address')).toBe(want.peer);
+    }
+    expect(sink.records.filter((r) => str(r, 'network.peer.address') === '2001:db8::3')[0]!.attributes['log.syslog.transport']).toEqual({ string: 'udp' });
+    await until(() => p.queuedRecords === 0, 5000, 'bound released');
+    expect(p.queuedBytes).toBe(0);
+  });
+
+  it('applies the workers\' metric deltas (parsed, parse failures, exported) on the main thread', async () => {
+    sink = await startOtlpSink();
+    const metrics = new Metrics();
+    const p = start({ sink, metrics, threads: 1 });
+    await p.ready();
+    p.offerFrames([Buffer.from(line(1)), Buffer.from(line(2)), Buffer.from('not a firewall line at all')], { transport: 'tcp' });
+    await sink.waitForRecords(3);
+    await until(async () => (await counter(metrics, 'exported', { output: 'otlp' })) === 3, 5000, 'exported delta');
+    expect(await counter(metrics, 'parsed', { outcome: 'ok' })).toBe(2);
+    expect(await counter(metrics, 'parsed', { outcome: 'failed' })).toBe(1);
+    expect(await counter(metrics, 'parseFailures')).toBe(1);
+    expect(await counter(metrics, 'dropped')).toBe(0);
+  });
+
+  it('fills the bound while the output is down, refuses more, then drains and loses nothing', async () => {
+    sink = await startOtlpSink();
+    await sink.stop();
+    const metrics = new Metrics();
+    const health: string[] = [];
+    const p = start({
+      sink,
+      metrics,
+      pipeline: pipelineConfig({ batchSize: 10, maxRecords: 100 }),
+      health: { exportSucceeded: (o) => health.push(`ok ${o}`), exportFailed: (o) => health.push(`fail ${o}`) },
+    });
+    await p.ready();
+    let id = 0;
+    while (p.offerFrames([Buffer.from(line(id++))], { transport: 'tcp' }) && id < 1000);
+    expect(id).toBe(100);
+    expect(p.writable).toBe(false);
+    expect(metrics.queueRecords.get).toBeDefined();
+    expect((await metrics.queueRecords.get()).values[0]!.value).toBe(100);
+    let drained = false;
+    p.onDrain(() => (drained = true));
+    await until(() => health.includes('fail otlp'), 5000, 'a failed export reported');
+    expect(drained).toBe(false);
+    expect(p.queuedRecords).toBe(100);
+    await sink.start();
+    await until(() => drained, 10_000, 'drain');
+    await sink.waitForRecords(100);
+    await until(() => p.queuedRecords === 0, 5000, 'bound released');
+    expect(new Set(sink.records.map(idOf)).size).toBe(100);
+    expect(health).toContain('ok otlp');
+    expect(await counter(metrics, 'dropped')).toBe(0);
+  });
+
+  it('pauses a TCP sender while the output is down and resumes it: every line arrives once', async () => {
+    sink = await startOtlpSink();
+    await sink.stop();
+    const metrics = new Metrics();
+    const p = start({ sink, metrics, pipeline: pipelineConfig({ batchSize: 50, maxRecords: 500, maxBytes: 1024 * 1024 }) });
+    await p.ready();
+    const unused = { writable: false, offer: () => false, onDrain: () => {} };
+    const input = new TcpInput(
+      { type: 'tcp', host: '127.0.0.1', port: 0, framing: 'auto', maxFrameSize: 65536, maxConnections: 10, idleTimeoutMs: 0 },
+      { decode: () => { throw new Error('unused'); }, sink: unused, frameSink: p, metrics },
+    );
+    await input.start();
+    try {
+      const N = 20_000;
+      const sock = net.connect(input.address()!.port, '127.0.0.1');
+      let text = '';
+      for (let i = 0; i < N; i++) text += `${line(i)}\n`;
+      const sent = new Promise<void>((resolve, reject) => {
+        sock.on('error', reject);
+        sock.end(text, () => resolve());
+      });
+      await until(() => input.pausedCount === 1, 10_000, 'the connection to pause');
+      expect(p.queuedRecords).toBeLessThanOrEqual(2 * 500);
+      await sink.start();
+      await sent;
+      await sink.waitForRecords(N, 30_000);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(sink.records).toHaveLength(N);
+      expect(new Set(sink.records.map(idOf)).size).toBe(N);
+      expect(input.pausedCount).toBe(0);
+    } finally {
+      await input.stop();
+    }
+  });
+
+  it('shutdown delivers everything in flight and reports it', async () => {
+    sink = await startOtlpSink();
+    sink.defaultResponse = { status: 200, delayMs: 150 };
+    const metrics = new Metrics();
+    const p = start({ sink, metrics, pipeline: pipelineConfig({ batchSize: 16, lingerMs: 1000 }) });
+    await p.ready();
+    for (let i = 0; i < 100; i++) p.offerFrames([Buffer.from(line(i))], { transport: 'tcp' });
+    expect(sink.records.length).toBeLessThan(100);
+    const r = await p.shutdown(10_000);
+    expect(r).toEqual({ delivered: 100, undelivered: 0 });
+    expect(sink.records).toHaveLength(100);
+    expect(await counter(metrics, 'exported')).toBe(100);
+    expect(p.offerFrames([Buffer.from(line(1))], { transport: 'tcp' })).toBe(false);
+    expect(await counter(metrics, 'dropped', { reason: 'shutdown' })).toBe(1);
+  });
+
+  it('shutdown with the output down: undelivered at the deadline are reported and counted', async () => {
+    sink = await startOtlpSink();
+    await sink.stop();
+    const metrics = new Metrics();
+    const p = start({ sink, metrics });
+    await p.ready();
+    for (let i = 0; i < 30; i++) p.offerFrames([Buffer.from(line(i))], { transport: 'tcp' });
+    const t0 = Date.now();
+    const r = await p.shutdown(300);
+    expect(Date.now() - t0).toBeLessThan(4000);
+    expect(r.undelivered).toBe(30);
+    expect(await counter(metrics, 'dropped', { reason: 'shutdown_deadline' })).toBe(30);
+    expect(p.queuedRecords).toBe(0);
+  });
+
+  it('a crashed worker: its in-flight records are counted as worker_crash, it is logged and restarted', async () => {
+    sink = await startOtlpSink();
+    sink.defaultResponse = { status: 200, delayMs: 400 };
+    const metrics = new Metrics();
+    const p = start({ sink, metrics, threads: 1, pipeline: pipelineConfig({ batchSize: 10 }) });
+    await p.ready();
+    for (let i = 0; i < 20; i++) p.offerFrames([Buffer.from(line(i))], { transport: 'tcp' });
+    await until(() => sink!.requests.length === 0 && p.queuedRecords === 20, 1000, 'records in flight');
+    await p.crashWorkerForTest(0);
+    await until(async () => (await counter(metrics, 'dropped', { reason: 'worker_crash' })) === 20, 5000, 'worker_crash counted');
+    expect(p.queuedRecords).toBe(0);
+    expect(logs.some((l) => l.level === 'error' && l.msg.includes('worker thread died'))).toBe(true);
+    sink.defaultResponse = { status: 200 };
+    p.offerFrames([Buffer.from(line(500))], { transport: 'tcp' });
+    await until(() => sink!.records.some((r) => idOf(r) === 500), 10_000, 'a record through the restarted worker');
+    const r = await p.shutdown(5000);
+    expect(r.undelivered).toBe(0);
+  });
+
+  it('setParser: frames offered after the change are parsed with the new options', async () => {
+    sink = await startOtlpSink();
+    const metrics = new Metrics();
+    const p = start({ sink, metrics, pipeline: pipelineConfig({ batchSize: 100, lingerMs: 200 }) });
+    await p.ready();
+    p.offerFrames([Buffer.from(line(1))], { transport: 'tcp' });
+    p.setParser({ ...PARSER, dataset: 'fw.b' });
+    p.offerFrames([Buffer.from(line(2))], { transport: 'tcp' });
+    await sink.waitForRecords(2);
+    const ds = new Map(sink.records.map((r) => [idOf(r), str(r, 'data_stream.dataset')]));
+    expect(ds.get(1)).toBe('iptables.log');
+    expect(ds.get(2)).toBe('fw.b');
+  });
+});
