@@ -11,28 +11,24 @@
  * Flags: --lines N (default 1000000), --runs R (default 3), --only id,id,
  * --no-doc, --profile (one extra iptables-otel run under --cpu-prof, summarised),
  * --iot-config FILE (extra `--config` for the iptables-otel rows, for tuning experiments),
- * --iot-variant FILE,FILE (one more 1-worker iptables-otel row per config file, interleaved
- * with the others, to compare settings under the same machine noise), --experiments (adds
- * rows for bench/e2e/threaded-prototype.ts: one connection spread over worker threads).
+ * --iot-variant FILE,FILE (one more iptables-otel row per config file, interleaved
+ * with the others, to compare settings under the same machine noise).
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { splitLinesFile, writeLinesFile } from './e2e/generate-lines.js';
+import { writeLinesFile } from './e2e/generate-lines.js';
 import { startOtlpCountSink, type OtlpCountSink } from './e2e/otlp-count-sink.js';
 import { cpuSeconds, peakRssMiB, processTree } from './e2e/proc-stats.js';
 import { measureSenderRate, sendFiles, senderName } from './e2e/send-file.js';
 import {
   collectorSyslog,
-  cliHasWorkersFlag,
   findCollector,
   iptablesOtel,
-  iptablesOtelThreads,
   iptablesOtelViaCollector,
   rsyslog,
   syslogNg,
-  threadedPrototype,
   type StartedSystem,
   type SystemDef,
 } from './e2e/systems.js';
@@ -49,11 +45,10 @@ interface Args {
   profile: boolean;
   iotConfig?: string;
   variants: string[];
-  experiments: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { lines: 1_000_000, runs: 3, doc: true, profile: false, variants: [], experiments: false };
+  const a: Args = { lines: 1_000_000, runs: 3, doc: true, profile: false, variants: [] };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = argv[i + 1];
@@ -62,10 +57,9 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--only' && v) (a.only = new Set(v.split(','))), i++;
     else if (k === '--no-doc') a.doc = false;
     else if (k === '--profile') a.profile = true;
-    else if (k === '--experiments') a.experiments = true;
     else if (k === '--iot-config' && v) (a.iotConfig = path.resolve(v)), i++;
     else if (k === '--iot-variant' && v) a.variants.push(...v.split(',').map((f) => path.resolve(f))), i++;
-    else throw new Error(`unknown argument ${k} (flags: --lines N --runs R --only id,id --no-doc --profile --iot-config FILE --iot-variant FILE,FILE --experiments)`);
+    else throw new Error(`unknown argument ${k} (flags: --lines N --runs R --only id,id --no-doc --profile --iot-config FILE --iot-variant FILE,FILE)`);
   }
   if (!Number.isInteger(a.lines) || a.lines < 1000) throw new Error('--lines must be an integer >= 1000');
   if (!Number.isInteger(a.runs) || a.runs < 1 || a.runs > 9) throw new Error('--runs must be 1..9');
@@ -175,7 +169,7 @@ async function profileIptablesOtel(lines: number, sink: OtlpCountSink, baseDir: 
   const profDir = mkdtempSync(path.join(baseDir, 'cpuprof-'));
   process.env.IPTABLES_OTEL_BENCH_NODE_ARGS = `--cpu-prof --cpu-prof-dir=${profDir}`;
   try {
-    const r = await runOnce(iptablesOtel(repoRoot, 1), files, lines, sink, baseDir);
+    const r = await runOnce(iptablesOtel(repoRoot, 'auto'), files, lines, sink, baseDir);
     const profs = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
     if (profs.length === 0) return `no .cpuprofile written (does the service exit cleanly on SIGTERM?) run: ${r.error ?? 'ok'}`;
     const summary = summariseProfile(path.join(profDir, profs[0]!));
@@ -192,23 +186,21 @@ async function main(): Promise<void> {
   mkdirSync(baseDir, { recursive: true });
   const input = path.join(baseDir, `lines-${args.lines}-seed42.txt`);
   const bytes = await writeLinesFile(input, args.lines);
-  const files: Record<number, string[]> = { 1: [input], 2: await splitLinesFile(input, args.lines, 2) };
+  const files: Record<number, string[]> = { 1: [input] };
   const avg = (bytes / args.lines).toFixed(0);
   console.log(`input: ${args.lines} lines, ${(bytes / 1e6).toFixed(1)} MB (${avg} B/line avg): ${input}`);
   const sender1 = await measureSenderRate(files[1]!, args.lines);
-  const sender2 = await measureSenderRate(files[2]!, args.lines);
-  console.log(`sender ${senderName()} into a null sink: ${Math.round(sender1)} lines/s (1 conn), ${Math.round(sender2)} lines/s (2 conns)`);
+  console.log(`sender ${senderName()} into a null sink: ${Math.round(sender1)} lines/s (1 connection)`);
 
   const all: SystemDef[] = [
-    iptablesOtel(repoRoot, 1),
-    iptablesOtelThreads(repoRoot),
-    ...args.variants.map((f) => iptablesOtel(repoRoot, 1, f)),
-    iptablesOtel(repoRoot, 2),
+    iptablesOtel(repoRoot, 'auto'),
+    iptablesOtel(repoRoot, '1'),
+    iptablesOtel(repoRoot, '0'),
+    ...args.variants.map((f) => iptablesOtel(repoRoot, 'auto', f)),
     iptablesOtelViaCollector(repoRoot),
     rsyslog,
     syslogNg,
     collectorSyslog(repoRoot),
-    ...(args.experiments ? [threadedPrototype(repoRoot, 1), threadedPrototype(repoRoot, 2)] : []),
   ];
   const chosen = all.filter((s) => !args.only || args.only.has(s.id) || (s.id.includes('+') && args.only.has(s.id.split('+')[0]!)));
   const sink = await startOtlpCountSink(['error.type', 'SRC']);
@@ -265,31 +257,30 @@ ${table}
 How it is measured (bench/run.ts, bench/e2e/):
 
 - Flags: \`--lines N\` (default 1000000; \`--lines 200000\` for a quick run), \`--runs R\` (default 3), \`--only id,id\`
-  (iptables-otel, iptables-otel-threads, iptables-otel-2w, iptables-otel-via-otelcol, rsyslog, syslog-ng, otelcol-syslog), \`--no-doc\`,
+  (iptables-otel-threads-auto, iptables-otel-threads-1, iptables-otel, iptables-otel-via-otelcol, rsyslog, syslog-ng, otelcol-syslog), \`--no-doc\`,
   \`--profile\`, \`--iot-config FILE\` (a config for every iptables-otel row), \`--iot-variant FILE,FILE\` (an extra
-  iptables-otel row per config file, to compare settings under the same noise), \`--experiments\` (rows for
-  bench/e2e/threaded-prototype.ts: one connection, a reader thread and N parse+encode+export threads).
+  iptables-otel row per config file, to compare settings under the same noise).
 - Input: ${args.lines.toLocaleString('en-US')} generated iptables lines, ${avg} B average, in rsyslog's traditional forward
   format (\`<4>Nov 26 14:00:00 fw1 kernel: iptables-dropped: IN=eth0 ...\`), LF framed: 70 % TCP SYN, 20 % UDP,
   7 % ICMP (half of them port-unreachable errors quoting the UDP packet in \`[...]\`), 3 % IPv6 TCP; documentation
   addresses only.
 - Sender: ${senderName()}, one TCP connection per file. Into a null sink it moves
-  ${Math.round(sender1).toLocaleString('en-US')} lines/s (1 connection) and ${Math.round(sender2).toLocaleString('en-US')} lines/s (2), so it is not the bottleneck.
+  ${Math.round(sender1).toLocaleString('en-US')} lines/s, so it is not the bottleneck.
 - msg/s: lines divided by the time from the first byte sent to the last record landing (output file mtime
   for rsyslog and syslog-ng; the sink's clock when it acknowledges the request carrying the last record for
   the OTLP systems). Median of up to ${args.runs} runs (syslog-ng and the Collector syslog receiver: ${Math.min(2, args.runs)}; the
   Collector check row: 1, to bound the wall time); rounds are interleaved so machine noise hits every system alike.
-- CPU s per 1M msgs: utime+stime of the receiver's process tree (threads and cluster workers included) from
+- CPU s per 1M msgs: utime+stime of the receiver's process tree (worker threads included) from
   /proc, before and after, scaled to 1M. Peak RSS: VmHWM, summed over the tree. The last column is the harness
   process's own CPU (the OTLP sink's decoding, or the output-file polling), which competes for the same cores.
 - OTLP sink: a node HTTP server in the harness that walks each protobuf request down to LogRecord attribute
   keys (no object decoding) and answers 200.
 - iptables-otel: \`node dist/src/cli/main.js --listen tcp://127.0.0.1:PORT --output otlp\` with
-  \`OTEL_EXPORTER_OTLP_ENDPOINT\` pointing at the sink and \`--threads 0\` (\`--workers 2\` and two sender connections for the 2-worker row).
-  iptables-otel --threads auto: the same command with \`--threads auto\` (one connection; the main thread reads and frames,
-  ${availableParallelism()} worker threads parse, encode and export; src/pipeline/threads/).
+  \`OTEL_EXPORTER_OTLP_ENDPOINT\` pointing at the sink, one connection, and \`--threads auto\` (the default: the main
+  thread reads and frames, ${availableParallelism()} worker threads parse, encode and export; src/pipeline/threads/),
+  \`--threads 1\`, or \`--threads 0\` (everything on the main thread).
   "-> Collector": the same, into the reference Collector's otlp receiver, which forwards OTLP/HTTP protobuf to the sink
-  (CPU and RSS are iptables-otel's only).${cliHasWorkersFlag(repoRoot) ? '' : ' The CLI has no `--workers` flag yet, so the 2-worker row runs the same service through `runWorkers()` (src/workers.ts) from bench/e2e/worker-service.ts.'}
+  (CPU and RSS are iptables-otel's only).
 - rsyslog and syslog-ng: the configurations in local-peers.md §4 (rsyslog imptcp + mmnormalize \`v2-iptables\` -> omfile JSON;
   syslog-ng network source + \`kv-parser\` -> file JSON with \`flags(flow-control)\`).
 - Collector syslog receiver: \`syslog\` receiver (tcp, rfc3164) with a \`key_value_parser\` operator on

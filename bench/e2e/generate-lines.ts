@@ -130,21 +130,3 @@ export async function writeLinesFile(path: string, count: number, seed = 42): Pr
   renameSync(tmp, path);
   return statSync(path).size;
 }
-
-/**
- * Split an LF-framed file into `parts` files of whole lines (for one sender
- * connection per worker). Returns the paths, reusing existing ones.
- */
-export async function splitLinesFile(path: string, count: number, parts: number, seed = 42): Promise<string[]> {
-  const paths: string[] = [];
-  const per = Math.ceil(count / parts);
-  for (let p = 0; p < parts; p++) {
-    const out = `${path}.part${p}of${parts}`;
-    paths.push(out);
-    if (existsSync(out)) continue;
-    const n = Math.min(per, count - p * per);
-    // Each part is its own deterministic stream: a different seed per part keeps the mix.
-    await writeLinesFile(out, n, seed + 1000 * (p + 1));
-  }
-  return paths;
-}

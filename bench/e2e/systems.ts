@@ -1,6 +1,6 @@
 /**
- * The systems the end-to-end benchmark drives: iptables-otel (1 and 2 workers,
- * into the counting sink or through the reference Collector), rsyslog
+ * The systems the end-to-end benchmark drives: iptables-otel (single thread, 1 and
+ * 2 worker threads, into the counting sink or through the reference Collector), rsyslog
  * (imptcp + mmnormalize v2-iptables -> omfile JSON), syslog-ng (network +
  * kv-parser -> file JSON, flow-control) and the Collector's syslog receiver with
  * key_value_parser. The peer configurations are the ones in
@@ -8,7 +8,6 @@
  */
 import { writeFileSync, existsSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { FileLineCounter, countOccurrences } from './file-line-counter.js';
@@ -282,40 +281,22 @@ export function iptablesOtelMain(repoRoot: string): string {
   return path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 }
 
-let workersFlag: boolean | undefined;
-
-/** True when `iptables-otel --help` documents `--workers`. */
-export function cliHasWorkersFlag(repoRoot: string): boolean {
-  if (workersFlag === undefined) {
-    try {
-      workersFlag = execFileSync(process.execPath, [iptablesOtelMain(repoRoot), '--help'], { encoding: 'utf8', timeout: 10_000 }).includes('--workers');
-    } catch {
-      workersFlag = false;
-    }
-  }
-  return workersFlag;
-}
-
 async function startIptablesOtel(
   ctx: RunContext,
   endpoint: string,
-  workers: number,
+  threads: string,
   configFile?: string,
-  threads?: string,
 ): Promise<{ d: Daemon; port: number }> {
   const port = await freePort();
   const opsPort = await freePort();
-  // Until the CLI has --workers, the bench's stand-in starts the same service through runWorkers().
-  const entry = workers > 1 && !cliHasWorkersFlag(ctx.repoRoot) ? path.join(ctx.repoRoot, 'dist', 'bench', 'e2e', 'worker-service.js') : iptablesOtelMain(ctx.repoRoot);
-  const args = [entry, '--listen', `tcp://127.0.0.1:${port}`, '--output', 'otlp', '--ops-address', `127.0.0.1:${opsPort}`, '--log-level', 'warn'];
-  if (workers > 1) args.push('--workers', String(workers));
+  const args = [iptablesOtelMain(ctx.repoRoot), '--listen', `tcp://127.0.0.1:${port}`, '--output', 'otlp', '--ops-address', `127.0.0.1:${opsPort}`, '--log-level', 'warn'];
   // Pinned for every row, so a change of the default never silently changes what a row measures.
-  args.push('--threads', threads ?? '0');
+  args.push('--threads', threads);
   // For tuning experiments: a config file whose non-input/output settings (pipeline, parser) apply.
   const config = configFile ?? process.env.IPTABLES_OTEL_BENCH_CONFIG;
   if (config) args.push('--config', config);
   const extra = process.env.IPTABLES_OTEL_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const d = startDaemon(process.execPath, [...extra, ...args], path.join(ctx.dir, `iptables-otel-w${workers}.log`), {
+  const d = startDaemon(process.execPath, [...extra, ...args], path.join(ctx.dir, `iptables-otel-t${threads}.log`), {
     OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
   });
   try {
@@ -328,39 +309,26 @@ async function startIptablesOtel(
 }
 
 /**
- * iptables-otel (TCP in, OTLP/HTTP out) into the counting sink, with `workers` cluster
- * workers; `configFile` makes a tuning variant (its own row, named after the file).
+ * iptables-otel (TCP in, OTLP/HTTP out, one connection) into the counting sink.
+ * `threads` is `--threads`: `0` = everything on the main thread; N = the main thread reads
+ * and frames, N worker threads parse, encode and export (src/pipeline/threads/); `auto` = one
+ * per core. `configFile` makes a tuning variant (its own row, named after the file).
  */
-export function iptablesOtel(repoRoot: string, workers = 1, configFile?: string): SystemDef {
+export function iptablesOtel(repoRoot: string, threads = '0', configFile?: string): SystemDef {
   const variant = configFile ? path.basename(configFile).replace(/\.ya?ml$/, '') : undefined;
-  const base = workers > 1 ? `iptables-otel-${workers}w` : 'iptables-otel';
-  const label = workers > 1 ? `iptables-otel, ${workers} workers (${workers} connections)` : 'iptables-otel';
+  const base = threads === '0' ? 'iptables-otel' : `iptables-otel-threads-${threads}`;
+  const label =
+    threads === '0'
+      ? 'iptables-otel, single thread (--threads 0)'
+      : `iptables-otel, ${threads === 'auto' ? 'a worker thread per core' : `${threads} worker thread${threads === '1' ? '' : 's'}`} (--threads ${threads})`;
   return {
     id: variant ? `${base}+${variant}` : base,
     label: variant ? `${label} [${variant}]` : label,
-    connections: workers,
-    parsedRule: 'records without an `error.type` attribute',
-    unavailable: () => (existsSync(iptablesOtelMain(repoRoot)) ? undefined : 'dist/src/cli/main.js not built yet'),
-    async start(ctx) {
-      const { d, port } = await startIptablesOtel(ctx, `http://127.0.0.1:${ctx.sink.port}`, workers, configFile);
-      return sinkSystem(ctx, port, [d], [d], (delivered) => delivered - (ctx.sink.counts.withKey['error.type'] ?? 0));
-    },
-  };
-}
-
-/**
- * iptables-otel with `--threads auto` (one connection): the main thread reads and frames,
- * worker threads parse, encode and export (src/pipeline/threads/).
- */
-export function iptablesOtelThreads(repoRoot: string): SystemDef {
-  return {
-    id: 'iptables-otel-threads',
-    label: 'iptables-otel --threads auto',
     connections: 1,
     parsedRule: 'records without an `error.type` attribute',
     unavailable: () => (existsSync(iptablesOtelMain(repoRoot)) ? undefined : 'dist/src/cli/main.js not built yet'),
     async start(ctx) {
-      const { d, port } = await startIptablesOtel(ctx, `http://127.0.0.1:${ctx.sink.port}`, 1, undefined, 'auto');
+      const { d, port } = await startIptablesOtel(ctx, `http://127.0.0.1:${ctx.sink.port}`, threads, configFile);
       return sinkSystem(ctx, port, [d], [d], (delivered) => delivered - (ctx.sink.counts.withKey['error.type'] ?? 0));
     },
   };
@@ -389,7 +357,7 @@ export function iptablesOtelViaCollector(repoRoot: string): SystemDef {
       const col = await startCollector(ctx, findCollector(repoRoot)!, collectorYaml(receivers, 'otlp', ctx.sink.port), otlpPort, 'otelcol-otlp');
       let io: { d: Daemon; port: number };
       try {
-        io = await startIptablesOtel(ctx, `http://127.0.0.1:${otlpPort}`, 1);
+        io = await startIptablesOtel(ctx, `http://127.0.0.1:${otlpPort}`, 'auto');
       } catch (e) {
         await col.stop();
         throw e;
@@ -400,28 +368,3 @@ export function iptablesOtelViaCollector(repoRoot: string): SystemDef {
   };
 }
 
-/**
- * Experiment row (`--experiments`): one connection, a reader thread and `threads`
- * parse+encode+export worker threads (bench/e2e/threaded-prototype.ts).
- */
-export function threadedPrototype(repoRoot: string, threads: number): SystemDef {
-  const entry = path.join(repoRoot, 'dist', 'bench', 'e2e', 'threaded-prototype.js');
-  return {
-    id: `prototype-${threads}t`,
-    label: `experiment: 1 connection, reader + ${threads} parse/encode thread${threads > 1 ? 's' : ''}`,
-    connections: 1,
-    parsedRule: 'records without an `error.type` attribute',
-    unavailable: () => (existsSync(entry) ? undefined : 'dist/bench/e2e/threaded-prototype.js not built'),
-    async start(ctx) {
-      const port = await freePort();
-      const d = startDaemon(process.execPath, [entry, String(port), `http://127.0.0.1:${ctx.sink.port}`, String(threads)], path.join(ctx.dir, 'prototype.log'));
-      try {
-        await waitForTcp(port, STARTUP_MS, d.child);
-      } catch (e) {
-        await d.stop();
-        throw new Error(`prototype did not start: ${(e as Error).message}\n${d.logTail()}`);
-      }
-      return sinkSystem(ctx, port, [d], [d], (delivered) => delivered - (ctx.sink.counts.withKey['error.type'] ?? 0));
-    },
-  };
-}

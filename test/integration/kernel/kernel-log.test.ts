@@ -89,13 +89,6 @@ type ParseFrame = (
   options?: object,
 ) => { body: string; severityNumber: number; timestamp?: unknown; attributes: Record<string, unknown> };
 
-/** A line the kernel printed during a step, with the expectation it was matched to. */
-interface Observed {
-  step: Step;
-  record: KmsgRecord;
-  expected?: ExpectedLine;
-}
-
 /** Text before `IN=`: the --log-prefix as the kernel printed it. */
 function prefixOf(msg: string): string {
   const at = msg.indexOf('IN=');
