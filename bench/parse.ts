@@ -2,7 +2,8 @@
  * Parser benchmark: lines/s for parseFrame (syslog decode + nf_log scan + attribute mapping,
  * Community ID included) on one core, over a realistic mix: ~70% TCP SYN, 20% UDP, 7% ICMP
  * errors with a quoted packet, 3% IPv6. Lines are RFC 3164 frames as rsyslog forwards them,
- * generated here with documentation addresses.
+ * with documentation addresses, from bench/parse-mix.ts (seeded: every run parses the same lines,
+ * and test/unit/mapping/golden-output.test.ts pins their parsed output).
  *
  * Run: npm run bench:parse   (= npm run build && node dist/bench/parse.js)
  * Options: --seconds N (default 5), --lines N distinct lines (default 10000: recently received

@@ -8,6 +8,9 @@
  * test/corpus/golden/parse-digests.json holds SHA-256 digests for the large and the third-party
  * sets (Elastic's lines are not copied into the repo, only a digest of our output for them).
  *
+ * Regenerating the kernel corpus (KERNEL_CORPUS_DIR, see test/corpus/README.md) changes its lines, so
+ * the golden files must then be regenerated too, from a parser known to be right.
+ *
  * Regenerate (only when an output change is intended):
  *   UPDATE_GOLDEN=1 npx vitest run test/unit/mapping/golden-output.test.ts
  * Dump every record of every set to a folder, to diff two versions line by line:
@@ -57,6 +60,10 @@ const FULL: { options: ParseOptions; ctx: ReceiveContext } = {
 };
 
 function lines(file: string): string[] {
+  if (!existsSync(file)) {
+    // .gitignore's `*.log` also matches the corpus: a clone without these files cannot check them.
+    throw new Error(`${file} is missing (is it ignored by .gitignore's *.log? it must be committed)`);
+  }
   return readFileSync(file, 'utf8')
     .split('\n')
     .filter((l) => l.length > 0);
