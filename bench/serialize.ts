@@ -3,10 +3,14 @@
  *
  *   npm run build && node dist/bench/serialize.js [records-per-batch] [seconds-per-case]
  *
- * Records carry ~30 attributes of every type, like a parsed TCP SYN drop. Each case
- * encodes whole batches (default 512 records) repeatedly for a fixed time after a
- * warm-up and reports CPU µs per record and MB/s of output per CPU second. "SDK emit" is the extra cost
- * the SDK path pays before serialising: building a LogRecordImpl per record.
+ * Two inputs: "parsed" records are the parser benchmark's line mix (bench/parse-mix.ts) through
+ * parseFrame with a peer and transport, as the pipeline encodes them (~44 attributes, ~1,750 B of
+ * OTLP each, constant values shared between records); "synthetic" records carry ~30 attributes of
+ * every type, like a parsed TCP SYN drop, with every value freshly built. Each case encodes whole
+ * batches (default 512 records) repeatedly for a fixed time after a warm-up ("fresh batches":
+ * each batch newly parsed and encoded once, parsing not timed, as in the pipeline, where strings
+ * are new and never hashed or flattened before) and reports CPU µs per record and MB/s of output per CPU second. "SDK emit" is the extra cost the SDK path pays before
+ * serialising: building a LogRecordImpl per record. `--fast-only` runs the two fast encoders only.
  */
 import { LogsExporterMetricsHelper, JsonLogsSerializer, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -16,11 +20,13 @@ import {
   SimpleLogRecordProcessor,
   type ReadableLogRecord,
 } from '@opentelemetry/sdk-logs';
+import { parseFrame } from '../src/mapping/parse-frame.js';
 import type { FirewallLogRecord } from '../src/mapping/record.js';
 import { OtlpJsonRequestEncoder } from '../src/output/otlp-json-request.js';
 import { OtlpProtobufEncoder } from '../src/output/otlp-protobuf.js';
 import { emitToLogger } from '../src/output/otlp-sdk.js';
 import { completeResource, instrumentationScope } from '../src/output/otlp-settings.js';
+import { makeBenchLines } from './parse-mix.js';
 
 function record(i: number): FirewallLogRecord {
   return {
@@ -95,10 +101,50 @@ function measure(name: string, batch: number, seconds: number, fn: () => number)
   };
 }
 
+/** The parser benchmark's lines as the pipeline sees them: UDP from a peer, received now. */
+function parsedRecords(n: number, seed?: number): FirewallLogRecord[] {
+  return makeBenchLines(n, seed).map((l, i) =>
+    parseFrame(l, { transport: 'udp', peerAddress: '127.0.0.1', peerPort: 40000 + (i % 100), receivedAt: [1_795_700_000, i * 1000] }),
+  );
+}
+
+/**
+ * Like `measure`, but every batch is fresh from the parser and encoded once, as in the pipeline:
+ * strings not yet hashed or flattened, objects not yet promoted. Only encoding is timed.
+ */
+function measureFresh(name: string, batch: number, seconds: number, fn: (records: FirewallLogRecord[]) => number): Result {
+  // One batch at a time, encoded right after parsing as the pipeline does (records still in cache).
+  const POOL = 1;
+  let bytes = 0;
+  let batches = 0;
+  let cpu = 0;
+  let seed = 1;
+  const end = performance.now() + 300 + seconds * 1000;
+  const warmEnd = performance.now() + 300;
+  while (performance.now() < end) {
+    const pool = Array.from({ length: POOL }, () => parsedRecords(batch, seed++));
+    const warm = performance.now() < warmEnd;
+    const c0 = process.cpuUsage();
+    let b = 0;
+    for (const records of pool) b += fn(records);
+    const c = process.cpuUsage(c0);
+    if (warm) continue;
+    cpu += c.user + c.system;
+    bytes += b;
+    batches += POOL;
+  }
+  const ms = cpu / 1000;
+  const records = batches * batch;
+  return { name, usPerRecord: (ms * 1000) / records, mbPerSec: bytes / 1e6 / (ms / 1000), bytesPerRecord: bytes / records };
+}
+
 async function main(): Promise<void> {
-  const batch = Number(process.argv[2] ?? 512);
-  const seconds = Number(process.argv[3] ?? 2);
+  const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const fastOnly = process.argv.includes('--fast-only');
+  const batch = Number(args[0] ?? 512);
+  const seconds = Number(args[1] ?? 2);
   const records = Array.from({ length: batch }, (_, i) => record(i));
+  const parsed = parsedRecords(batch);
   const resource = completeResource({});
   const scope = instrumentationScope();
 
@@ -124,16 +170,38 @@ async function main(): Promise<void> {
 
   const results: Result[] = [
     // As OtlpHttpOutput uses them: bytes on loan, returned after the (here: instant) send.
-    measure('fast protobuf (OtlpProtobufEncoder)', batch, seconds, () => {
+    measure('parsed: fast protobuf (OtlpProtobufEncoder)', batch, seconds, () => {
+      const l = pb.encodeLeased(parsed);
+      l.release();
+      return l.bytes.length;
+    }),
+    measure('parsed: fast JSON (OtlpJsonRequestEncoder)', batch, seconds, () => {
+      const l = js.encodeLeased(parsed);
+      l.release();
+      return l.bytes.length;
+    }),
+    measureFresh('parsed, fresh batches: fast protobuf', batch, seconds, (rs) => {
+      const l = pb.encodeLeased(rs);
+      l.release();
+      return l.bytes.length;
+    }),
+    measureFresh('parsed, fresh batches: fast JSON', batch, seconds, (rs) => {
+      const l = js.encodeLeased(rs);
+      l.release();
+      return l.bytes.length;
+    }),
+    measure('synthetic: fast protobuf', batch, seconds, () => {
       const l = pb.encodeLeased(records);
       l.release();
       return l.bytes.length;
     }),
-    measure('fast JSON (logRecordToOtlpJson + envelope)', batch, seconds, () => {
+    measure('synthetic: fast JSON', batch, seconds, () => {
       const l = js.encodeLeased(records);
       l.release();
       return l.bytes.length;
     }),
+  ];
+  if (!fastOnly) results.push(
     measure('SDK protobuf (ProtobufLogsSerializer)', batch, seconds, () => ProtobufLogsSerializer.serializeRequest(sdkRecords)?.length ?? 0),
     measure('SDK JSON (JsonLogsSerializer)', batch, seconds, () => JsonLogsSerializer.serializeRequest(sdkRecords)?.length ?? 0),
     measure('SDK emit (toSdkLogRecord + Logger.emit)', batch, seconds, () => {
@@ -141,11 +209,14 @@ async function main(): Promise<void> {
       exporter.reset();
       return 0;
     }),
-  ];
-  console.log(`batch ${batch} records, ${Object.keys(records[0]!.attributes).length} attributes each, node ${process.version}`);
+  );
+  console.log(
+    `batch ${batch} records; parsed: ${Object.keys(parsed[0]!.attributes).length} attributes (first record), ` +
+      `synthetic: ${Object.keys(records[0]!.attributes).length} attributes (SDK rows: synthetic); node ${process.version}`,
+  );
   for (const r of results) {
     console.log(
-      `${r.name.padEnd(44)} ${r.usPerRecord.toFixed(2).padStart(7)} µs/record` +
+      `${r.name.padEnd(46)} ${r.usPerRecord.toFixed(2).padStart(7)} µs/record` +
         (r.bytesPerRecord > 0 ? `  ${r.bytesPerRecord.toFixed(0).padStart(5)} B/record  ${r.mbPerSec.toFixed(0).padStart(4)} MB/s` : ''),
     );
   }

@@ -3,17 +3,38 @@
  * built from `FirewallLogRecord`s (opentelemetry/proto logs/v1, common/v1).
  *
  * Why hand-written: the SDK path builds a `LogRecordImpl` per record and serialises it
- * through generic code, ~10–20 µs/record; this writes varints and strings straight
- * into one growable buffer that is reused across batches (only the finished request
- * is copied out, because the HTTP transport keeps it while the next batch is encoded).
+ * through generic code, ~10–20 µs/record; this writes straight into one growable buffer
+ * that is reused across batches (the finished request is lent out, not copied).
  *
- * Length prefixes: a nested message gets a guessed number of length bytes reserved in
- * front of it; when the real length needs a different number, the body is moved
- * (`copyWithin`, a native memmove). Small KeyValues fit the 1-byte guess, records the
- * 2-byte guess, so the move almost never happens.
+ * Where the time goes (docs/performance.md, "Serializer"): a parsed record has ~44
+ * attributes and ~1,750 bytes of OTLP, so the cost is per attribute (lookups, compares,
+ * calls) and per byte written from JavaScript. What this does about it:
+ * - Every attribute name has a `KeyEntry`: its encoded `KeyValue.key` field and caches.
+ *   Records from the parser repeat a few key orders, so each entry remembers the entries
+ *   that followed it (two-way): finding the entry is a pointer comparison, not a Map lookup.
+ * - Complete encoded attribute fields (tag, length, KeyValue) are cached per key for values
+ *   that repeat: the last string / number / frozen array (compared by type, so the compare
+ *   is cheap), a few short strings (searched linearly: fresh strings from the parser would
+ *   have to be hashed for a Map), integers and booleans (a Map), frozen arrays by identity
+ *   (the parser's constant arrays) and one-string arrays (`["DF"]`). A key whose values
+ *   rarely repeat (addresses, ids) has its value cache switched off after a review.
+ * - Fields whose value equals the key's last one are queued and copied as one run; runs
+ *   are cached, so a stretch of constant attributes (event.*, data_stream.*, log.syslog.*)
+ *   costs one native copy instead of one per attribute.
+ * - Other values are written with every length known up front: the field's head (tag,
+ *   lengths, key) is cached per value length and joins the queued run; short ASCII strings
+ *   follow with a `charCodeAt` loop, longer ones with Node's native UTF-8 writer behind
+ *   length prefixes guessed from the UTF-16 length and moved (memmove) in the rare case that
+ *   the guess was short. The body is written the same way.
+ * The output is canonical protobuf (minimal varints, fields in order), byte for byte the
+ * same as the straightforward encoding (test/unit/output/otlp-protobuf-golden.test.ts) —
+ * except integral numbers beyond int64 (|n| >= 2^63), now doubles instead of a wrapped or
+ * overlong varint.
  */
-import type { HrTime } from '@opentelemetry/api';
-import type { AttributeValue, FirewallLogRecord } from '../mapping/record.js';
+import type { AttributeValue, FirewallLogRecord, RecordAttributes } from '../mapping/record.js';
+import { ProtobufWriter, putVarint32, varintSize, writeUtf8, type EncodedRequest } from './protobuf-writer.js';
+
+export { ProtobufWriter, type EncodedRequest } from './protobuf-writer.js';
 
 /** Resource attributes as they go on the wire (strings, numbers, booleans). */
 export type ResourceAttributes = Record<string, string | number | boolean>;
@@ -36,230 +57,6 @@ export interface OtlpProtobufEncoderOptions {
   initialSize?: number;
 }
 
-const TWO_32 = 4294967296;
-
-function varintSize(v: number): number {
-  if (v < 0x80) return 1;
-  if (v < 0x4000) return 2;
-  if (v < 0x200000) return 3;
-  if (v < 0x10000000) return 4;
-  if (v < 0x800000000) return 5;
-  return 10;
-}
-
-/** Growable protobuf output buffer with the handful of wire types OTLP logs need. */
-export class ProtobufWriter {
-  buf: Buffer;
-  pos = 0;
-  private readonly spare: Buffer[] = [];
-  private readonly f64 = new Float64Array(1);
-  private readonly f64b = new Uint8Array(this.f64.buffer);
-
-  constructor(initialSize = 256 * 1024) {
-    this.buf = Buffer.allocUnsafe(initialSize);
-  }
-
-  /** Forget the content, keep the buffer. */
-  reset(): void {
-    this.pos = 0;
-  }
-
-  /** Make room for `n` more bytes. */
-  ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-  }
-
-  /** A single byte (tags of fields < 16 are one byte). */
-  byte(b: number): void {
-    this.ensure(1);
-    this.buf[this.pos++] = b;
-  }
-
-  /** Unsigned varint of a non-negative integer below 2^53. */
-  uvarint(v: number): void {
-    this.ensure(10);
-    const buf = this.buf;
-    let p = this.pos;
-    if (v < TWO_32) {
-      while (v > 0x7f) {
-        buf[p++] = (v & 0x7f) | 0x80;
-        v >>>= 7;
-      }
-      buf[p++] = v;
-    } else {
-      while (v > 0x7f) {
-        buf[p++] = (v % 128) | 0x80;
-        v = Math.floor(v / 128);
-      }
-      buf[p++] = v;
-    }
-    this.pos = p;
-  }
-
-  /** int64 varint (negative numbers as ten-byte two's complement, like protobuf). */
-  int64(v: number): void {
-    if (v >= 0) {
-      this.uvarint(v);
-      return;
-    }
-    let hi = Math.floor(v / TWO_32);
-    let lo = (v - hi * TWO_32) >>> 0;
-    hi >>>= 0;
-    this.ensure(10);
-    const buf = this.buf;
-    let p = this.pos;
-    for (let i = 0; i < 9; i++) {
-      buf[p++] = (lo & 0x7f) | 0x80;
-      lo = ((lo >>> 7) | (hi << 25)) >>> 0;
-      hi >>>= 7;
-    }
-    buf[p++] = lo & 0x01;
-    this.pos = p;
-  }
-
-  /** Little-endian IEEE 754 double. */
-  double(v: number): void {
-    this.ensure(8);
-    this.f64[0] = v;
-    const b = this.f64b;
-    const buf = this.buf;
-    const p = this.pos;
-    for (let i = 0; i < 8; i++) buf[p + i] = b[i] as number;
-    this.pos = p + 8;
-  }
-
-  /** fixed64 nanoseconds since the epoch from an HrTime, exactly (no 2^53 rounding). */
-  hrTime(t: HrTime): void {
-    const sec = t[0];
-    const nanos = t[1];
-    // sec*1e9 exceeds 2^53: split seconds into 16-bit halves so every product stays exact.
-    const low = (sec % 65536) * 1e9 + nanos;
-    const high = Math.floor(sec / 65536) * 1e9; // to be multiplied by 2^16
-    const lowSum = (high % 65536) * 65536 + (low % TWO_32);
-    const lo = lowSum >>> 0;
-    const hi = (Math.floor(high / 65536) + Math.floor(low / TWO_32) + Math.floor(lowSum / TWO_32)) >>> 0;
-    this.ensure(8);
-    const buf = this.buf;
-    const p = this.pos;
-    buf[p] = lo & 0xff;
-    buf[p + 1] = (lo >>> 8) & 0xff;
-    buf[p + 2] = (lo >>> 16) & 0xff;
-    buf[p + 3] = lo >>> 24;
-    buf[p + 4] = hi & 0xff;
-    buf[p + 5] = (hi >>> 8) & 0xff;
-    buf[p + 6] = (hi >>> 16) & 0xff;
-    buf[p + 7] = hi >>> 24;
-    this.pos = p + 8;
-  }
-
-  /** Length-prefixed UTF-8 string. */
-  string(s: string): void {
-    const n = s.length;
-    if (n < 128) {
-      // Short strings (keys, most values): optimistic ASCII copy with a 1-byte length.
-      this.ensure(1 + n);
-      const buf = this.buf;
-      const start = this.pos;
-      let p = start + 1;
-      for (let i = 0; i < n; i++) {
-        const c = s.charCodeAt(i);
-        if (c >= 0x80) {
-          this.longString(s);
-          return;
-        }
-        buf[p++] = c;
-      }
-      buf[start] = n;
-      this.pos = p;
-      return;
-    }
-    this.longString(s);
-  }
-
-  private longString(s: string): void {
-    const len = Buffer.byteLength(s, 'utf8');
-    this.uvarint(len);
-    this.ensure(len);
-    this.buf.write(s, this.pos, len, 'utf8');
-    this.pos += len;
-  }
-
-  /** Raw bytes (already encoded fields). */
-  raw(bytes: Uint8Array): void {
-    this.ensure(bytes.length);
-    this.buf.set(bytes, this.pos);
-    this.pos += bytes.length;
-  }
-
-  /** Reserve `reserve` bytes for a length prefix; returns the mark to pass to `end`. */
-  begin(reserve: number): number {
-    this.ensure(reserve);
-    const mark = this.pos;
-    this.pos += reserve;
-    return mark;
-  }
-
-  /** Write the length of what was written since `begin(reserve)`, moving the body if the guess was wrong. */
-  end(mark: number, reserve: number): void {
-    const bodyStart = mark + reserve;
-    const len = this.pos - bodyStart;
-    const need = varintSize(len);
-    if (need !== reserve) {
-      this.ensure(need - reserve);
-      this.buf.copyWithin(mark + need, bodyStart, this.pos);
-      this.pos += need - reserve;
-    }
-    const buf = this.buf;
-    let p = mark;
-    let v = len;
-    while (v > 0x7f) {
-      buf[p++] = (v & 0x7f) | 0x80;
-      v >>>= 7;
-    }
-    buf[p] = v;
-  }
-
-  /** A copy of what has been written. */
-  finish(): Uint8Array {
-    return new Uint8Array(this.buf.subarray(0, this.pos));
-  }
-
-  /**
-   * What has been written, without a copy: the writer continues in a spare buffer, and
-   * `release()` (once the bytes are sent) makes this one a spare. Saves the copy and the
-   * page faults of a fresh batch-sized allocation per request.
-   */
-  lease(): EncodedRequest {
-    const full = this.buf;
-    const bytes = full.subarray(0, this.pos);
-    this.buf = this.spare.pop() ?? Buffer.allocUnsafe(full.length);
-    this.pos = 0;
-    let released = false;
-    return {
-      bytes,
-      release: () => {
-        if (released) return;
-        released = true;
-        if (this.spare.length < MAX_SPARE_BUFFERS) this.spare.push(full);
-      },
-    };
-  }
-}
-
-/** Encoded bytes on loan from an encoder; call `release()` exactly when they are no longer read. */
-export interface EncodedRequest {
-  bytes: Uint8Array;
-  release(): void;
-}
-
-/** Spare buffers kept per writer (requests in flight beyond this allocate). */
-const MAX_SPARE_BUFFERS = 4;
-
 // Field tags (field number << 3 | wire type), OTLP logs/v1 and common/v1.
 const TAG_LEN_1 = 0x0a; // field 1, length-delimited
 const TAG_LEN_2 = 0x12; // field 2, length-delimited
@@ -275,6 +72,33 @@ const LR_BODY = 0x2a; // = 5
 const LR_ATTRIBUTE = 0x32; // = 6
 const LR_OBSERVED_TIME = 0x59; // = 11 (fixed64)
 
+/** int64 range: integral numbers outside it are written as doubles (a varint cannot hold them). */
+const INT64_LIMIT = 2 ** 63;
+/** Strings up to this length are copied with a `charCodeAt` loop; longer ones natively. */
+const LOOP_MAX = 20;
+/** String values up to this length are looked up in the per-key value cache. */
+const CACHED_STRING_MAX = 64;
+/** Cached string values per key (searched linearly: no hashing of fresh strings). */
+const STRINGS_PER_KEY = 8;
+/** Cached integer or boolean values per key. */
+const NUMBERS_PER_KEY = 64;
+/** Frozen arrays cached per key. */
+const ARRAYS_PER_KEY = 16;
+/** The value cache of a key is reviewed after this many lookups and dropped below a 50% hit rate. */
+const REVIEW_EVERY = 1024;
+/** Keys with an entry (names come from the attribute table, but a caller may add its own). */
+const MAX_KEYS = 4096;
+/** Fields queued to be copied as one run. */
+const PENDING_MAX = 64;
+/** Runs remembered per starting key. */
+const RUNS_PER_KEY = 8;
+/** Runs built per starting key before each further build needs 8 uses of the key's runs. */
+const FREE_RUN_BUILDS = 16;
+
+const NO_FIELD = new Uint8Array(0);
+/** An array no record holds. */
+const NO_ARRAY: readonly unknown[] = Object.freeze([]);
+
 function writeAnyValue(w: ProtobufWriter, v: AttributeValue | string | number | boolean, asDouble: boolean): void {
   switch (typeof v) {
     case 'string':
@@ -282,7 +106,7 @@ function writeAnyValue(w: ProtobufWriter, v: AttributeValue | string | number | 
       w.string(v);
       return;
     case 'number':
-      if (!asDouble && Number.isInteger(v)) {
+      if (!asDouble && Number.isInteger(v) && v < INT64_LIMIT && v >= -INT64_LIMIT) {
         w.byte(ANY_INT);
         w.int64(v);
       } else {
@@ -308,15 +132,159 @@ function writeAnyValue(w: ProtobufWriter, v: AttributeValue | string | number | 
   }
 }
 
-function writeKeyValue(w: ProtobufWriter, key: string, value: AttributeValue, asDouble: boolean): void {
+/**
+ * A flat sequential copy of `s` to keep in a cache. Fresh values from the parser are often
+ * slices of the line; comparing a slice with a flat string is a few times cheaper than with
+ * another slice (V8 compares two slices in the runtime), and the cache does not keep the
+ * line alive. (Not internalized: comparing with an internalized string is slower still.)
+ */
+function flatCopy(s: string): string {
+  const c = Buffer.from(s, 'utf8').toString('utf8');
+  // Lone surrogates do not survive the round trip: keep the original then.
+  return c === s ? c : s;
+}
+
+/** A complete attribute field (tag 6, length, KeyValue) through the general writer with length placeholders. */
+function writeGenericField(w: ProtobufWriter, keyField: Uint8Array, v: AttributeValue, asDouble: boolean): void {
+  w.byte(LR_ATTRIBUTE);
   const kv = w.begin(1);
-  w.byte(TAG_LEN_1); // KeyValue.key = 1
-  w.string(key);
+  w.raw(keyField);
   w.byte(TAG_LEN_2); // KeyValue.value = 2
   const av = w.begin(1);
-  writeAnyValue(w, value, asDouble);
+  writeAnyValue(w, v, asDouble);
   w.end(av, 1);
   w.end(kv, 1);
+}
+
+/** `KeyValue.key` field (tag, length, UTF-8) of an attribute name. */
+function encodeKeyField(key: string): Uint8Array {
+  const w = new ProtobufWriter(key.length * 3 + 8);
+  w.byte(TAG_LEN_1);
+  w.string(key);
+  return w.finish();
+}
+
+/** Consecutive cached fields, and their bytes concatenated: copied with one call. */
+class Run {
+  constructor(
+    readonly fields: readonly Uint8Array[],
+    readonly bytes: Uint8Array,
+  ) {}
+}
+
+/** One attribute name: its encoded key and the caches of its encoded fields. */
+class KeyEntry {
+  readonly keyField: Uint8Array;
+  /** The entries of the attributes that followed this one in the last two record shapes that had it. */
+  next: KeyEntry | null = null;
+  alt: KeyEntry | null = null;
+  /**
+   * One-slot caches by type, so that the hot loop compares like with like: the last string,
+   * number and frozen array cached, and their complete fields (tag 6, length, KeyValue).
+   * They start as the empty string, zero (NaN for double keys: -0 would match) and an array
+   * no record holds, whose fields are ready from the start.
+   */
+  lastStr = '';
+  lastStrField: Uint8Array;
+  lastNum: number;
+  lastNumField: Uint8Array;
+  lastArr: readonly unknown[] = NO_ARRAY;
+  lastArrField: Uint8Array = NO_FIELD;
+  /** Short string values and their fields (parallel arrays). */
+  readonly strings: string[] = [];
+  readonly stringFields: Uint8Array[] = [];
+  /** Integer or boolean value -> field. */
+  numbers: Map<number | boolean, Uint8Array> | null = null;
+  /** Set for keys whose values rarely repeat (addresses, ids): caching them costs more than it saves. */
+  valuesOff = false;
+  lookups = 0;
+  hits = 0;
+  /** Frozen array (by identity) -> field. */
+  arrays: Map<readonly unknown[], Uint8Array> | null = null;
+  /** Elements of one-string arrays (`["DF"]`, `["SYN"]`: fresh arrays, few values) and their fields. */
+  readonly singles: string[] = [];
+  readonly singleFields: Uint8Array[] = [];
+  /** Field up to the string bytes (tag 6, lengths, key) of an ASCII string value, by length. */
+  readonly stringHeads: (Uint8Array | undefined)[] = [];
+  /** Field up to the varint (tag 6, lengths, key, tag) of an int value, by varint size. */
+  readonly intHeads: (Uint8Array | undefined)[] = [];
+  /** Runs that start with this key's field, and what building them has paid. */
+  readonly runs: Run[] = [];
+  runBuilds = 0;
+  runUses = 0;
+  /** Signature of the last unknown sequence that started here (see runFor). */
+  missN = 0;
+  missMid: Uint8Array = NO_FIELD;
+  missTail: Uint8Array = NO_FIELD;
+  constructor(
+    readonly key: string,
+    readonly asDouble: boolean,
+  ) {
+    this.keyField = encodeKeyField(key);
+    this.lastStrField = this.field('');
+    this.lastNum = asDouble ? NaN : 0;
+    this.lastNumField = this.field(0);
+  }
+
+  /** The complete field of `v`, through the general writer. */
+  private field(v: AttributeValue): Uint8Array {
+    const w = new ProtobufWriter(this.keyField.length + 32);
+    writeGenericField(w, this.keyField, v, this.asDouble);
+    return w.finish();
+  }
+
+  /** `stringHeads[n]`, built on first use. */
+  stringHead(n: number): Uint8Array {
+    let h = this.stringHeads[n];
+    if (h === undefined) {
+      // 0x32 kvLen | keyField 0x12 (n+2) | 0x0a n   (all lengths < 128)
+      const kf = this.keyField;
+      h = new Uint8Array(kf.length + 6);
+      h[0] = LR_ATTRIBUTE;
+      h[1] = kf.length + 4 + n;
+      h.set(kf, 2);
+      h[kf.length + 2] = TAG_LEN_2;
+      h[kf.length + 3] = n + 2;
+      h[kf.length + 4] = ANY_STRING;
+      h[kf.length + 5] = n;
+      this.stringHeads[n] = h;
+    }
+    return h;
+  }
+
+  /** `intHeads[vn]`, built on first use. */
+  intHead(vn: number): Uint8Array {
+    let h = this.intHeads[vn];
+    if (h === undefined) {
+      // 0x32 kvLen | keyField 0x12 (vn+1) | 0x18   (all lengths < 128)
+      const kf = this.keyField;
+      h = new Uint8Array(kf.length + 5);
+      h[0] = LR_ATTRIBUTE;
+      h[1] = kf.length + 3 + vn;
+      h.set(kf, 2);
+      h[kf.length + 2] = TAG_LEN_2;
+      h[kf.length + 3] = vn + 1;
+      h[kf.length + 4] = ANY_INT;
+      this.intHeads[vn] = h;
+    }
+    return h;
+  }
+
+  /** Counts a cache lookup; switches the value caches off for keys whose values rarely repeat. */
+  review(hit: boolean): void {
+    this.lookups++;
+    if (hit) this.hits++;
+    if (this.lookups >= REVIEW_EVERY) {
+      if (this.hits * 2 < this.lookups) {
+        this.valuesOff = true;
+        this.numbers = null;
+        this.strings.length = 0;
+        this.stringFields.length = 0;
+      }
+      this.lookups = 0;
+      this.hits = 0;
+    }
+  }
 }
 
 /** Encode the attributes of a Resource or InstrumentationScope message body into standalone bytes. */
@@ -324,8 +292,23 @@ function encodeAttributes(attributes: ResourceAttributes, fieldTag: number): Uin
   const w = new ProtobufWriter(1024);
   for (const key in attributes) {
     w.byte(fieldTag);
-    writeKeyValue(w, key, attributes[key] as AttributeValue, false);
+    const kv = w.begin(1);
+    w.byte(TAG_LEN_1); // KeyValue.key = 1
+    w.string(key);
+    w.byte(TAG_LEN_2); // KeyValue.value = 2
+    const av = w.begin(1);
+    writeAnyValue(w, attributes[key] as AttributeValue, false);
+    w.end(av, 1);
+    w.end(kv, 1);
   }
+  return w.finish();
+}
+
+function wrap(tag: number, body: Uint8Array): Uint8Array {
+  const w = new ProtobufWriter(body.length + 16);
+  w.byte(tag);
+  w.uvarint(body.length);
+  w.raw(body);
   return w.finish();
 }
 
@@ -339,13 +322,20 @@ export class OtlpProtobufEncoder {
   private readonly resourceField: Uint8Array;
   private readonly scopeField: Uint8Array;
   private readonly doubleKeys: ReadonlySet<string>;
-  private readonly anyDouble: boolean;
-  private readonly keyFields = new Map<string, Uint8Array>();
-
+  private readonly entries = new Map<string, KeyEntry>();
+  /** The entries of the first attribute of the last two record shapes. */
+  private firstEntry: KeyEntry | null = null;
+  private firstAlt: KeyEntry | null = null;
+  private lastSeverityText: string | null = null;
+  private lastSeverityField: Uint8Array = NO_FIELD;
+  /** Cached fields queued to be copied (see writeAttributes). */
+  private readonly pend: Uint8Array[] = new Array<Uint8Array>(PENDING_MAX).fill(NO_FIELD);
+  private pendCount = 0;
+  private pendBytes = 0;
+  private pendEntry: KeyEntry | null = null;
   constructor(resource: ResourceAttributes, scope: InstrumentationScopeInfo, options: OtlpProtobufEncoderOptions = {}) {
     this.w = new ProtobufWriter(options.initialSize);
     this.doubleKeys = new Set(options.doubleKeys ?? []);
-    this.anyDouble = this.doubleKeys.size > 0;
     // ResourceLogs.resource = 1 { Resource.attributes = 1 }
     const resBody = encodeAttributes(resource, TAG_LEN_1);
     this.resourceField = wrap(TAG_LEN_1, resBody);
@@ -391,74 +381,6 @@ export class OtlpProtobufEncoder {
     w.end(rl, 4);
   }
 
-  private keyField(key: string): Uint8Array {
-    let k = this.keyFields.get(key);
-    if (k === undefined) {
-      k = encodeKeyField(key);
-      // Bounded: names come from the attribute table, but a caller may add its own.
-      if (this.keyFields.size < 4096) this.keyFields.set(key, k);
-    }
-    return k;
-  }
-
-  /**
-   * The common attributes in one pass with every length known up front: a short ASCII
-   * string or a small non-negative integer, in a KeyValue under 128 bytes. Returns false
-   * (having written nothing) for anything else.
-   */
-  private fastAttribute(key: string, v: AttributeValue): boolean {
-    const kf = this.keyField(key);
-    const kn = kf.length;
-    const w = this.w;
-    if (typeof v === 'string') {
-      const n = v.length;
-      // KeyValue = key field + 0x12 len(AnyValue) + AnyValue(0x0a n chars)
-      const kvLen = kn + 4 + n;
-      if (kvLen >= 128) return false;
-      w.ensure(kvLen + 2);
-      const buf = w.buf;
-      const start = w.pos;
-      let p = start + 2;
-      for (let i = 0; i < kn; i++) buf[p++] = kf[i] as number;
-      buf[p++] = TAG_LEN_2;
-      buf[p++] = n + 2;
-      buf[p++] = ANY_STRING;
-      buf[p++] = n;
-      for (let i = 0; i < n; i++) {
-        const c = v.charCodeAt(i);
-        if (c >= 0x80) return false; // nothing committed: w.pos is unchanged
-        buf[p++] = c;
-      }
-      buf[start] = LR_ATTRIBUTE;
-      buf[start + 1] = kvLen;
-      w.pos = p;
-      return true;
-    }
-    if (typeof v === 'number' && v >= 0 && v < 0x10000000 && Number.isInteger(v)) {
-      const vn = varintSize(v);
-      const kvLen = kn + 3 + vn;
-      if (kvLen >= 128) return false;
-      w.ensure(kvLen + 2);
-      const buf = w.buf;
-      let p = w.pos;
-      buf[p++] = LR_ATTRIBUTE;
-      buf[p++] = kvLen;
-      for (let i = 0; i < kn; i++) buf[p++] = kf[i] as number;
-      buf[p++] = TAG_LEN_2;
-      buf[p++] = vn + 1;
-      buf[p++] = ANY_INT;
-      let x = v;
-      while (x > 0x7f) {
-        buf[p++] = (x & 0x7f) | 0x80;
-        x >>>= 7;
-      }
-      buf[p++] = x;
-      w.pos = p;
-      return true;
-    }
-    return false;
-  }
-
   private writeRecord(r: FirewallLogRecord): void {
     const w = this.w;
     // Same rule as the SDK (LogRecordImpl): no event time means time = observed time.
@@ -468,43 +390,491 @@ export class OtlpProtobufEncoder {
       w.byte(LR_SEVERITY_NUMBER);
       w.uvarint(r.severityNumber);
     }
-    if (r.severityText) {
-      w.byte(LR_SEVERITY_TEXT);
-      w.string(r.severityText);
+    const st = r.severityText;
+    if (st) {
+      if (st !== this.lastSeverityText) {
+        const start = w.pos;
+        w.byte(LR_SEVERITY_TEXT);
+        w.string(st);
+        this.lastSeverityText = st;
+        this.lastSeverityField = w.copyFrom(start);
+      } else {
+        w.raw(this.lastSeverityField);
+      }
     }
-    w.byte(LR_BODY);
-    const b = w.begin(2);
-    w.byte(ANY_STRING);
-    w.string(r.body);
-    w.end(b, 2);
-    const attrs = r.attributes;
-    const anyDouble = this.anyDouble;
+    this.writeBody(r.body);
+    this.writeAttributes(r.attributes);
+    w.byte(LR_OBSERVED_TIME);
+    w.hrTime(r.observedTimestamp, 1);
+  }
+
+  /** `LogRecord.body` = AnyValue { string_value }: both lengths guessed from the UTF-16 length. */
+  private writeBody(s: string): void {
+    const w = this.w;
+    const n = s.length;
+    const l2 = varintSize(n);
+    const l1 = varintSize(1 + l2 + n);
+    w.ensure(3 * n + 12);
+    const buf = w.buf;
+    const start = w.pos;
+    const head = 2 + l1 + l2;
+    const len = writeUtf8(buf, s, start + head);
+    let need2 = l2;
+    let need1 = l1;
+    if (len !== n) {
+      need2 = varintSize(len);
+      need1 = varintSize(1 + need2 + len);
+      // UTF-8 is never shorter than UTF-16: the prefixes can only grow, the text only move right.
+      if (need1 + need2 !== l1 + l2) buf.copyWithin(start + 2 + need1 + need2, start + head, start + head + len);
+    }
+    buf[start] = LR_BODY;
+    let p = putVarint32(buf, start + 1, 1 + need2 + len);
+    buf[p++] = ANY_STRING;
+    p = putVarint32(buf, p, len);
+    w.pos = p + len;
+  }
+
+  private entryFor(key: string): KeyEntry {
+    let e = this.entries.get(key);
+    if (e === undefined) {
+      e = new KeyEntry(key, this.doubleKeys.has(key));
+      // Past the cap, the entry serves this one attribute and is forgotten.
+      if (this.entries.size < MAX_KEYS) this.entries.set(key, e);
+    }
+    return e;
+  }
+
+  /**
+   * Attributes. A field whose value is the key's last one (the one-slot caches) is not copied
+   * at once but queued, and the queue is copied as one run (itself cached, see `runFor`) when
+   * bytes must be written otherwise or the record ends; the constant head of a value written
+   * byte by byte (tag, lengths, key) joins the queue too. Values found in a key's value cache
+   * are copied on their own, so that runs are made of values that repeat record after record
+   * and their number stays small.
+   */
+  private writeAttributes(attrs: RecordAttributes): void {
+    let guess = this.firstEntry;
+    let guessAlt = this.firstAlt;
+    let prevEntry: KeyEntry | null = null;
     for (const key in attrs) {
       const v = attrs[key];
       // Same as logRecordToOtlpJson: a missing value is no attribute.
       if (v === undefined || v === null) continue;
-      const asDouble = anyDouble && this.doubleKeys.has(key);
-      if (!asDouble && this.fastAttribute(key, v)) continue;
-      w.byte(LR_ATTRIBUTE);
-      writeKeyValue(w, key, v, asDouble);
+      let e = guess;
+      if (e === null || e.key !== key) {
+        // Two-way, most recent first: TCP, UDP and ICMP records alternate.
+        e = guessAlt !== null && guessAlt.key === key ? guessAlt : this.entryFor(key);
+        if (prevEntry === null) {
+          this.firstAlt = this.firstEntry;
+          this.firstEntry = e;
+        } else {
+          prevEntry.alt = prevEntry.next;
+          prevEntry.next = e;
+        }
+      }
+      guess = e.next;
+      guessAlt = e.alt;
+      prevEntry = e;
+      let f: Uint8Array;
+      if (typeof v === 'string') {
+        if (v !== e.lastStr) {
+          this.stringAttribute(e, v);
+          continue;
+        }
+        f = e.lastStrField;
+      } else if (typeof v === 'number') {
+        // -0 === 0, both the same int; double keys start with NaN and never fill this slot.
+        if (v !== e.lastNum) {
+          this.numberAttribute(e, v);
+          continue;
+        }
+        f = e.lastNumField;
+      } else if (typeof v === 'object') {
+        if (v !== e.lastArr) {
+          this.arrayAttribute(e, v);
+          continue;
+        }
+        f = e.lastArrField;
+      } else {
+        this.booleanAttribute(e, v);
+        continue;
+      }
+      this.push(e, f);
     }
-    w.byte(LR_OBSERVED_TIME);
-    w.hrTime(r.observedTimestamp);
+    this.flush();
   }
-}
 
-/** `KeyValue.key` field (tag, length, UTF-8) of an attribute name, cached: names repeat on every record. */
-function encodeKeyField(key: string): Uint8Array {
-  const w = new ProtobufWriter(key.length * 3 + 8);
-  w.byte(TAG_LEN_1);
-  w.string(key);
-  return w.finish();
-}
+  /** Queue a cached field (the first one names the run's key). */
+  private push(e: KeyEntry, f: Uint8Array): void {
+    const c = this.pendCount;
+    if (c === 0) this.pendEntry = e;
+    this.pend[c] = f;
+    this.pendBytes += f.length;
+    this.pendCount = c + 1;
+    if (c + 1 === PENDING_MAX) this.flush();
+  }
 
-function wrap(tag: number, body: Uint8Array): Uint8Array {
-  const w = new ProtobufWriter(body.length + 16);
-  w.byte(tag);
-  w.uvarint(body.length);
-  w.raw(body);
-  return w.finish();
+  /** Copy the queued fields: one run if the sequence is known, else field by field. Must precede any direct write. */
+  private flush(): void {
+    const n = this.pendCount;
+    if (n === 0) return;
+    const w = this.w;
+    const pend = this.pend;
+    w.ensure(this.pendBytes);
+    const buf = w.buf;
+    let p = w.pos;
+    const run = n === 1 ? null : this.runFor(this.pendEntry as KeyEntry, n);
+    if (run !== null) {
+      buf.set(run, p);
+      p += run.length;
+    } else {
+      for (let i = 0; i < n; i++) {
+        const f = pend[i] as Uint8Array;
+        buf.set(f, p);
+        p += f.length;
+      }
+    }
+    w.pos = p;
+    this.pendCount = 0;
+    this.pendBytes = 0;
+  }
+
+  /** The bytes of the queued `n` fields starting at `e` as one run, or null (not known, and not built). */
+  private runFor(e: KeyEntry, n: number): Uint8Array | null {
+    const pend = this.pend;
+    const runs = e.runs;
+    for (let k = 0; k < runs.length; k++) {
+      const run = runs[k] as Run;
+      const fields = run.fields;
+      if (fields.length !== n) continue;
+      let i = 0;
+      while (i < n && fields[i] === pend[i]) i++;
+      if (i === n) {
+        e.runUses++;
+        return run.bytes;
+      }
+    }
+    // Built for a sequence seen twice in a row (judged by its length and two of its fields),
+    // and only while builds pay for themselves: a sequence that changes every record would
+    // otherwise allocate a run per record.
+    const mid = pend[n >> 1] as Uint8Array;
+    const tail = pend[n - 1] as Uint8Array;
+    if (e.missN !== n || e.missMid !== mid || e.missTail !== tail) {
+      e.missN = n;
+      e.missMid = mid;
+      e.missTail = tail;
+      return null;
+    }
+    if (e.runBuilds >= FREE_RUN_BUILDS && e.runBuilds * 8 > e.runUses) return null;
+    e.runBuilds++;
+    const bytes = new Uint8Array(this.pendBytes);
+    let p = 0;
+    for (let i = 0; i < n; i++) {
+      const f = pend[i] as Uint8Array;
+      bytes.set(f, p);
+      p += f.length;
+    }
+    const run = new Run(pend.slice(0, n), bytes);
+    if (runs.length < RUNS_PER_KEY) runs.push(run);
+    else runs[e.runBuilds % RUNS_PER_KEY] = run;
+    return bytes;
+  }
+
+  /** Copy a cached field now, after the queue. */
+  private copy(f: Uint8Array): void {
+    if (this.pendCount !== 0) this.flush();
+    const w = this.w;
+    w.ensure(f.length);
+    w.buf.set(f, w.pos);
+    w.pos += f.length;
+  }
+
+  private stringAttribute(e: KeyEntry, v: string): void {
+    const n = v.length;
+    if (n <= CACHED_STRING_MAX && !e.valuesOff) {
+      const strings = e.strings;
+      for (let i = 0; i < strings.length; i++) {
+        const c = strings[i] as string;
+        if (c === v) {
+          const f = e.stringFields[i] as Uint8Array;
+          e.lastStr = c;
+          e.lastStrField = f;
+          e.review(true);
+          this.copy(f);
+          return;
+        }
+      }
+      e.review(false);
+      if (strings.length < STRINGS_PER_KEY && !e.valuesOff) {
+        this.flush();
+        const w = this.w;
+        const start = w.pos;
+        this.writeString(e, v);
+        const f = w.copyFrom(start);
+        const c = flatCopy(v);
+        strings.push(c);
+        e.stringFields.push(f);
+        e.lastStr = c;
+        e.lastStrField = f;
+        return;
+      }
+    }
+    this.writeString(e, v);
+  }
+
+  /** Attribute field of a string value: tag 6, KeyValue { key, AnyValue { string_value } }. */
+  private writeString(e: KeyEntry, v: string): void {
+    const n = v.length;
+    if (n <= LOOP_MAX && e.keyField.length + n + 4 < 128) {
+      // All lengths fit one byte if the string is ASCII: the head joins the queued run.
+      const head = e.stringHead(n);
+      this.push(e, head);
+      this.flush();
+      const w = this.w;
+      w.ensure(n);
+      const buf = w.buf;
+      const start = w.pos;
+      let p = start;
+      for (let i = 0; i < n; i++) {
+        const c = v.charCodeAt(i);
+        if (c >= 0x80) {
+          w.pos = start - head.length; // take the head back
+          this.writeLongString(e, v);
+          return;
+        }
+        buf[p++] = c;
+      }
+      w.pos = p;
+      return;
+    }
+    this.flush();
+    this.writeLongString(e, v);
+  }
+
+  /** Any string: UTF-8 written natively behind prefixes guessed from the UTF-16 length. */
+  private writeLongString(e: KeyEntry, v: string): void {
+    const kf = e.keyField;
+    const kn = kf.length;
+    const n = v.length;
+    const w = this.w;
+    // field = 0x32 len(KV) | KV = keyField 0x12 len(Any) | Any = 0x0a len(str) str
+    const l3 = varintSize(n);
+    const l2 = varintSize(1 + l3 + n);
+    const l1 = varintSize(kn + 2 + l2 + l3 + n);
+    const head = 1 + l1 + kn + 1 + l2 + 1 + l3;
+    w.ensure(head + 3 + 3 * n);
+    const buf = w.buf;
+    const start = w.pos;
+    const len = writeUtf8(buf, v, start + head);
+    let n3 = l3;
+    let n2 = l2;
+    let n1 = l1;
+    if (len !== n) {
+      n3 = varintSize(len);
+      n2 = varintSize(1 + n3 + len);
+      n1 = varintSize(kn + 2 + n2 + n3 + len);
+      // UTF-8 is never shorter than UTF-16: the prefixes can only grow, the text only move right.
+      const grow = n1 + n2 + n3 - l1 - l2 - l3;
+      if (grow !== 0) buf.copyWithin(start + head + grow, start + head, start + head + len);
+    }
+    buf[start] = LR_ATTRIBUTE;
+    let p = putVarint32(buf, start + 1, kn + 2 + n2 + n3 + len);
+    buf.set(kf, p);
+    p += kn;
+    buf[p++] = TAG_LEN_2;
+    p = putVarint32(buf, p, 1 + n3 + len);
+    buf[p++] = ANY_STRING;
+    p = putVarint32(buf, p, len);
+    w.pos = p + len;
+  }
+
+  private numberAttribute(e: KeyEntry, v: number): void {
+    if (e.asDouble) {
+      this.flush();
+      this.genericAttribute(e, v);
+      return;
+    }
+    const w = this.w;
+    const kf = e.keyField;
+    const kn = kf.length;
+    if (Number.isInteger(v)) {
+      if (!e.valuesOff) {
+        let numbers = e.numbers;
+        if (numbers === null) numbers = e.numbers = new Map();
+        const f = numbers.get(v);
+        e.review(f !== undefined);
+        if (f !== undefined) {
+          e.lastNum = v;
+          e.lastNumField = f;
+          this.copy(f);
+          return;
+        }
+        if (numbers.size < NUMBERS_PER_KEY && !e.valuesOff) {
+          this.flush();
+          const start = w.pos;
+          this.writeInt(e, v);
+          const field = w.copyFrom(start);
+          numbers.set(v, field);
+          e.lastNum = v;
+          e.lastNumField = field;
+          return;
+        }
+      }
+      this.writeInt(e, v);
+      return;
+    }
+    this.flush();
+    if (kn < 115) {
+      // field = 0x32 len | keyField 0x12 0x09 | 0x21 fixed64
+      const kvLen = kn + 11;
+      w.ensure(kvLen + 2);
+      const buf = w.buf;
+      const start = w.pos;
+      buf[start] = LR_ATTRIBUTE;
+      buf[start + 1] = kvLen;
+      buf.set(kf, start + 2);
+      const p = start + 2 + kn;
+      buf[p] = TAG_LEN_2;
+      buf[p + 1] = 9;
+      buf[p + 2] = ANY_DOUBLE;
+      w.pos = p + 3;
+      w.double(v);
+    } else {
+      this.genericAttribute(e, v);
+    }
+  }
+
+  /** An integral number: small non-negative ones with the cached head, others through the general writer. */
+  private writeInt(e: KeyEntry, v: number): void {
+    if (v >= 0 && v < 0x10000000 && e.keyField.length < 118) {
+      const vn = varintSize(v);
+      this.push(e, e.intHead(vn));
+      this.flush();
+      const w = this.w;
+      w.ensure(4);
+      w.pos = putVarint32(w.buf, w.pos, v);
+      return;
+    }
+    this.flush();
+    this.genericAttribute(e, v);
+  }
+
+  private booleanAttribute(e: KeyEntry, v: boolean): void {
+    if (!e.valuesOff) {
+      let numbers = e.numbers;
+      if (numbers === null) numbers = e.numbers = new Map();
+      const f = numbers.get(v);
+      if (f !== undefined) {
+
+
+        this.copy(f);
+        return;
+      }
+      this.flush();
+      const w = this.w;
+      const start = w.pos;
+      this.genericAttribute(e, v);
+      numbers.set(v, w.copyFrom(start));
+      return;
+    }
+    this.flush();
+    this.genericAttribute(e, v);
+  }
+
+  private arrayAttribute(e: KeyEntry, v: string[] | number[]): void {
+    const w = this.w;
+    // Every path below writes or copies now.
+    this.flush();
+    if (Object.isFrozen(v)) {
+      // Frozen arrays cannot change: the parser's constant arrays are cached by identity.
+      let arrays = e.arrays;
+      if (arrays === null) arrays = e.arrays = new Map();
+      const f = arrays.get(v);
+      if (f !== undefined) {
+        e.lastArr = v;
+        e.lastArrField = f;
+        this.copy(f);
+        return;
+      }
+      const start = w.pos;
+      if (!this.asciiArray(e, v)) this.genericAttribute(e, v);
+      if (arrays.size < ARRAYS_PER_KEY) {
+        const field = w.copyFrom(start);
+        arrays.set(v, field);
+        e.lastArr = v;
+        e.lastArrField = field;
+      }
+      return;
+    }
+    const first = v[0];
+    if (v.length === 1 && typeof first === 'string' && first.length <= CACHED_STRING_MAX) {
+      const singles = e.singles;
+      for (let i = 0; i < singles.length; i++) {
+        if (singles[i] === first) {
+          this.copy(e.singleFields[i] as Uint8Array);
+          return;
+        }
+      }
+      const start = w.pos;
+      if (!this.asciiArray(e, v)) this.genericAttribute(e, v);
+      if (singles.length < STRINGS_PER_KEY) {
+        singles.push(flatCopy(first));
+        e.singleFields.push(w.copyFrom(start));
+      }
+      return;
+    }
+    if (!this.asciiArray(e, v)) this.genericAttribute(e, v);
+  }
+
+  /**
+   * A small array of short ASCII strings with every length known up front. Returns false
+   * (having committed nothing) for anything else.
+   */
+  private asciiArray(e: KeyEntry, v: readonly unknown[]): boolean {
+    const kf = e.keyField;
+    const kn = kf.length;
+    const m = v.length;
+    // ArrayValue body: per element 0x0a len(Any) 0x0a len(str) str
+    let body = 0;
+    for (let i = 0; i < m; i++) {
+      const s = v[i];
+      if (typeof s !== 'string' || s.length > 100) return false;
+      body += s.length + 4;
+    }
+    const anyLen = body + 2; // 0x2a len(body) body
+    const kvLen = kn + 2 + anyLen;
+    if (body >= 128 || kvLen >= 128) return false;
+    const w = this.w;
+    w.ensure(kvLen + 2);
+    const buf = w.buf;
+    const start = w.pos;
+    buf[start] = LR_ATTRIBUTE;
+    buf[start + 1] = kvLen;
+    buf.set(kf, start + 2);
+    let p = start + 2 + kn;
+    buf[p++] = TAG_LEN_2;
+    buf[p++] = anyLen;
+    buf[p++] = ANY_ARRAY;
+    buf[p++] = body;
+    for (let i = 0; i < m; i++) {
+      const s = v[i] as string;
+      const n = s.length;
+      buf[p++] = TAG_LEN_1;
+      buf[p++] = n + 2;
+      buf[p++] = ANY_STRING;
+      buf[p++] = n;
+      for (let j = 0; j < n; j++) {
+        const c = s.charCodeAt(j);
+        if (c >= 0x80) return false; // nothing committed: w.pos is unchanged
+        buf[p++] = c;
+      }
+    }
+    w.pos = p;
+    return true;
+  }
+
+  /** Any value, through the general writer with length placeholders. */
+  private genericAttribute(e: KeyEntry, v: AttributeValue): void {
+    writeGenericField(this.w, e.keyField, v, e.asDouble);
+  }
 }

@@ -120,6 +120,48 @@ describe('OtlpProtobufEncoder', () => {
     );
   });
 
+  it('writes integers beyond int64 as doubles (a varint cannot hold them)', () => {
+    const [d] = roundTrip([{ observedTimestamp: [1, 2], severityNumber: 9, body: 'b', attributes: { a: 2 ** 64, b: -(2 ** 70), c: 1e300, d: -(2 ** 63) } }]);
+    expect(d!.attributes).toEqual({ a: { double: 2 ** 64 }, b: { double: -(2 ** 70) }, c: { double: 1e300 }, d: { int: String(-(2n ** 63n)) } });
+  });
+
+  it('never serves stale bytes from its caches: mutated arrays, changing values, key shapes, cache switch-off', () => {
+    const enc = new OtlpProtobufEncoder(resource, scope, { initialSize: 64 });
+    const flags = ['SYN'];
+    const constant = Object.freeze(['network']) as string[];
+    const decode = (records: FirewallLogRecord[]) => decodeProtobufRequest(Buffer.from(enc.encode(records)));
+    const rec = (attributes: FirewallLogRecord['attributes']): FirewallLogRecord => ({ observedTimestamp: [1, 2], severityNumber: 9, body: 'b', attributes });
+    for (let round = 0; round < 3; round++) {
+      // Past the review (1024 lookups), with 2,000 distinct values: the value cache of `addr` switches off.
+      const many = Array.from({ length: 2000 }, (_, i) =>
+        rec({ k: 'const', addr: `192.0.2.${i % 251}.${i}`, port: i, cat: constant, flags, seq: i % 3 === 0 ? 'a' : 'é', on: i % 2 === 0 }),
+      );
+      const out = decode(many);
+      out.forEach((d, i) => {
+        expect(d.attributes).toEqual({
+          k: { string: 'const' },
+          addr: { string: `192.0.2.${i % 251}.${i}` },
+          port: { int: String(i) },
+          cat: { array: [{ string: 'network' }] },
+          flags: { array: [{ string: flags[0] }] },
+          seq: { string: i % 3 === 0 ? 'a' : 'é' },
+          on: { bool: i % 2 === 0 },
+        });
+      });
+      // The same array object, mutated: its new content must be written.
+      flags[0] = round === 0 ? 'ACK' : round === 1 ? 'FIN' : 'SYN';
+      flags.push('PSH');
+      const [m] = decode([rec({ flags })]);
+      expect(m!.attributes['flags']).toEqual({ array: flags.map((f) => ({ string: f })) });
+      flags.length = 1;
+      // Other key orders and missing keys, after the runs of the first shape were learnt.
+      const [a, b] = decode([rec({ port: 7, k: 'const', cat: constant }), rec({ cat: constant, k: 'other', port: undefined as unknown as number })]);
+      expect(a!.attributes).toEqual({ port: { int: '7' }, k: { string: 'const' }, cat: { array: [{ string: 'network' }] } });
+      expect(Object.keys(a!.attributes)).toEqual(['port', 'k', 'cat']);
+      expect(b!.attributes).toEqual({ cat: { array: [{ string: 'network' }] }, k: { string: 'other' } });
+    }
+  });
+
   it('ProtobufWriter.end moves the body when the length guess is too large', () => {
     const w = new ProtobufWriter(8);
     const m = w.begin(4);
