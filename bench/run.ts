@@ -238,7 +238,7 @@ async function main(): Promise<void> {
       }
     }
     let profile = '';
-    if (args.profile && results.some((r) => r.id === 'iptables-otel' && !r.skipped)) {
+    if (args.profile && results.some((r) => r.id === 'iptables-otel-threads-auto' && !r.skipped)) {
       profile = await profileIptablesOtel(args.lines, sink, baseDir);
     }
     const table = renderTable(results, args.lines);

@@ -43,7 +43,7 @@ function fmtInt(n: number): string {
 }
 
 /** The results table (Markdown). `baseline` is the id whose rate the ratios divide by. */
-export function renderTable(results: readonly SystemResult[], lines: number, baseline = 'iptables-otel'): string {
+export function renderTable(results: readonly SystemResult[], lines: number, baseline = 'iptables-otel-threads-auto'): string {
   const ok = (r: SystemResult) => r.runs.filter((x) => x.complete);
   const base = results.find((r) => r.id === baseline);
   const baseRate = base && ok(base).length ? median(ok(base).map((x) => x.rate)) : undefined;
