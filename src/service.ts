@@ -7,14 +7,14 @@ import { createPipeline, type Pipeline } from './pipeline/pipeline.js';
 import { resolvePipelineConfig } from './pipeline/pipeline-config.js';
 import type { RecordSink } from './pipeline/record-sink.js';
 import { ThreadedPipeline, resolveThreadCount } from './pipeline/threads/threaded-pipeline.js';
-import { SwitchableFrameSink } from './pipeline/threads/switchable-frame-sink.js';
+import { SwitchableFrameSink, SwitchableSink } from './pipeline/switchable-sink.js';
+import { ParseOutcomeCounter } from './ops/parse-outcomes.js';
 import type { Output } from './output/output.js';
 import { Metrics } from './ops/metrics.js';
 import { createLogger, type Logger, type RootLogger } from './ops/logger.js';
 import { HealthTracker, trackOutputHealth, type HealthReport } from './ops/health.js';
 import { startOpsServer, type OpsServer } from './ops/ops-server.js';
 import { startStatusLine } from './ops/status-line.js';
-import { SwitchableSink } from './ops/switchable-sink.js';
 import { parseFrame, validateParseOptions } from './mapping/parse-frame.js';
 import { createOutput } from './output/create-output.js';
 
@@ -126,25 +126,15 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   const threadCount = faked ? 0 : resolveThreadCount(config.threads ?? 0);
 
   // Parse outcomes are counted in plain numbers on the hot path and moved to prom-client once a second.
-  let parsedOk = 0;
-  let parsedFailed = 0;
-  const flushParsed = (): void => {
-    if (parsedOk > 0) metrics.parsed.inc({ outcome: 'ok' }, parsedOk);
-    if (parsedFailed > 0) {
-      metrics.parsed.inc({ outcome: 'failed' }, parsedFailed);
-      metrics.parseFailures.inc(parsedFailed);
-    }
-    parsedOk = 0;
-    parsedFailed = 0;
-  };
+  const outcomes = new ParseOutcomeCounter();
+  const flushParsed = (): void => outcomes.flushTo(metrics);
   const parsedTimer = setInterval(flushParsed, PARSED_FLUSH_MS);
   parsedTimer.unref();
 
   let parse: FrameDecoder = components.createDecoder(config.parser);
   const decode: FrameDecoder = (frame, ctx) => {
     const record = parse(frame, ctx);
-    if (record.attributes['error.type'] === undefined) parsedOk++;
-    else parsedFailed++;
+    outcomes.count(record);
     return record;
   };
 

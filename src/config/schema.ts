@@ -1,3 +1,5 @@
+import { DEFAULT_OPS_ADDRESS } from './service-config.js';
+
 /**
  * The JSON Schema of the YAML config file (draft 2020-12 subset that ajv 8 validates).
  *
@@ -245,7 +247,7 @@ export const configSchema = {
       properties: {
         address: {
           type: 'string',
-          default: '127.0.0.1:9002',
+          default: DEFAULT_OPS_ADDRESS,
           pattern: '^(off|(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):\\d{1,5})$',
           description: 'host:port for /healthz and /metrics; "off" disables the endpoint.',
         },

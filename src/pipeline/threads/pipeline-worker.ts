@@ -13,6 +13,7 @@ import { Metrics } from '../../ops/metrics.js';
 import { createOutput } from '../../output/create-output.js';
 import type { Output } from '../../output/output.js';
 import { Pipeline } from '../pipeline.js';
+import { ParseOutcomeCounter } from '../../ops/parse-outcomes.js';
 import type { FrameBatchMessage, FromWorker, HealthEvent, MetricDelta, ToWorker, WorkerSettings } from './worker-protocol.js';
 
 /** Health events kept between two reports; beyond this only the newest per output matter. */
@@ -27,8 +28,7 @@ class PipelineWorker {
   private readonly batchEnds: number[] = [];
   private batchHead = 0;
   private accepted = 0;
-  private parsedOk = 0;
-  private parsedFailed = 0;
+  private readonly outcomes = new ParseOutcomeCounter();
   private checkScheduled = false;
   private health: HealthEvent[] = [];
   private readonly lastValues = new Map<string, number>();
@@ -155,8 +155,7 @@ class PipelineWorker {
           continue;
         }
         start = end;
-        if (record.attributes['error.type'] === undefined) this.parsedOk++;
-        else this.parsedFailed++;
+        this.outcomes.count(record);
         records[n++] = record;
       }
     }
@@ -187,13 +186,7 @@ class PipelineWorker {
 
   /** Counter increments since the last report, plus the export outcomes seen since then. */
   private async report(): Promise<void> {
-    if (this.parsedOk > 0) this.metrics.parsed.inc({ outcome: 'ok' }, this.parsedOk);
-    if (this.parsedFailed > 0) {
-      this.metrics.parsed.inc({ outcome: 'failed' }, this.parsedFailed);
-      this.metrics.parseFailures.inc(this.parsedFailed);
-    }
-    this.parsedOk = 0;
-    this.parsedFailed = 0;
+    this.outcomes.flushTo(this.metrics);
     const deltas: MetricDelta[] = [];
     for (const [field, value] of Object.entries(this.metrics)) {
       if (!(value instanceof Counter)) continue;

@@ -6,7 +6,7 @@ import { HealthTracker, trackOutputHealth } from '../../../src/ops/health.js';
 import { Metrics } from '../../../src/ops/metrics.js';
 import { startOpsServer, type OpsServer } from '../../../src/ops/ops-server.js';
 import { formatStatusLine, snapshotMetrics, startStatusLine } from '../../../src/ops/status-line.js';
-import { SwitchableSink } from '../../../src/ops/switchable-sink.js';
+import { SwitchableSink } from '../../../src/pipeline/switchable-sink.js';
 import type { RecordSink } from '../../../src/pipeline/record-sink.js';
 
 function get(port: number, path: string): Promise<{ status: number; type: string; body: string }> {
