@@ -1,5 +1,5 @@
 import { DelimitedFramer } from './delimited.js';
-import { MAX_COUNT_DIGITS, resolveFramerOptions, type Framer, type FramerOptions, type FrameSink } from './framer.js';
+import { FrameSpans, MAX_COUNT_DIGITS, resolveFramerOptions, type Framer, type FramerOptions, type FrameSink } from './framer.js';
 import { OctetCountingFramer } from './octet-counting.js';
 
 const LF = 0x0a;
@@ -40,6 +40,8 @@ export class AutoDetectFramer implements Framer {
   private digitsStart = -1;
   /** Digits read in earlier chunks (at most MAX_COUNT_DIGITS bytes). */
   private carried: Buffer | undefined;
+  /** Scratch for `feed`. */
+  private spans: FrameSpans | undefined;
 
   constructor(options: FramerOptions = {}) {
     const opts = resolveFramerOptions(options);
@@ -54,6 +56,15 @@ export class AutoDetectFramer implements Framer {
 
   /** Push the next chunk; emits every frame it completes. */
   feed(chunk: Buffer, emit: FrameSink): void {
+    const out = (this.spans ??= new FrameSpans());
+    this.scan(chunk, out);
+    out.emitTo(emit);
+    out.clear();
+  }
+
+  /** Push the next chunk; its frames go into `out` as offsets (see `Framer.scan`). */
+  scan(chunk: Buffer, out: FrameSpans): void {
+    out.reset(chunk);
     const length = chunk.length;
     let pos = 0;
     if (this.state === State.Digits) this.digitsStart = -1;
@@ -98,11 +109,11 @@ export class AutoDetectFramer implements Framer {
           break;
         }
         case State.Delimited:
-          pos = this.delimited.readFrame(chunk, pos, emit);
+          pos = this.delimited.readFrame(chunk, pos, out);
           if (!this.delimited.midFrame) this.state = State.Start;
           break;
         case State.Counted:
-          pos = this.counted.readFrame(chunk, pos, emit);
+          pos = this.counted.readFrame(chunk, pos, out);
           if (!this.counted.midFrame) this.state = State.Start;
           break;
       }

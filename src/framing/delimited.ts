@@ -1,4 +1,5 @@
 import {
+  FrameSpans,
   resolveFramerOptions,
   type Framer,
   type FramerOptions,
@@ -41,6 +42,8 @@ export class DelimitedFramer implements Framer {
   /** Cached NUL position for `lf_or_nul`, so each chunk is scanned once (not once per frame). */
   private nulChunk: Buffer | undefined;
   private nulIndex = -1;
+  /** Scratch for `feed`. */
+  private spans: FrameSpans | undefined;
 
   constructor(options: DelimitedFramerOptions = {}) {
     this.opts = resolveFramerOptions(options);
@@ -59,16 +62,26 @@ export class DelimitedFramer implements Framer {
 
   /** Push the next chunk; emits every frame it completes. */
   feed(chunk: Buffer, emit: FrameSink): void {
+    const out = (this.spans ??= new FrameSpans());
+    this.scan(chunk, out);
+    out.emitTo(emit);
+    out.clear();
+  }
+
+  /** Push the next chunk; its frames go into `out` as offsets (see `Framer.scan`). */
+  scan(chunk: Buffer, out: FrameSpans): void {
+    out.reset(chunk);
+    const length = chunk.length;
     let pos = 0;
-    while (pos < chunk.length) pos = this.readFrame(chunk, pos, emit);
+    while (pos < length) pos = this.readFrame(chunk, pos, out);
   }
 
   /** End of stream: a final frame without delimiter is emitted. */
   flush(emit: FrameSink): void {
     if (this.partsLength > 0 && !this.discarding) {
-      const frame = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.partsLength);
+      const frame = trim(this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.partsLength), this.delimiter);
       this.reset();
-      this.emitTrimmed(frame, emit);
+      if (frame !== undefined) emit(frame);
       return;
     }
     this.reset();
@@ -85,10 +98,10 @@ export class DelimitedFramer implements Framer {
   }
 
   /**
-   * Read at most one frame starting at `pos`. Returns the position after the
+   * Read at most one frame starting at `pos` into `out`. Returns the position after the
    * frame's delimiter, or `chunk.length` when the frame continues in the next chunk.
    */
-  readFrame(chunk: Buffer, pos: number, emit: FrameSink): number {
+  readFrame(chunk: Buffer, pos: number, out: FrameSpans): number {
     const end = this.findDelimiter(chunk, pos);
     if (end < 0) {
       this.nulChunk = undefined; // the chunk is done: do not keep it alive
@@ -114,26 +127,20 @@ export class DelimitedFramer implements Framer {
       this.discarding = false;
       return end + 1;
     }
-    let frame: Buffer;
     if (this.partsLength === 0) {
-      frame = chunk.subarray(pos, end);
-    } else {
-      this.parts.push(chunk.subarray(pos, end));
-      frame = Buffer.concat(this.parts, length);
-      this.parts = [];
-      this.partsLength = 0;
+      // The whole frame is in this chunk: trim it in place (CR before LF, leading spaces).
+      let stop = end;
+      if (this.delimiter !== 'nul' && stop > pos && chunk[stop - 1] === CR) stop--;
+      while (pos < stop && chunk[pos] === SP) pos++;
+      if (pos < stop) out.push(pos, stop);
+      return end + 1;
     }
-    this.emitTrimmed(frame, emit);
+    this.parts.push(chunk.subarray(pos, end));
+    const frame = trim(Buffer.concat(this.parts, length), this.delimiter);
+    this.parts = [];
+    this.partsLength = 0;
+    if (frame !== undefined) out.setHead(frame);
     return end + 1;
-  }
-
-  private emitTrimmed(frame: Buffer, emit: FrameSink): void {
-    let start = 0;
-    let stop = frame.length;
-    if (this.delimiter !== 'nul' && stop > 0 && frame[stop - 1] === CR) stop--;
-    while (start < stop && frame[start] === SP) start++;
-    if (start >= stop) return; // empty frame
-    emit(start === 0 && stop === frame.length ? frame : frame.subarray(start, stop));
   }
 
   private findDelimiter(chunk: Buffer, pos: number): number {
@@ -165,4 +172,14 @@ export class DelimitedFramer implements Framer {
     this.nulChunk = undefined;
     this.nulIndex = -1;
   }
+}
+
+/** `frame` without a CR before the delimiter (unless NUL-delimited) and leading spaces; undefined if empty. */
+function trim(frame: Buffer, delimiter: Delimiter): Buffer | undefined {
+  let start = 0;
+  let stop = frame.length;
+  if (delimiter !== 'nul' && stop > 0 && frame[stop - 1] === CR) stop--;
+  while (start < stop && frame[start] === SP) start++;
+  if (start >= stop) return undefined;
+  return start === 0 && stop === frame.length ? frame : frame.subarray(start, stop);
 }

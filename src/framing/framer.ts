@@ -38,10 +38,88 @@ export interface FramerOptions {
 /** Callback receiving one complete, non-empty frame. */
 export type FrameSink = (frame: Buffer) => void;
 
+const NO_CHUNK = Buffer.alloc(0);
+
+/**
+ * The frames `Framer.scan` found in one chunk, as offsets rather than one Buffer view per
+ * frame (a consumer that copies frames out, like the threaded pipeline, needs no objects
+ * per frame). Reusable: `scan` starts by resetting it.
+ *
+ * Frame `i` (trimmed, non-empty) is `chunk[offsets[2i] .. offsets[2i + 1])`. A frame that
+ * began in an earlier chunk is assembled into a copy, `head`, which comes before them: at
+ * most one frame per chunk can have started earlier, and it is the chunk's first.
+ */
+export class FrameSpans {
+  /** The chunk the offsets point into. */
+  chunk: Buffer = NO_CHUNK;
+  /** The frame completed in this chunk that began in an earlier one, else undefined. */
+  head: Buffer | undefined = undefined;
+  /** Number of frames in `offsets` (not counting `head`). */
+  count = 0;
+  /** Sum of the lengths of those frames. */
+  bytes = 0;
+  /** Start and end offset of each frame, in pairs; grows as needed. */
+  offsets = new Uint32Array(512);
+
+  /** Frames in total, `head` included. */
+  get frames(): number {
+    return this.head === undefined ? this.count : this.count + 1;
+  }
+
+  /** Start over for `chunk`. */
+  reset(chunk: Buffer): void {
+    this.chunk = chunk;
+    this.head = undefined;
+    this.count = 0;
+    this.bytes = 0;
+  }
+
+  /** Drop the references to the chunk and head, so an idle connection pins no memory. */
+  clear(): void {
+    this.reset(NO_CHUNK);
+  }
+
+  /** Record the frame `chunk[start .. end)`. */
+  push(start: number, end: number): void {
+    const i = this.count << 1;
+    if (i >= this.offsets.length) {
+      const next = new Uint32Array(this.offsets.length * 2);
+      next.set(this.offsets);
+      this.offsets = next;
+    }
+    this.offsets[i] = start;
+    this.offsets[i + 1] = end;
+    this.count++;
+    this.bytes += end - start;
+  }
+
+  /** Record the frame that began in an earlier chunk (a copy the consumer may keep). */
+  setHead(frame: Buffer): void {
+    // A frame ends before the next one starts, so only the chunk's first frame can be carried over.
+    if (this.head !== undefined || this.count > 0) throw new Error('FrameSpans: a carried-over frame must come first');
+    this.head = frame;
+  }
+
+  /** Call `emit` for every frame, in stream order (`head` first, then views of `chunk`). */
+  emitTo(emit: FrameSink): void {
+    if (this.head !== undefined) emit(this.head);
+    const { chunk, offsets } = this;
+    for (let i = 0, n = this.count << 1; i < n; i += 2) emit(chunk.subarray(offsets[i], offsets[i + 1]));
+  }
+}
+
 /** A byte-stream framer. Not thread-safe, one instance per connection. */
 export interface Framer {
-  /** Push the next chunk of the stream; `emit` is called for every frame it completes. */
+  /**
+   * Push the next chunk of the stream; `emit` is called for every frame it completes (after
+   * the chunk's framing errors, if any, were reported).
+   */
   feed(chunk: Buffer, emit: FrameSink): void;
+  /**
+   * Like `feed`, but the frames go into `out` (reset first) as offsets into `chunk`. Framing
+   * errors are reported while scanning, so before the chunk's frames reach the consumer.
+   */
+  scan(chunk: Buffer, out: FrameSpans): void;
   /**
    * Signal end of stream: a final delimited frame without its delimiter is emitted;
    * an incomplete octet-counted frame is reported as `truncated`. The framer is reset.

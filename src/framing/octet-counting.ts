@@ -1,4 +1,5 @@
 import {
+  FrameSpans,
   MAX_COUNT_DIGITS,
   resolveFramerOptions,
   type Framer,
@@ -44,6 +45,8 @@ export class OctetCountingFramer implements Framer {
   /** Body of a frame split across chunks, allocated once at its final size. */
   private body: Buffer | undefined;
   private filled = 0;
+  /** Scratch for `feed`. */
+  private spans: FrameSpans | undefined;
 
   constructor(options: FramerOptions = {}) {
     this.opts = resolveFramerOptions(options);
@@ -61,8 +64,18 @@ export class OctetCountingFramer implements Framer {
 
   /** Push the next chunk; emits every frame it completes. */
   feed(chunk: Buffer, emit: FrameSink): void {
+    const out = (this.spans ??= new FrameSpans());
+    this.scan(chunk, out);
+    out.emitTo(emit);
+    out.clear();
+  }
+
+  /** Push the next chunk; its frames go into `out` as offsets (see `Framer.scan`). */
+  scan(chunk: Buffer, out: FrameSpans): void {
+    out.reset(chunk);
+    const length = chunk.length;
     let pos = 0;
-    while (pos < chunk.length) pos = this.readFrame(chunk, pos, emit);
+    while (pos < length) pos = this.readFrame(chunk, pos, out);
   }
 
   /** End of stream: an incomplete frame is reported as `truncated` and dropped. */
@@ -107,10 +120,10 @@ export class OctetCountingFramer implements Framer {
   }
 
   /**
-   * Process bytes from `pos` until one frame is complete or the chunk ends.
-   * Returns the position after what was consumed.
+   * Process bytes from `pos` until one frame is complete (recorded in `out`) or the chunk
+   * ends. Returns the position after what was consumed.
    */
-  readFrame(chunk: Buffer, pos: number, emit: FrameSink): number {
+  readFrame(chunk: Buffer, pos: number, out: FrameSpans): number {
     const length = chunk.length;
     while (pos < length) {
       switch (this.state) {
@@ -138,9 +151,8 @@ export class OctetCountingFramer implements Framer {
           const n = Math.min(this.remaining, length - pos);
           if (this.body === undefined && n === this.remaining) {
             // Whole body inside this chunk: no copy.
-            const frame = chunk.subarray(pos, pos + n);
             this.endFrame();
-            emit(frame);
+            out.push(pos, pos + n);
             return pos + n;
           }
           if (this.body === undefined) this.body = Buffer.allocUnsafe(this.count);
@@ -151,7 +163,7 @@ export class OctetCountingFramer implements Framer {
           if (this.remaining === 0) {
             const frame = this.body;
             this.endFrame();
-            emit(frame);
+            out.setHead(frame);
             return pos;
           }
           break;

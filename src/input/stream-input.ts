@@ -1,6 +1,6 @@
 import type net from 'node:net';
 import { createFramer } from '../framing/create-framer.js';
-import type { Framer, FramingError } from '../framing/framer.js';
+import { FrameSpans, type Framer, type FramingError } from '../framing/framer.js';
 import type { FirewallLogRecord, ReceiveContext } from '../mapping/record.js';
 import type { FrameDecoder, Input } from './input.js';
 import type { TcpInputConfig, TlsInputConfig } from './input-config.js';
@@ -17,7 +17,7 @@ class Connection {
   paused = false;
   /** Records of the current read; a fresh array per read because `offer()` keeps it. */
   records: FirewallLogRecord[] = [];
-  /** Frames of the current read (frame-sink mode); the sink copies them, so the array is reused. */
+  /** Frames of the final flush (frame-sink mode); the sink copies them, so the array is reused. */
   readonly frames: Buffer[] = [];
   ctx: ReceiveContext | undefined;
   /** Framing errors already logged for this connection (the metric counts all of them). */
@@ -72,6 +72,8 @@ export abstract class StreamInput implements Input {
   private readonly received;
   private readonly openGauge;
   private readonly pausedGauge;
+  /** Frame offsets of the read being handled (frame-sink mode); one read at a time, so shared. */
+  private readonly spans = new FrameSpans();
 
   protected constructor(transport: 'tcp' | 'tls', name: string, config: StreamConfig, deps: InputDeps) {
     this.transport = transport;
@@ -196,6 +198,22 @@ export abstract class StreamInput implements Input {
   }
 
   private onData(conn: Connection, chunk: Buffer): void {
+    const frameSink = this.deps.frameSink;
+    if (frameSink !== undefined) {
+      // Frame-sink mode: the framer reports offsets and the sink copies the bytes out (no Buffer per frame).
+      const receivedAt = receiveTime();
+      const spans = this.spans;
+      conn.framer.scan(chunk, spans);
+      const n = spans.frames;
+      if (n > 0) {
+        this.received.inc(n);
+        const ctx = { peerAddress: conn.peerAddress, peerPort: conn.peerPort, transport: this.transport, receivedAt };
+        const more = frameSink.offerSpans(spans, ctx);
+        if (!more) this.pause(conn);
+      }
+      spans.clear();
+      return;
+    }
     conn.ctx = { peerAddress: conn.peerAddress, peerPort: conn.peerPort, transport: this.transport, receivedAt: receiveTime() };
     conn.framer.feed(chunk, conn.onFrame);
     this.deliver(conn);

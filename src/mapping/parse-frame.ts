@@ -260,7 +260,35 @@ function writeNetfilter(nf: NetfilterFields, info: PrefixInfo, c: Compiled): Rec
   return a;
 }
 
-function build(frame: string | Buffer, ctx: ReceiveContext | undefined, c: Compiled): FirewallLogRecord {
+/**
+ * One frame decoded and scanned, before any attribute is built: what `parseFrame` turns into a
+ * record, and what the direct OTLP encoder (src/output/otlp-direct.ts) writes from. Read it
+ * before the next scan: the decoder's bookkeeping is per call.
+ */
+export interface ScannedFrame {
+  /** The frame as text. */
+  text: string;
+  message: SyslogMessage;
+  observedTimestamp: HrTime;
+  /** The nf_log fields; `nf.found` is false when the frame is not a netfilter line. */
+  nf: NetfilterFields;
+  /** What the log prefix says (when `nf.found`). */
+  prefix: PrefixInfo | undefined;
+}
+
+/** The parser settings an encoder of `ScannedFrame`s needs. */
+export interface ParseSettings {
+  readonly dataset: string;
+  readonly namespace: string;
+  readonly preserveOriginal: boolean;
+}
+
+/** The resolved settings of `options` (cached per options object). */
+export function parseSettings(options?: ParseOptions): ParseSettings {
+  return compiledFor(options);
+}
+
+function scan(frame: string | Buffer, ctx: ReceiveContext | undefined, c: Compiled): ScannedFrame {
   let observedTimestamp: HrTime;
   let decode = c.decode;
   if (ctx?.receivedAt !== undefined) observedTimestamp = ctx.receivedAt;
@@ -276,9 +304,29 @@ function build(frame: string | Buffer, ctx: ReceiveContext | undefined, c: Compi
   // faster than reading MSG (a substring of it).
   const text = frameText(frame);
   const m = decodeSyslog(text, decode);
+  // newMessage() recorded where it cut MSG from this very text: when MSG runs to the trimmed end,
+  // that is exactly what msgOffset() would find, without comparing characters.
+  const at =
+    lastMessage.source === text && lastMessage.end === trimmedEnd(text) ? lastMessage.start : msgOffset(text, m.msg);
+  const nf = at >= 0 ? scanNetfilter(text, at + m.contentStart, at + m.msg.length) : scanNetfilter(m.msg, m.contentStart);
+  return { text, message: m, observedTimestamp, nf, prefix: nf.found ? c.classifier.classify(nf.prefix) : undefined };
+}
+
+/**
+ * Decodes and scans one frame without building its attributes (see `ScannedFrame`). Throws
+ * only on a parser bug; `parseFrame` is the never-throwing entry point.
+ */
+export function scanFrame(frame: string | Buffer, ctx?: ReceiveContext, options?: ParseOptions): ScannedFrame {
+  return scan(frame, ctx, compiledFor(options));
+}
+
+function build(frame: string | Buffer, ctx: ReceiveContext | undefined, c: Compiled): FirewallLogRecord {
+  const s = scan(frame, ctx, c);
+  const m = s.message;
+  const text = s.text;
   const sev = m.severity;
   const record: FirewallLogRecord = {
-    observedTimestamp,
+    observedTimestamp: s.observedTimestamp,
     severityNumber: sev !== undefined ? severityNumberOf(sev) : 0,
     body: m.msg,
     attributes: EMPTY_ATTRIBUTES,
@@ -288,13 +336,9 @@ function build(frame: string | Buffer, ctx: ReceiveContext | undefined, c: Compi
     const text = severityTextOf(sev);
     if (text !== '') record.severityText = text;
   }
-  // newMessage() recorded where it cut MSG from this very text: when MSG runs to the trimmed end,
-  // that is exactly what msgOffset() would find, without comparing characters.
-  const at =
-    lastMessage.source === text && lastMessage.end === trimmedEnd(text) ? lastMessage.start : msgOffset(text, m.msg);
-  const nf = at >= 0 ? scanNetfilter(text, at + m.contentStart, at + m.msg.length) : scanNetfilter(m.msg, m.contentStart);
+  const nf = s.nf;
   if (nf.found) {
-    const a = writeNetfilter(nf, c.classifier.classify(nf.prefix), c);
+    const a = writeNetfilter(nf, s.prefix!, c);
     record.attributes = a;
     writeHeader(a, m, ctx);
     if (c.preserveOriginal) a['log.record.original'] = text;

@@ -20,6 +20,13 @@ export class ParseOutcomeCounter {
     else this.ok++;
   }
 
+  /** Count outcomes reported by the direct encoder (`ParseOutcome`: 0 ok, 1 partial, 2 failed). */
+  countOutcome(outcome: 0 | 1 | 2): void {
+    if (outcome === 0) this.ok++;
+    else if (outcome === 1) this.partial++;
+    else this.failed++;
+  }
+
   /** Add the counts since the last flush to `metrics.parsed` / `parseFailures`, and reset. */
   flushTo(metrics: Metrics): void {
     if (this.ok > 0) metrics.parsed.inc({ outcome: 'ok' }, this.ok);

@@ -27,6 +27,7 @@ import type { Metrics } from '../ops/metrics.js';
 import { PermanentExportError } from './export-error.js';
 import { OtlpJsonRequestEncoder } from './otlp-json-request.js';
 import { OtlpProtobufEncoder, type EncodedRequest } from './otlp-protobuf.js';
+import { EncodedLogRecord } from './otlp-direct.js';
 import { completeResource, instrumentationScope, OTLP_DEFAULTS, type OtlpOutputConfig, type OtlpTlsOptions } from './otlp-settings.js';
 import type { Output } from './output.js';
 import { packageInfo } from './package-info.js';
@@ -37,7 +38,10 @@ export interface OtlpOutputDeps {
   metrics?: Metrics;
 }
 
-const METRICS_HELPER: IExporterMetricsHelper<FirewallLogRecord[]> = {
+/** What the delegate exports: records, or records already encoded by `OtlpDirectEncoder` (protobuf only). */
+type Batch = FirewallLogRecord[] | EncodedLogRecord[];
+
+const METRICS_HELPER: IExporterMetricsHelper<Batch> = {
   name: 'log',
   countItems: (records) => records.length,
 };
@@ -103,7 +107,7 @@ export function exportFailure(error: Error | undefined, url: string): Error {
  * (records the collector rejected) is counted in `dropped{reason="rejected_by_collector"}`
  * because the delegate itself only logs it.
  */
-export class FastLogsSerializer implements ISerializer<FirewallLogRecord[], IExportLogsServiceResponse> {
+export class FastLogsSerializer implements ISerializer<Batch, IExportLogsServiceResponse> {
   private readonly encoder: OtlpProtobufEncoder | OtlpJsonRequestEncoder;
   private readonly base: ISerializer<never, IExportLogsServiceResponse>;
   private lastLease: EncodedRequest | undefined;
@@ -122,10 +126,15 @@ export class FastLogsSerializer implements ISerializer<FirewallLogRecord[], IExp
   }
 
   /** Encode a batch (called by the delegate). */
-  serializeRequest(records: FirewallLogRecord[]): Uint8Array | undefined {
+  serializeRequest(records: Batch): Uint8Array | undefined {
     if (records.length === 0) return undefined;
     this.lastLease?.release();
-    this.lastLease = this.encoder.encodeLeased(records);
+    if (records[0] instanceof EncodedLogRecord) {
+      if (!(this.encoder instanceof OtlpProtobufEncoder)) throw new Error('pre-encoded records need the protobuf protocol');
+      this.lastLease = this.encoder.encodeEncodedLeased(records as EncodedLogRecord[]);
+    } else {
+      this.lastLease = this.encoder.encodeLeased(records as FirewallLogRecord[]);
+    }
     return this.lastLease.bytes;
   }
 
@@ -149,7 +158,7 @@ export class FastLogsSerializer implements ISerializer<FirewallLogRecord[], IExp
 export class OtlpHttpOutput implements Output {
   readonly name: string;
   readonly config: OtlpOutputConfig;
-  private readonly delegate: IOtlpExportDelegate<FirewallLogRecord[]>;
+  private readonly delegate: IOtlpExportDelegate<Batch>;
   private readonly serializer: FastLogsSerializer;
 
   constructor(config: OtlpOutputConfig, deps: OtlpOutputDeps = {}) {
@@ -167,6 +176,23 @@ export class OtlpHttpOutput implements Output {
 
   /** Send one batch; resolves on HTTP 2xx (after the delegate's own retries), rejects otherwise. */
   export(records: FirewallLogRecord[]): Promise<void> {
+    return this.send(records);
+  }
+
+  /**
+   * Send records already encoded by `OtlpDirectEncoder` (the threaded pipeline's direct path),
+   * with the same transport, retries and outcome as `export`. Protobuf only.
+   */
+  exportEncoded(records: EncodedLogRecord[]): Promise<void> {
+    return this.send(records);
+  }
+
+  /** True when `exportEncoded` can be used (protocol protobuf). */
+  get acceptsEncoded(): boolean {
+    return this.config.protocol === 'protobuf';
+  }
+
+  private send(records: Batch): Promise<void> {
     if (records.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
       let lease: EncodedRequest | undefined;

@@ -33,6 +33,7 @@
  */
 import type { AttributeValue, FirewallLogRecord, RecordAttributes } from '../mapping/record.js';
 import { ProtobufWriter, putVarint32, varintSize, writeUtf8, type EncodedRequest } from './protobuf-writer.js';
+import type { EncodedLogRecord } from './otlp-direct.js';
 
 export { ProtobufWriter, type EncodedRequest } from './protobuf-writer.js';
 
@@ -55,6 +56,8 @@ export interface OtlpProtobufEncoderOptions {
   doubleKeys?: Iterable<string>;
   /** Initial buffer size in bytes (grows as needed). Default 256 KiB. */
   initialSize?: number;
+  /** Write into this writer instead of one of its own (for `appendLogRecord`, see otlp-direct.ts). */
+  writer?: ProtobufWriter;
 }
 
 // Field tags (field number << 3 | wire type), OTLP logs/v1 and common/v1.
@@ -144,8 +147,11 @@ function flatCopy(s: string): string {
   return c === s ? c : s;
 }
 
-/** A complete attribute field (tag 6, length, KeyValue) through the general writer with length placeholders. */
-function writeGenericField(w: ProtobufWriter, keyField: Uint8Array, v: AttributeValue, asDouble: boolean): void {
+/**
+ * A complete attribute field (tag 6, length, KeyValue) through the general writer with length
+ * placeholders. `keyField` is the encoded `KeyValue.key` field (tag, length, UTF-8).
+ */
+export function writeGenericField(w: ProtobufWriter, keyField: Uint8Array, v: AttributeValue, asDouble: boolean): void {
   w.byte(LR_ATTRIBUTE);
   const kv = w.begin(1);
   w.raw(keyField);
@@ -334,7 +340,7 @@ export class OtlpProtobufEncoder {
   private pendBytes = 0;
   private pendEntry: KeyEntry | null = null;
   constructor(resource: ResourceAttributes, scope: InstrumentationScopeInfo, options: OtlpProtobufEncoderOptions = {}) {
-    this.w = new ProtobufWriter(options.initialSize);
+    this.w = options.writer ?? new ProtobufWriter(options.initialSize);
     this.doubleKeys = new Set(options.doubleKeys ?? []);
     // ResourceLogs.resource = 1 { Resource.attributes = 1 }
     const resBody = encodeAttributes(resource, TAG_LEN_1);
@@ -360,6 +366,53 @@ export class OtlpProtobufEncoder {
   encodeLeased(records: readonly FirewallLogRecord[]): EncodedRequest {
     this.write(records);
     return this.w.lease();
+  }
+
+  /**
+   * The request for records already encoded by `OtlpDirectEncoder`, on loan like
+   * `encodeLeased`. Records adjacent in one chunk are copied as one run.
+   */
+  encodeEncodedLeased(records: readonly EncodedLogRecord[]): EncodedRequest {
+    const w = this.w;
+    w.reset();
+    let total = 0;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i] as EncodedLogRecord;
+      total += r.end - r.start;
+    }
+    w.ensure(total + this.resourceField.length + this.scopeField.length + 16);
+    w.byte(TAG_LEN_1); // ExportLogsServiceRequest.resource_logs = 1
+    const rl = w.begin(4);
+    w.raw(this.resourceField);
+    w.byte(TAG_LEN_2); // ResourceLogs.scope_logs = 2
+    const sl = w.begin(4);
+    w.raw(this.scopeField);
+    let i = 0;
+    while (i < records.length) {
+      const first = records[i] as EncodedLogRecord;
+      let end = first.end;
+      let j = i + 1;
+      while (j < records.length) {
+        const r = records[j] as EncodedLogRecord;
+        if (r.chunk !== first.chunk || r.start !== end) break;
+        end = r.end;
+        j++;
+      }
+      w.raw(first.chunk.subarray(first.start, end));
+      i = j;
+    }
+    w.end(sl, 4);
+    w.end(rl, 4);
+    return w.lease();
+  }
+
+  /** Appends one `ScopeLogs.log_records` field (tag, length, LogRecord) for `r` at the writer's position. */
+  appendLogRecord(r: FirewallLogRecord): void {
+    const w = this.w;
+    w.byte(TAG_LEN_2); // ScopeLogs.log_records = 2
+    const m = w.begin(2);
+    this.writeRecord(r);
+    w.end(m, 2);
   }
 
   private write(records: readonly FirewallLogRecord[]): void {

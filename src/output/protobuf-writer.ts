@@ -302,6 +302,24 @@ export class ProtobufWriter {
   }
 
   /**
+   * What has been written, as bytes of its own (the writer starts over). A mostly full buffer is
+   * handed over and replaced (no copy); a mostly empty one is copied, so small results do not pin
+   * a large buffer. `next`, if given and large enough, becomes the new buffer (recycling).
+   */
+  take(next?: Buffer): Buffer {
+    const n = this.pos;
+    this.pos = 0;
+    if (n * 2 >= this.buf.length) {
+      const full = this.buf;
+      this.buf = next !== undefined && next.length >= full.length ? next : Buffer.allocUnsafeSlow(full.length);
+      return full.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafeSlow(n);
+    this.buf.copy(out, 0, 0, n);
+    return out;
+  }
+
+  /**
    * What has been written, without a copy: the writer continues in a spare buffer, and
    * `release()` (once the bytes are sent) makes this one a spare. Saves the copy and the
    * page faults of a fresh batch-sized allocation per request.

@@ -1,3 +1,4 @@
+import type { FrameSpans } from '../framing/framer.js';
 import type { ReceiveContext } from '../mapping/record.js';
 
 /**
@@ -19,6 +20,11 @@ export interface FrameSink {
   readonly writable: boolean;
   /** Take the frames of one socket read (all received with `ctx`); false = pause. */
   offerFrames(frames: Buffer[], ctx: ReceiveContext): boolean;
+  /**
+   * The same for frames given as offsets into the read's chunk (`spans.head` first): no
+   * Buffer per frame. The sink copies them out; it does not keep `spans`.
+   */
+  offerSpans(spans: FrameSpans, ctx: ReceiveContext): boolean;
   /** Call `listener` once, the next time the bound drains to its low-water mark. */
   onDrain(listener: () => void): void;
 }

@@ -1,16 +1,27 @@
 import type { FirewallLogRecord } from '../mapping/record.js';
 import type { Metrics } from '../ops/metrics.js';
-import type { Output } from '../output/output.js';
 import { BatchQueue, type DrainResult, type QueueObserver } from './batch-queue.js';
 import { resolvePipelineConfig, type PipelineConfig } from './pipeline-config.js';
 import type { RecordSink } from './record-sink.js';
 import { estimateRecordBytes } from './record-size.js';
 
+/** Where a pipeline of items of type `T` delivers: an `Output` for records. */
+export interface PipelineOutput<T> {
+  readonly name: string;
+  export(items: T[]): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
 /** What `createPipeline()` needs besides its configuration. */
-export interface PipelineDeps {
+export interface PipelineDeps<T = FirewallLogRecord> {
   /** Every batch goes to every output (fan-out); names must be unique (metric labels). */
-  outputs: Output[];
+  outputs: PipelineOutput<T>[];
   metrics: Metrics;
+  /**
+   * Estimated bytes of one item, for the byte bound. Defaults to `estimateRecordBytes`, which
+   * is for records: a pipeline of anything else must pass its own.
+   */
+  sizeOf?: (item: T) => number;
 }
 
 /** Outcome of `Pipeline.shutdown()`. */
@@ -40,16 +51,16 @@ export function metricsObserver(metrics: Metrics, gauges = true): QueueObserver 
  * output that is down fills the queue and pauses the stream inputs instead of losing
  * records.
  */
-export class Pipeline implements RecordSink {
+export class Pipeline<T = FirewallLogRecord> implements RecordSink<T> {
   readonly config: PipelineConfig;
-  private readonly queue: BatchQueue<FirewallLogRecord>;
-  private readonly outputs: Output[];
+  private readonly queue: BatchQueue<T>;
+  private readonly outputs: PipelineOutput<T>[];
   private shutdownPromise: Promise<PipelineShutdownResult> | undefined;
 
-  constructor(config: PipelineConfig, deps: PipelineDeps) {
+  constructor(config: PipelineConfig, deps: PipelineDeps<T>) {
     this.config = config;
     this.outputs = deps.outputs;
-    this.queue = new BatchQueue<FirewallLogRecord>(deps.outputs, {
+    this.queue = new BatchQueue<T>(deps.outputs, {
       highWaterItems: config.maxRecords,
       highWaterBytes: config.maxBytes,
       lowWaterFraction: config.lowWaterFraction,
@@ -58,7 +69,7 @@ export class Pipeline implements RecordSink {
       lingerMs: config.lingerMs,
       maxInFlight: config.maxInFlightPerOutput,
       backoff: { initialMs: config.retryInitialMs, maxMs: config.retryMaxMs, multiplier: 2, jitter: 0.2 },
-      sizeOf: estimateRecordBytes,
+      sizeOf: deps.sizeOf ?? (estimateRecordBytes as unknown as (item: T) => number),
       refuseReason: 'queue_full',
       observer: metricsObserver(deps.metrics),
     });
@@ -80,7 +91,7 @@ export class Pipeline implements RecordSink {
   }
 
   /** Enqueue records; false means pause (see `RecordSink`). After shutdown, records are refused and counted. */
-  offer(records: FirewallLogRecord[]): boolean {
+  offer(records: T[]): boolean {
     return this.queue.offer(records);
   }
 
@@ -114,7 +125,7 @@ export class Pipeline implements RecordSink {
   }
 }
 
-async function safeShutdown(o: Output): Promise<void> {
+async function safeShutdown(o: PipelineOutput<unknown>): Promise<void> {
   try {
     await o.shutdown();
   } catch {

@@ -9,11 +9,11 @@ import type { FirewallLogRecord } from '../mapping/record.js';
  * (UDP), which cannot pause its sender, must call `offer()` only while `writable`
  * is true and count whatever it cannot offer as dropped.
  */
-export interface RecordSink {
+export interface RecordSink<T = FirewallLogRecord> {
   /** True while the queue is below its high-water mark. */
   readonly writable: boolean;
   /** Enqueue records; returns false when the caller should pause. */
-  offer(records: FirewallLogRecord[]): boolean;
+  offer(records: T[]): boolean;
   /** Call `listener` once, the next time the queue drains below its low-water mark. */
   onDrain(listener: () => void): void;
 }

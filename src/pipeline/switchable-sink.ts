@@ -1,3 +1,4 @@
+import type { FrameSpans } from '../framing/framer.js';
 import type { FirewallLogRecord, ReceiveContext } from '../mapping/record.js';
 import type { FrameSink } from './frame-sink.js';
 import type { RecordSink } from './record-sink.js';
@@ -62,5 +63,10 @@ export class SwitchableFrameSink extends SwitchableTarget<FrameSink> implements 
   /** Forwards to the current target. */
   offerFrames(frames: Buffer[], ctx: ReceiveContext): boolean {
     return this.target.offerFrames(frames, ctx);
+  }
+
+  /** Forwards to the current target. */
+  offerSpans(spans: FrameSpans, ctx: ReceiveContext): boolean {
+    return this.target.offerSpans(spans, ctx);
   }
 }

@@ -16,6 +16,11 @@ export interface WorkerSettings {
   pipeline: PipelineConfig;
   /** How often the worker sends metric deltas and health events (ms). */
   metricsIntervalMs: number;
+  /**
+   * False to keep the record path even when the direct OTLP path applies (tests compare the
+   * two). Default: direct when the only output is OTLP/HTTP protobuf.
+   */
+  directPath?: boolean;
 }
 
 /**

@@ -17,16 +17,24 @@
  *   GOLDEN_DUMP_DIR=/tmp/golden-a npx vitest run test/unit/mapping/golden-output.test.ts
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseFrame, type ParseOptions } from '../../../src/mapping/parse-frame.js';
 import type { FirewallLogRecord, ReceiveContext } from '../../../src/mapping/record.js';
-import { makeBenchLines } from '../../../bench/parse-mix.js';
-import { LINES } from '../netfilter/sample-lines.js';
-import { fixturesDir, repoRoot } from '../../helpers/paths.js';
-
-const corpusDir = path.join(repoRoot, 'test', 'corpus');
+import {
+  benchLines,
+  byteMutations,
+  corpusDir,
+  EDGE_LINES,
+  fixtureLines,
+  kernelKmsg,
+  kernelLog,
+  kernelUlogd,
+  mutations,
+  ours,
+  samples,
+} from '../../helpers/parser-corpus.js';
 const goldenDir = path.join(corpusDir, 'golden');
 const RECORDS_FILE = path.join(goldenDir, 'parse-records.jsonl');
 const DIGESTS_FILE = path.join(goldenDir, 'parse-digests.json');
@@ -59,16 +67,6 @@ const FULL: { options: ParseOptions; ctx: ReceiveContext } = {
   ctx: { transport: 'tcp', peerAddress: '198.51.100.7', peerPort: 51514, receivedAt: RECEIVED },
 };
 
-function lines(file: string): string[] {
-  if (!existsSync(file)) {
-    // .gitignore's `*.log` also matches the corpus: a clone without these files cannot check them.
-    throw new Error(`${file} is missing (is it ignored by .gitignore's *.log? it must be committed)`);
-  }
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.length > 0);
-}
-
 /** One record as canonical JSON: every field, attributes in insertion order. */
 function canonical(r: FirewallLogRecord): string {
   return JSON.stringify({
@@ -82,122 +80,7 @@ function canonical(r: FirewallLogRecord): string {
   });
 }
 
-function prng(seed: number): (n: number) => number {
-  let s = seed;
-  return (n: number): number => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) % n;
-  };
-}
-
-const ALPHABET = [
-  ' ', ' ', '  ', '=', '[', ']', '(', ')', ':', '.', '-', '0', '1', '9', '255', '65536', 'a', 'f', 'F', 'x', '0x',
-  'IN=', 'OUT=', 'SRC=', 'DST=', 'LEN=', 'ID=', 'PROTO=', 'SPT=', 'DPT=', 'TTL=', 'SEQ=', 'TYPE=', 'CODE=',
-  'MAC=', 'OPT (', 'FRAG:', 'INCOMPLETE', 'DF', 'SYN', '::', '2001:db8::1', '192.0.2.300', '\t', '\n', '\r',
-  '\0', 'é', '€', '\u{1F525}', '<4>', '<191>', '1 ', 'kernel: ', '[ 12.345678] ', 'DESCR="x"', '"', '\\',
-];
-
-/**
- * Seeded mutations of `bases`: deletions, insertions of syntax fragments, duplicated and
- * swapped tokens, truncation. Reaches the scanner's error and fallback paths.
- */
-function mutations(bases: readonly string[], n: number, seed: number): string[] {
-  const rnd = prng(seed);
-  const out: string[] = [];
-  for (let k = 0; k < n; k++) {
-    let s = bases[rnd(bases.length)]!;
-    const ops = 1 + rnd(3);
-    for (let o = 0; o < ops; o++) {
-      const at = rnd(s.length + 1);
-      switch (rnd(6)) {
-        case 0:
-          s = s.slice(0, at) + s.slice(at + 1 + rnd(8));
-          break;
-        case 1:
-          s = s.slice(0, at) + ALPHABET[rnd(ALPHABET.length)]! + s.slice(at);
-          break;
-        case 2: {
-          const t = s.split(' ');
-          const i = rnd(t.length);
-          t.splice(rnd(t.length + 1), 0, t[i]!);
-          s = t.join(' ');
-          break;
-        }
-        case 3: {
-          const t = s.split(' ');
-          const i = rnd(t.length);
-          const j = rnd(t.length);
-          [t[i], t[j]] = [t[j]!, t[i]!];
-          s = t.join(' ');
-          break;
-        }
-        case 4:
-          s = s.slice(0, at);
-          break;
-        default:
-          s = s.slice(0, at) + s.charAt(rnd(s.length)) + s.slice(at);
-      }
-    }
-    out.push(s);
-  }
-  return out;
-}
-
-/** Byte-level mutations (invalid UTF-8 included) of `bases`, as Buffers. */
-function byteMutations(bases: readonly string[], n: number, seed: number): Buffer[] {
-  const rnd = prng(seed);
-  const out: Buffer[] = [];
-  for (let k = 0; k < n; k++) {
-    const b = Buffer.from(bases[rnd(bases.length)]!, 'utf8');
-    for (let o = 1 + rnd(3); o > 0 && b.length > 0; o--) b[rnd(b.length)] = rnd(256);
-    out.push(b);
-  }
-  return out;
-}
-
-function fixtureLines(): string[] {
-  const out: string[] = [];
-  for (const sub of ['beats-module', 'elastic-integrations']) {
-    const dir = path.join(fixturesDir, sub);
-    if (!existsSync(dir)) continue;
-    for (const f of readdirSync(dir).sort()) if (f.endsWith('.log')) out.push(...lines(path.join(dir, f)));
-  }
-  const cap = path.join(fixturesDir, 'captures');
-  if (existsSync(cap)) {
-    for (const f of readdirSync(cap).sort()) {
-      if (!f.endsWith('.jsonl')) continue;
-      for (const l of lines(path.join(cap, f))) {
-        const o = JSON.parse(l) as { text?: unknown };
-        if (typeof o.text === 'string') out.push(o.text);
-      }
-    }
-  }
-  return out;
-}
-
-const kernelLog = lines(path.join(corpusDir, 'kernel.log'));
-const kernelKmsg = lines(path.join(corpusDir, 'kernel.kmsg'));
-const kernelUlogd = lines(path.join(corpusDir, 'kernel-ulogd.log'));
-const samples = Object.values(LINES).flatMap((l) => [l, `<4>Nov 26 14:24:16 fw1 kernel: ${l}`]);
-/** Values at the edges of the scanner's number, hex, address and key readers. */
-const EDGE_TOKENS = [
-  'TOS=0x', 'TOS=0X1F', 'TOS=0x00000000000001', 'TOS=0x0000000000001', 'TOS=0xg1', 'PREC=0x0G', 'RES=0x', 'RES=0',
-  'RES=10', 'TOS=x1', 'LEN=0123', 'LEN=123456789012345', 'LEN=1234567890123456', 'LEN=', 'LEN=1-2', 'SPT=65536',
-  'SPT=65535', 'TTL=', 'TTL=1a', 'ID=0x10', 'MARK=0x1f', 'MARK=10', 'MARK=0xFFFFFFFF', 'SRC=0192.0.2.1',
-  'SRC=192.0.2', 'SRC=192.0.2.1.5', 'SRC=256.0.2.1', 'SRC=192.0.2.1a', 'SRC=1920::1', 'SRC=::ffff:192.0.2.1',
-  'DST=2001:DB8::1', 'DST=2001:db8:0:0:0:0:0:1', 'DST=', 'GATEWAY=198.51.100.1', 'GATEWAY=x', 'MAC=', 'MAC=zz',
-  'MAC=02:00:0a:c8:00:01', 'PHYSOUTX=1', 'PHYSOUT=br0', 'MACPROTOX=1', 'MACPROTO=0800', 'HOPLIMITS=1',
-  'PARAMETERS=1', 'PARAMETER=7', 'ABCDEFGHI=1', 'in=eth0', 'IN==', '=IN=eth0', 'IN=', 'Tl=3', 'TL=3', 'L=3',
-  'FLOWLBL=1048575', 'POINTER=0000000a', 'VID=4097', 'VPROTO=0x8100', 'SEQ=4294967295', 'ACK=0', 'URGP=0x1',
-];
-const EDGE_LINES = EDGE_TOKENS.flatMap((t) => [
-  `<4>Nov 26 14:24:16 fw1 kernel: edge: IN=eth0 OUT= SRC=192.0.2.1 DST=192.0.2.2 LEN=60 ${t} TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=TCP SPT=1 DPT=2 WINDOW=1 RES=0x00 SYN URGP=0 ${t}`,
-  `<4>Nov 26 14:24:16 fw1 kernel: edge: IN=eth0 OUT= SRC=192.0.2.1 DST=192.0.2.2 LEN=60 PROTO=UDP SPT=1 DPT=2 LEN=8 ${t}`,
-]);
-const ours = [...kernelLog, ...kernelKmsg, ...kernelUlogd, ...samples, ...EDGE_LINES];
-const bench = makeBenchLines(20_000);
+const bench = benchLines();
 const fixtures = fixtureLines();
 
 type Frame = string | Buffer;

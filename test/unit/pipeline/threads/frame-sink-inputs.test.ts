@@ -12,6 +12,7 @@ import { parseCliArgs } from '../../../../src/cli/cli-args.js';
 import { ConfigError, loadConfig } from '../../../../src/config/load-config.js';
 import { TcpInput } from '../../../../src/input/tcp-input.js';
 import { UdpInput } from '../../../../src/input/udp-input.js';
+import type { FrameSpans } from '../../../../src/framing/framer.js';
 import type { ReceiveContext } from '../../../../src/mapping/record.js';
 import { Metrics } from '../../../../src/ops/metrics.js';
 import type { FrameSink } from '../../../../src/pipeline/frame-sink.js';
@@ -26,6 +27,12 @@ class FakeFrameSink implements FrameSink {
   offerFrames(frames: Buffer[], ctx: ReceiveContext): boolean {
     // Copy now, as the contract requires: the buffers may be reused after we return.
     this.offers.push({ frames: frames.map((f) => f.toString('utf8')), ctx });
+    return this.accept;
+  }
+  offerSpans(spans: FrameSpans, ctx: ReceiveContext): boolean {
+    const frames: string[] = [];
+    spans.emitTo((f) => frames.push(f.toString('utf8')));
+    this.offers.push({ frames, ctx });
     return this.accept;
   }
   onDrain(l: () => void): void {

@@ -115,6 +115,37 @@ describe('ThreadedPipeline', () => {
     expect(p.queuedBytes).toBe(0);
   });
 
+  it('the direct OTLP path and the record path deliver the same records (attributes in the same order)', async () => {
+    const frames = [
+      ...Array.from({ length: 40 }, (_, i) => line(100 + i, i % 3 ? '' : ' é')),
+      'not a firewall line at all',
+      '<4>Nov 26 14:20:01 fw1 kernel: x: IN=eth0 OUT= SRC=192.0.2.1 DST=192.0.2.2 BOGUS LEN=1 PROTO=UDP SPT=1 DPT=2 LEN=9',
+      '<4>Nov 26 14:20:01 fw1 kernel: ufw: IN=eth0 OUT= SRC=2001:0db8:0000:0000:0000:0000:0000:0001 DST=2001:db8::2 LEN=72 TC=0 HOPLIMIT=64 FLOWLBL=1 PROTO=ICMPv6 TYPE=128 CODE=0 ID=1 SEQ=2',
+    ];
+    const ctx = { peerAddress: '192.0.2.1', peerPort: 1001, transport: 'tcp' as const, receivedAt: [1795700000, 5000] as [number, number] };
+    const delivered: NormRecord[][] = [];
+    for (const directPath of [false, true]) {
+      sink = await startOtlpSink();
+      const p = start({ sink, metrics: new Metrics(), threads: 1, directPath });
+      await p.ready();
+      expect(p.offerFrames(frames.map((f) => Buffer.from(f)), ctx)).toBe(true);
+      await sink.waitForRecords(frames.length);
+      delivered.push(sink.records.slice());
+      await p.shutdown(1000);
+      await sink.stop();
+      tp = sink = undefined;
+    }
+    const [records, direct] = delivered as [NormRecord[], NormRecord[]];
+    expect(direct).toHaveLength(frames.length);
+    const byBody = (rs: NormRecord[]) => [...rs].sort((a, b) => JSON.stringify(a.body).localeCompare(JSON.stringify(b.body)));
+    const a = byBody(records);
+    const b = byBody(direct);
+    for (let i = 0; i < a.length; i++) {
+      expect(b[i]).toEqual(a[i]);
+      expect(Object.keys(b[i]!.attributes)).toEqual(Object.keys(a[i]!.attributes));
+    }
+  });
+
   it('applies the workers\' metric deltas (parsed, parse failures, exported) on the main thread', async () => {
     sink = await startOtlpSink();
     const metrics = new Metrics();

@@ -1,0 +1,776 @@
+/**
+ * Frame -> OTLP protobuf `LogRecord`, with no record object in between: the direct path the
+ * threaded pipeline takes when its only output is OTLP/HTTP protobuf (the default).
+ *
+ * Why: building a ~45-property attributes object per line and then walking it generically in
+ * `OtlpProtobufEncoder` was about half of a worker's CPU (docs/performance.md, "Where the time
+ * goes"). Here the frame is decoded and scanned as `parseFrame` does (`scanFrame`), and each
+ * attribute is written straight from the scanned fields with its key bytes prepared once.
+ *
+ * Contract: the bytes are exactly those of `OtlpProtobufEncoder` encoding `parseFrame()`'s
+ * record: same attributes, same order, same types (test/unit/output/otlp-direct.test.ts
+ * compares them on the whole corpus, the benchmark mix and random mutations). Frames that are
+ * not netfilter lines, and any surprise, go through that standard path itself, so the rare
+ * cases cannot drift.
+ */
+import type { HrTime } from '@opentelemetry/api';
+import {
+  parseFrame,
+  parseSettings,
+  scanFrame,
+  type ParseOptions,
+  type ParseSettings,
+} from '../mapping/parse-frame.js';
+import type { ReceiveContext } from '../mapping/record.js';
+import { OUTER_NAMES, QUOTED_NAMES, type PacketNames } from '../mapping/packet-attributes.js';
+import { communityId, communityIdV4 } from '../mapping/community-id.js';
+import type { NetfilterFields, PacketFields } from '../netfilter/packet-fields.js';
+import type { PrefixInfo } from '../netfilter/log-prefix.js';
+import type { SyslogMessage } from '../syslog/syslog-message.js';
+import { severityNumberOf, severityTextOf } from '../syslog/severity.js';
+import { facilityNameOf } from '../syslog/facility.js';
+import { OtlpProtobufEncoder, writeGenericField } from './otlp-protobuf.js';
+import { ProtobufWriter, putVarint32, varintSize, writeUtf8 } from './protobuf-writer.js';
+
+interface NodeBuffer extends Buffer {
+  utf8Slice(start: number, end: number): string;
+}
+const hasUtf8Slice = typeof (Buffer.prototype as Partial<NodeBuffer>).utf8Slice === 'function';
+
+/** `b.toString('utf8', start, end)` without its argument handling (invalid bytes become U+FFFD alike). */
+function utf8Slice(b: Buffer, start: number, end: number): string {
+  return hasUtf8Slice ? (b as NodeBuffer).utf8Slice(start, end) : b.toString('utf8', start, end);
+}
+
+/** How one frame parsed (what `ParseOutcomeCounter` counts). */
+export const enum ParseOutcome {
+  Ok = 0,
+  /** Parsed, with tokens listed in `iptables.unparsed`. */
+  Partial = 1,
+  /** Not a netfilter line (`error.type`). */
+  Failed = 2,
+}
+
+/**
+ * One encoded `ScopeLogs.log_records` field (tag, length, LogRecord) inside a chunk of them.
+ * What the pipeline queues on the direct path instead of a `FirewallLogRecord`.
+ */
+export class EncodedLogRecord {
+  constructor(
+    /** The chunk holding this record's bytes (shared by the records of one frame batch). */
+    readonly chunk: Uint8Array,
+    readonly start: number,
+    readonly end: number,
+  ) {}
+}
+
+const LR_TIME = 0x09;
+const LR_SEVERITY_NUMBER = 0x10;
+const LR_SEVERITY_TEXT = 0x1a;
+const LR_BODY = 0x2a;
+const LR_ATTRIBUTE = 0x32;
+const LR_OBSERVED_TIME = 0x59;
+const SCOPE_LOG_RECORD = 0x12;
+const TAG_LEN_1 = 0x0a;
+const TAG_LEN_2 = 0x12;
+const ANY_STRING = 0x0a;
+const ANY_INT = 0x18;
+const ANY_ARRAY = 0x2a;
+const TWO_32 = 4294967296;
+
+/** `KeyValue.key` field (tag, length, UTF-8) of an attribute name. */
+function keyBytes(name: string): Uint8Array {
+  const b = Buffer.from(name, 'utf8');
+  if (b.length > 100) throw new Error(`attribute name too long: ${name}`);
+  const f = new Uint8Array(b.length + 2);
+  f[0] = TAG_LEN_1;
+  f[1] = b.length;
+  f.set(b, 2);
+  return f;
+}
+
+/** Longest string value written with a cached head (one-byte lengths). */
+const HEAD_MAX = 32;
+
+/**
+ * One attribute name: its `KeyValue.key` field and, built on first use, the complete field head
+ * (tag, lengths, key, value tag) per value length, so a field costs one native copy of its head
+ * plus its value (a native copy is ~2x cheaper than a byte loop for a ~25-byte key here).
+ */
+class Key {
+  readonly kf: Uint8Array;
+  /** Head of a string value of n ASCII characters: 0x32 kvLen | key | 0x12 anyLen 0x0a n. */
+  private readonly strHeads: (Uint8Array | undefined)[] = [];
+  /** Head of an int value whose varint has n bytes: 0x32 kvLen | key | 0x12 anyLen 0x18. */
+  private readonly intHeads: (Uint8Array | undefined)[] = [];
+  constructor(name: string) {
+    this.kf = keyBytes(name);
+  }
+
+  strHead(n: number): Uint8Array {
+    let h = this.strHeads[n];
+    if (h === undefined) {
+      const kf = this.kf;
+      const kn = kf.length;
+      h = new Uint8Array(kn + 6);
+      h[0] = LR_ATTRIBUTE;
+      h[1] = kn + 4 + n;
+      h.set(kf, 2);
+      h[kn + 2] = TAG_LEN_2;
+      h[kn + 3] = n + 2;
+      h[kn + 4] = ANY_STRING;
+      h[kn + 5] = n;
+      this.strHeads[n] = h;
+    }
+    return h;
+  }
+
+  intHead(vn: number): Uint8Array {
+    let h = this.intHeads[vn];
+    if (h === undefined) {
+      const kf = this.kf;
+      const kn = kf.length;
+      h = new Uint8Array(kn + 5);
+      h[0] = LR_ATTRIBUTE;
+      h[1] = kn + 3 + vn;
+      h.set(kf, 2);
+      h[kn + 2] = TAG_LEN_2;
+      h[kn + 3] = vn + 1;
+      h[kn + 4] = ANY_INT;
+      this.intHeads[vn] = h;
+    }
+    return h;
+  }
+}
+
+function keyField(name: string): Key {
+  return new Key(name);
+}
+
+/** A complete attribute field, through the standard encoder's general writer. */
+function fieldOf(name: string, value: string | number | boolean | readonly string[]): Uint8Array {
+  const w = new ProtobufWriter(256);
+  writeGenericField(w, keyBytes(name), value as string, false);
+  return w.finish();
+}
+
+/** Key fields of one packet's attribute names. */
+type PacketKeys = { readonly [K in keyof PacketNames]: Key };
+
+function packetKeys(names: Readonly<PacketNames>): PacketKeys {
+  const out: Record<string, Key> = {};
+  for (const k of Object.keys(names) as (keyof PacketNames)[]) out[k] = keyField(names[k]);
+  return out as unknown as PacketKeys;
+}
+
+const OUTER = packetKeys(OUTER_NAMES);
+const QUOTED = packetKeys(QUOTED_NAMES);
+const K = {
+  communityId: keyField('network.community_id'),
+  sourceMac: keyField('source.mac'),
+  destinationMac: keyField('destination.mac'),
+  vlanId: keyField('network.vlan.id'),
+  vlanPriority: keyField('iptables.vlan.priority'),
+  inputDevice: keyField('iptables.input_device'),
+  outputDevice: keyField('iptables.output_device'),
+  physicalInputDevice: keyField('iptables.physical_input_device'),
+  physicalOutputDevice: keyField('iptables.physical_output_device'),
+  etherType: keyField('iptables.ether_type'),
+  vlanEtherType: keyField('iptables.vlan.ether_type'),
+  ipOptions: keyField('iptables.ip_options'),
+  extensionHeaders: keyField('iptables.ipv6.extension_headers'),
+  tcpUrgentPointer: keyField('iptables.tcp.urgent_pointer'),
+  tcpOptions: keyField('iptables.tcp.options'),
+  icmpParameter: keyField('iptables.icmp.parameter'),
+  icmpRedirect: keyField('iptables.icmp.redirect'),
+  icmpMtu: keyField('iptables.icmp.mtu'),
+  icmpPointer: keyField('iptables.icmp.pointer'),
+  logPrefix: keyField('iptables.log_prefix'),
+  mark: keyField('iptables.mark'),
+  uid: keyField('iptables.uid'),
+  gid: keyField('iptables.gid'),
+  arpHardwareType: keyField('iptables.arp.hardware_type'),
+  arpProtocolType: keyField('iptables.arp.protocol_type'),
+  arpOpcode: keyField('iptables.arp.opcode'),
+  unparsed: keyField('iptables.unparsed'),
+  ubiquitiRuleSet: keyField('iptables.ubiquiti.rule_set'),
+  ubiquitiRuleNumber: keyField('iptables.ubiquiti.rule_number'),
+  ubiquitiInputZone: keyField('iptables.ubiquiti.input_zone'),
+  ubiquitiOutputZone: keyField('iptables.ubiquiti.output_zone'),
+  ruleId: keyField('rule.id'),
+  ruleName: keyField('rule.name'),
+  ruleDescription: keyField('rule.description'),
+  ruleset: keyField('rule.ruleset'),
+  ingressZone: keyField('observer.ingress.zone'),
+  egressZone: keyField('observer.egress.zone'),
+  action: keyField('event.action'),
+  relatedIp: keyField('related.ip'),
+  observerName: keyField('observer.name'),
+  priority: keyField('log.syslog.priority'),
+  facilityCode: keyField('log.syslog.facility.code'),
+  facilityName: keyField('log.syslog.facility.name'),
+  severityCode: keyField('log.syslog.severity.code'),
+  severityName: keyField('log.syslog.severity.name'),
+  appName: keyField('log.syslog.appname'),
+  procId: keyField('log.syslog.procid'),
+  msgId: keyField('log.syslog.msgid'),
+  kernelUptime: keyField('iptables.kernel_uptime_us'),
+  transport: keyField('log.syslog.transport'),
+  peerAddress: keyField('network.peer.address'),
+  peerPort: keyField('network.peer.port'),
+  original: keyField('log.record.original'),
+};
+
+// Whole fields whose values come from a small fixed set (same values as parse-frame.ts).
+const F_IPV4 = fieldOf('network.type', 'ipv4');
+const F_IPV6 = fieldOf('network.type', 'ipv6');
+const F_TRUNCATED = fieldOf('iptables.truncated', true);
+const F_TYPE_DENIED_CONNECTION = fieldOf('event.type', ['denied', 'connection']);
+const F_TYPE_ALLOWED_CONNECTION = fieldOf('event.type', ['allowed', 'connection']);
+const F_TYPE_CONNECTION = fieldOf('event.type', ['connection']);
+const F_TYPE_DENIED = fieldOf('event.type', ['denied']);
+const F_TYPE_ALLOWED = fieldOf('event.type', ['allowed']);
+const F_OUTCOME_FAILURE = fieldOf('event.outcome', 'failure');
+const F_OUTCOME_SUCCESS = fieldOf('event.outcome', 'success');
+
+/** Chunk buffers kept for reuse (see `recycle`). */
+const SPARE_CHUNKS = 3;
+
+/** Header field sets remembered (searched linearly: a few sending hosts per listener is typical). */
+const HEADER_SLOTS = 16;
+
+/** One syslog header's values and its encoded attribute fields. */
+class HeaderSlot {
+  readonly host: string | undefined;
+  readonly pri: number | undefined;
+  readonly fac: number | undefined;
+  readonly sev: number | undefined;
+  readonly app: string | undefined;
+  readonly proc: string | undefined;
+  readonly msgId: string | undefined;
+  constructor(
+    m: SyslogMessage,
+    readonly bytes: Uint8Array,
+  ) {
+    // Flat copies: the message's strings are slices of a frame that should not be kept alive.
+    this.host = m.hostname === undefined ? undefined : Buffer.from(m.hostname, 'utf8').toString('utf8');
+    this.pri = m.priority;
+    this.fac = m.facility;
+    this.sev = m.severity;
+    this.app = m.appName === undefined ? undefined : Buffer.from(m.appName, 'utf8').toString('utf8');
+    this.proc = m.procId === undefined ? undefined : Buffer.from(m.procId, 'utf8').toString('utf8');
+    this.msgId = m.msgId === undefined ? undefined : Buffer.from(m.msgId, 'utf8').toString('utf8');
+  }
+}
+
+/** Per-settings constants: the attributes every netfilter record starts with. */
+function routingBlock(s: ParseSettings): Uint8Array {
+  const parts = [
+    fieldOf('event.kind', 'event'),
+    fieldOf('event.category', ['network']),
+    fieldOf('event.dataset', s.dataset),
+    fieldOf('event.module', 'iptables'),
+    fieldOf('data_stream.dataset', s.dataset),
+    fieldOf('data_stream.namespace', s.namespace),
+  ];
+  return Buffer.concat(parts);
+}
+
+// Room made per record before the field writers' unchecked fast paths run (see `append`): each
+// writes at most ~180 bytes (key, lengths, up to 32 characters) and a record has ~110 attributes
+// at most; values from the frame text (body, original, prefix-derived names) add at most
+// 3 bytes per UTF-16 unit each. Longer values go through writers that check room themselves.
+const RECORD_SLACK = 32768;
+const RECORD_PER_CHAR = 24;
+
+/**
+ * Encodes frames straight into OTLP `ScopeLogs.log_records` fields (see the file comment).
+ * Not re-entrant: one per worker.
+ */
+export class OtlpDirectEncoder {
+  private readonly w = new ProtobufWriter(1 << 20);
+  /** The standard path, writing into the same buffer: for frames the direct path leaves alone. */
+  private readonly standard: OtlpProtobufEncoder;
+  private options: ParseOptions | undefined;
+  private settings: ParseSettings;
+  private routing: Uint8Array;
+  // The syslog headers of a stream come from a few hosts and repeat: their fields are reused.
+  private readonly headers: HeaderSlot[] = [];
+  private nextHeaderSlot = 0;
+  private ctxLast: ReceiveContext | undefined = undefined;
+  private ctxTransport: string | undefined = undefined;
+  private ctxAddress: string | undefined = undefined;
+  private ctxPort: number | undefined = undefined;
+  private ctxBytes: Uint8Array = new Uint8Array(0);
+  private ctxValid = false;
+  private sevLast = -1;
+  private sevTextField: Uint8Array = new Uint8Array(0);
+  private chunkStarts: number[] = [];
+  private readonly spare: Buffer[] = [];
+  /** Frames that went through the standard path (not netfilter lines, or a surprise): for tests and diagnostics. */
+  standardPathFrames = 0;
+
+  /** `options`: the parser options (dataset, namespace, time zone, prefix rules, ...). */
+  constructor(options?: ParseOptions) {
+    this.standard = new OtlpProtobufEncoder({}, { name: '' }, { writer: this.w });
+    this.options = options;
+    this.settings = parseSettings(options);
+    this.routing = routingBlock(this.settings);
+  }
+
+  /** New parser options (config reload): frames appended from now on use them. */
+  setOptions(options: ParseOptions | undefined): void {
+    this.options = options;
+    this.settings = parseSettings(options);
+    this.routing = routingBlock(this.settings);
+  }
+
+  /** `append` of the frame `bytes[start, end)`, decoded as UTF-8 without a Buffer per frame. */
+  appendBytes(bytes: Buffer, start: number, end: number, ctx?: ReceiveContext): ParseOutcome {
+    return this.append(utf8Slice(bytes, start, end), ctx);
+  }
+
+  /** Parse `frame` and append its encoded record to the current chunk. */
+  append(frame: Buffer | string, ctx?: ReceiveContext): ParseOutcome {
+    const w = this.w;
+    const start = w.pos;
+    try {
+      const s = scanFrame(frame, ctx, this.options);
+      if (s.nf.found) {
+        // Every value is frame text, a number, or a constant: this bounds the record.
+        w.ensure(RECORD_SLACK + RECORD_PER_CHAR * s.text.length);
+        this.writeNetfilterRecord(s.text, s.message, s.observedTimestamp, s.nf, s.prefix as PrefixInfo, ctx);
+        if (w.pos <= w.buf.length) {
+          this.chunkStarts.push(start);
+          return s.nf.unparsed !== undefined ? ParseOutcome.Partial : ParseOutcome.Ok;
+        }
+        // Cannot happen given the bound above; never send a record with bytes missing.
+        w.pos = start;
+      }
+    } catch {
+      // parseFrame below records the error on the frame itself (it never throws).
+      w.pos = start;
+    }
+    this.standardPathFrames++;
+    const r = parseFrame(frame, ctx, this.options);
+    try {
+      this.standard.appendLogRecord(r);
+    } catch (err) {
+      w.pos = start;
+      throw err;
+    }
+    this.chunkStarts.push(start);
+    const a = r.attributes;
+    return a['error.type'] !== undefined
+      ? ParseOutcome.Failed
+      : a['iptables.unparsed'] !== undefined
+        ? ParseOutcome.Partial
+        : ParseOutcome.Ok;
+  }
+
+  /**
+   * Give back a chunk from `takeChunk()` whose records have all left the pipeline: its memory is
+   * reused for a later chunk (fresh large buffers cost page faults, and V8 counts them as
+   * external memory, which brings full garbage collections forward).
+   */
+  recycle(chunk: Uint8Array): void {
+    const ab = chunk.buffer;
+    if (ab instanceof ArrayBuffer && ab.byteLength === this.w.buf.length && this.spare.length < SPARE_CHUNKS) {
+      this.spare.push(Buffer.from(ab, 0, ab.byteLength));
+    }
+  }
+
+  /** Records appended since the last `takeChunk()`. */
+  get pending(): number {
+    return this.chunkStarts.length;
+  }
+
+  /**
+   * The records appended since the last call, as `EncodedLogRecord`s over one new chunk (a
+   * copy: the encoder's buffer is reused).
+   */
+  takeChunk(): EncodedLogRecord[] {
+    const w = this.w;
+    const total = w.pos;
+    const chunk = w.take(this.spare.pop());
+    const starts = this.chunkStarts;
+    const n = starts.length;
+    const out = new Array<EncodedLogRecord>(n);
+    for (let i = 0; i < n; i++) {
+      out[i] = new EncodedLogRecord(chunk, starts[i] as number, i + 1 < n ? (starts[i + 1] as number) : total);
+    }
+    this.chunkStarts = [];
+    return out;
+  }
+
+  // --- the record ---------------------------------------------------------------------
+
+  private writeNetfilterRecord(
+    text: string,
+    m: SyslogMessage,
+    observed: HrTime,
+    nf: NetfilterFields,
+    info: PrefixInfo,
+    ctx: ReceiveContext | undefined,
+  ): void {
+    const w = this.w;
+    w.buf[w.pos++] = SCOPE_LOG_RECORD;
+    // LogRecords are mostly 128..16383 bytes: two bytes reserved, moved if not.
+    const mark = w.pos;
+    w.pos += 2;
+    w.buf[w.pos++] = LR_TIME;
+    w.hrTime(m.timestamp ?? observed);
+    const sev = m.severity;
+    if (sev !== undefined) {
+      const num = severityNumberOf(sev);
+      if (num !== 0) {
+        w.buf[w.pos++] = LR_SEVERITY_NUMBER;
+        w.buf[w.pos++] = num; // < 128
+      }
+      if (sev !== this.sevLast) {
+        const t = severityTextOf(sev);
+        const f = new ProtobufWriter(32);
+        if (t !== '') {
+          f.byte(LR_SEVERITY_TEXT);
+          f.string(t);
+        }
+        this.sevTextField = f.finish();
+        this.sevLast = sev;
+      }
+      this.raw(this.sevTextField);
+    }
+    this.body(m.msg);
+    this.raw(this.routing);
+    this.netfilter(nf, info);
+    this.header(m, ctx);
+    if (this.settings.preserveOriginal) this.str(K.original, text);
+    w.buf[w.pos++] = LR_OBSERVED_TIME;
+    w.hrTime(observed, 1);
+    w.end(mark, 2);
+  }
+
+  /** The attributes `writeNetfilter` (parse-frame.ts) builds, in its order. */
+  private netfilter(nf: NetfilterFields, info: PrefixInfo): void {
+    const p = nf.packet;
+    this.packet(p, OUTER);
+    if (p.family !== 0) this.raw(p.family === 4 ? F_IPV4 : F_IPV6);
+    const isIcmp = p.ianaNumber === 1 || p.ianaNumber === 58;
+    const sp = isIcmp ? p.icmpType : p.sourcePort;
+    const dp = isIcmp ? p.icmpCode : p.destinationPort;
+    const cid =
+      p.sourceV4 >= 0 && p.destinationV4 >= 0
+        ? communityIdV4(p.sourceV4, p.destinationV4, p.ianaNumber, sp, dp)
+        : communityId(p.source, p.destination, p.ianaNumber, sp, dp);
+    if (cid !== undefined) this.str(K.communityId, cid);
+    if (nf.sourceMac !== undefined) this.str(K.sourceMac, nf.sourceMac);
+    if (nf.destinationMac !== undefined) this.str(K.destinationMac, nf.destinationMac);
+    if (nf.vlanId !== undefined) {
+      this.str(K.vlanId, String(nf.vlanId & 0x0fff));
+      this.num(K.vlanPriority, nf.vlanId >> 13);
+    }
+    if (nf.inputDevice !== undefined) this.str(K.inputDevice, nf.inputDevice);
+    if (nf.outputDevice !== undefined) this.str(K.outputDevice, nf.outputDevice);
+    if (nf.physicalInputDevice !== undefined) this.str(K.physicalInputDevice, nf.physicalInputDevice);
+    if (nf.physicalOutputDevice !== undefined) this.str(K.physicalOutputDevice, nf.physicalOutputDevice);
+    if (nf.etherType !== undefined) this.num(K.etherType, nf.etherType);
+    if (nf.vlanProtocol !== undefined) this.num(K.vlanEtherType, nf.vlanProtocol);
+    // writeOuterExtras
+    if (p.ipOptions !== undefined) this.str(K.ipOptions, p.ipOptions);
+    if (p.extensionHeaders !== undefined) this.strs(K.extensionHeaders, p.extensionHeaders);
+    if (p.tcpUrgentPointer !== undefined) this.num(K.tcpUrgentPointer, p.tcpUrgentPointer);
+    if (p.tcpOptions !== undefined) this.str(K.tcpOptions, p.tcpOptions);
+    if (p.icmpParameter !== undefined) this.num(K.icmpParameter, p.icmpParameter);
+    if (p.icmpRedirect !== undefined) this.str(K.icmpRedirect, p.icmpRedirect);
+    if (p.icmpMtu !== undefined) this.num(K.icmpMtu, p.icmpMtu);
+    if (p.icmpPointer !== undefined) this.num(K.icmpPointer, p.icmpPointer);
+    if (p.quoted !== undefined) this.packet(p.quoted, QUOTED);
+    if (nf.prefix.length > 0) this.str(K.logPrefix, nf.prefix);
+    if (nf.mark !== undefined) this.num(K.mark, nf.mark);
+    if (nf.uid !== undefined) this.num(K.uid, nf.uid);
+    if (nf.gid !== undefined) this.num(K.gid, nf.gid);
+    if (nf.arpHardwareType !== undefined) this.num(K.arpHardwareType, nf.arpHardwareType);
+    if (nf.arpProtocolType !== undefined) this.num(K.arpProtocolType, nf.arpProtocolType);
+    if (nf.arpOpcode !== undefined) this.num(K.arpOpcode, nf.arpOpcode);
+    if (nf.truncated) this.raw(F_TRUNCATED);
+    if (nf.unparsed !== undefined) this.strs(K.unparsed, nf.unparsed);
+
+    if (info.ubiquitiRuleSet !== undefined) {
+      this.str(K.ubiquitiRuleSet, info.ubiquitiRuleSet);
+      if (info.ubiquitiRuleNumber !== undefined) this.str(K.ubiquitiRuleNumber, info.ubiquitiRuleNumber);
+      if (info.ingressZone !== undefined) this.str(K.ubiquitiInputZone, info.ingressZone);
+      if (info.egressZone !== undefined) this.str(K.ubiquitiOutputZone, info.egressZone);
+    }
+    if (info.ruleId !== undefined) this.str(K.ruleId, info.ruleId);
+    if (info.ruleName !== undefined) this.str(K.ruleName, info.ruleName);
+    if (info.ruleDescription !== undefined) this.str(K.ruleDescription, info.ruleDescription);
+    if (info.ruleset !== undefined) this.str(K.ruleset, info.ruleset);
+    if (info.ingressZone !== undefined) this.str(K.ingressZone, info.ingressZone);
+    if (info.egressZone !== undefined) this.str(K.egressZone, info.egressZone);
+
+    const both = p.source !== undefined && p.destination !== undefined;
+    const verdict = info.verdict;
+    if (verdict === 'denied') this.raw(both ? F_TYPE_DENIED_CONNECTION : F_TYPE_DENIED);
+    else if (verdict === 'allowed') this.raw(both ? F_TYPE_ALLOWED_CONNECTION : F_TYPE_ALLOWED);
+    else if (both) this.raw(F_TYPE_CONNECTION);
+    if (info.action !== undefined) this.str(K.action, info.action);
+    if (verdict !== undefined) this.raw(verdict === 'denied' ? F_OUTCOME_FAILURE : F_OUTCOME_SUCCESS);
+    if (both) {
+      if (p.source === p.destination) this.strs(K.relatedIp, [p.source!]);
+      else this.strs(K.relatedIp, [p.source!, p.destination!]);
+    } else if (p.source !== undefined) this.strs(K.relatedIp, [p.source]);
+    else if (p.destination !== undefined) this.strs(K.relatedIp, [p.destination]);
+  }
+
+  /** `writeOuterPacket` / `writeQuotedPacket` (packet-attributes.ts), in their order. */
+  private packet(p: PacketFields, k: PacketKeys): void {
+    if (p.source !== undefined) this.str(k.source, p.source);
+    if (p.sourcePort !== undefined) this.num(k.sourcePort, p.sourcePort);
+    if (p.destination !== undefined) this.str(k.destination, p.destination);
+    if (p.destinationPort !== undefined) this.num(k.destinationPort, p.destinationPort);
+    if (p.transport !== undefined) this.str(k.transport, p.transport);
+    if (p.ianaNumber !== undefined) this.str(k.ianaNumber, String(p.ianaNumber));
+    if (p.length !== undefined) this.num(k.length, p.length);
+    if (p.tos !== undefined) this.num(k.tos, p.tos);
+    if (p.precedence !== undefined) this.num(k.precedence, p.precedence);
+    if (p.ttl !== undefined) this.num(k.ttl, p.ttl);
+    if (p.id !== undefined) this.num(k.id, p.id);
+    if (p.fragmentFlags !== undefined) this.strs(k.fragmentFlags, p.fragmentFlags);
+    if (p.fragmentOffset !== undefined) this.num(k.fragmentOffset, p.fragmentOffset);
+    if (p.flowLabel !== undefined) this.num(k.flowLabel, p.flowLabel);
+    if (p.tcpSeq !== undefined) this.num(k.tcpSeq, p.tcpSeq);
+    if (p.tcpAck !== undefined) this.num(k.tcpAck, p.tcpAck);
+    if (p.tcpWindow !== undefined) this.num(k.tcpWindow, p.tcpWindow);
+    if (p.tcpReservedBits !== undefined) this.num(k.tcpReservedBits, p.tcpReservedBits);
+    if (p.tcpFlags !== undefined) this.strs(k.tcpFlags, p.tcpFlags);
+    if (p.udpLength !== undefined) this.num(k.udpLength, p.udpLength);
+    if (p.spi !== undefined) this.num(k.spi, p.spi);
+    if (p.incompleteBytes !== undefined) this.num(k.incompleteBytes, p.incompleteBytes);
+    if (p.icmpType !== undefined) this.num(k.icmpType, p.icmpType);
+    if (p.icmpCode !== undefined) this.num(k.icmpCode, p.icmpCode);
+    if (p.icmpId !== undefined) this.num(k.icmpId, p.icmpId);
+    if (p.icmpSeq !== undefined) this.num(k.icmpSeq, p.icmpSeq);
+  }
+
+  /** `writeHeader` (parse-frame.ts): header fields cached while the header repeats, the uptime, the peer. */
+  private header(m: SyslogMessage, ctx: ReceiveContext | undefined): void {
+    this.raw(this.headerSlot(m).bytes);
+    if (m.kernelUptime !== undefined) this.num(K.kernelUptime, Math.round(m.kernelUptime * 1e6));
+    if (ctx === undefined) return;
+    if (
+      !this.ctxValid ||
+      (ctx !== this.ctxLast &&
+        (ctx.transport !== this.ctxTransport || ctx.peerAddress !== this.ctxAddress || ctx.peerPort !== this.ctxPort))
+    ) {
+      const w = new ProtobufWriter(256);
+      if (ctx.transport !== undefined) writeGenericField(w, K.transport.kf, ctx.transport, false);
+      if (ctx.peerAddress !== undefined) writeGenericField(w, K.peerAddress.kf, ctx.peerAddress, false);
+      if (ctx.peerPort !== undefined) writeGenericField(w, K.peerPort.kf, ctx.peerPort, false);
+      this.ctxBytes = w.finish();
+      this.ctxTransport = ctx.transport;
+      this.ctxAddress = ctx.peerAddress;
+      this.ctxPort = ctx.peerPort;
+      this.ctxValid = true;
+    }
+    this.ctxLast = ctx;
+    this.raw(this.ctxBytes);
+  }
+
+  /** The cached header fields of `m`'s header, built (replacing the oldest slot) when new. */
+  private headerSlot(m: SyslogMessage): HeaderSlot {
+    const slots = this.headers;
+    for (let i = 0; i < slots.length; i++) {
+      const h = slots[i] as HeaderSlot;
+      if (
+        h.host === m.hostname &&
+        h.pri === m.priority &&
+        h.fac === m.facility &&
+        h.sev === m.severity &&
+        h.app === m.appName &&
+        h.proc === m.procId &&
+        h.msgId === m.msgId
+      ) {
+        return h;
+      }
+    }
+    const h = new HeaderSlot(m, this.headerBytes(m));
+    if (slots.length < HEADER_SLOTS) slots.push(h);
+    else {
+      slots[this.nextHeaderSlot] = h;
+      this.nextHeaderSlot = (this.nextHeaderSlot + 1) % HEADER_SLOTS;
+    }
+    return h;
+  }
+
+  private headerBytes(m: SyslogMessage): Uint8Array {
+    const w = new ProtobufWriter(512);
+    if (m.hostname !== undefined) writeGenericField(w, K.observerName.kf, m.hostname, false);
+    if (m.priority !== undefined) writeGenericField(w, K.priority.kf, m.priority, false);
+    if (m.facility !== undefined) {
+      writeGenericField(w, K.facilityCode.kf, m.facility, false);
+      const name = facilityNameOf(m.facility);
+      if (name !== '') writeGenericField(w, K.facilityName.kf, name, false);
+    }
+    if (m.severity !== undefined) {
+      writeGenericField(w, K.severityCode.kf, m.severity, false);
+      const name = severityTextOf(m.severity);
+      if (name !== '') writeGenericField(w, K.severityName.kf, name, false);
+    }
+    if (m.appName !== undefined) writeGenericField(w, K.appName.kf, m.appName, false);
+    if (m.procId !== undefined) writeGenericField(w, K.procId.kf, m.procId, false);
+    if (m.msgId !== undefined) writeGenericField(w, K.msgId.kf, m.msgId, false);
+    return w.finish();
+  }
+
+  // --- field writers (room ensured per record by `append`) -----------------------------
+
+  /** Already encoded bytes. */
+  private raw(f: Uint8Array): void {
+    const w = this.w;
+    w.buf.set(f, w.pos);
+    w.pos += f.length;
+  }
+
+  /** A string attribute: ASCII up to HEAD_MAX characters behind a cached head, anything else natively. */
+  private str(k: Key, s: string): void {
+    const n = s.length;
+    if (n <= HEAD_MAX) {
+      const w = this.w;
+      const buf = w.buf;
+      const head = k.strHead(n);
+      const p = w.pos;
+      const v = p + head.length;
+      for (let i = 0; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) {
+          this.strLong(k.kf, s);
+          return;
+        }
+        buf[v + i] = c;
+      }
+      buf.set(head, p);
+      w.pos = v + n;
+      return;
+    }
+    this.strLong(k.kf, s);
+  }
+
+  /** Any string: UTF-8 written natively behind prefixes guessed from the UTF-16 length, moved when short. */
+  private strLong(kf: Uint8Array, s: string): void {
+    const w = this.w;
+    const kn = kf.length;
+    const n = s.length;
+    const l3 = varintSize(n);
+    const l2 = varintSize(1 + l3 + n);
+    const l1 = varintSize(kn + 2 + l2 + l3 + n);
+    const head = 1 + l1 + kn + 1 + l2 + 1 + l3;
+    w.ensure(head + 3 + 3 * n);
+    const buf = w.buf;
+    const start = w.pos;
+    const len = writeUtf8(buf, s, start + head);
+    let n3 = l3;
+    let n2 = l2;
+    let n1 = l1;
+    if (len !== n) {
+      n3 = varintSize(len);
+      n2 = varintSize(1 + n3 + len);
+      n1 = varintSize(kn + 2 + n2 + n3 + len);
+      const grow = n1 + n2 + n3 - l1 - l2 - l3;
+      if (grow !== 0) buf.copyWithin(start + head + grow, start + head, start + head + len);
+    }
+    buf[start] = LR_ATTRIBUTE;
+    let p = putVarint32(buf, start + 1, kn + 2 + n2 + n3 + len);
+    buf.set(kf, p);
+    p += kn;
+    buf[p++] = TAG_LEN_2;
+    p = putVarint32(buf, p, 1 + n3 + len);
+    buf[p++] = ANY_STRING;
+    p = putVarint32(buf, p, len);
+    w.pos = p + len;
+  }
+
+  /** A number attribute: an `intValue` when integral (as the standard encoder decides), else through it. */
+  private num(k: Key, v: number): void {
+    if (!(v >= 0 && v < TWO_32 && Number.isInteger(v))) {
+      this.generic(k, v);
+      return;
+    }
+    const w = this.w;
+    const buf = w.buf;
+    const head = k.intHead(varintSize(v));
+    buf.set(head, w.pos);
+    w.pos = putVarint32(buf, w.pos + head.length, v);
+  }
+
+  /** A string array attribute: short ASCII elements with one-byte lengths, anything else through the standard writer. */
+  private strs(k: Key, v: readonly string[]): void {
+    const kf = k.kf;
+    const kn = kf.length;
+    let body = 0;
+    for (let i = 0; i < v.length; i++) body += (v[i] as string).length + 4;
+    const anyLen = body + 2;
+    const kvLen = kn + 2 + anyLen;
+    if (body >= 128 || kvLen >= 128) {
+      this.generic(k, v);
+      return;
+    }
+    const w = this.w;
+    const buf = w.buf;
+    const start = w.pos;
+    let p = start;
+    buf[p++] = LR_ATTRIBUTE;
+    buf[p++] = kvLen;
+    buf.set(kf, p);
+    p += kn;
+    buf[p++] = TAG_LEN_2;
+    buf[p++] = anyLen;
+    buf[p++] = ANY_ARRAY;
+    buf[p++] = body;
+    for (let i = 0; i < v.length; i++) {
+      const s = v[i] as string;
+      const n = s.length;
+      buf[p++] = TAG_LEN_1;
+      buf[p++] = n + 2;
+      buf[p++] = ANY_STRING;
+      buf[p++] = n;
+      for (let j = 0; j < n; j++) {
+        const c = s.charCodeAt(j);
+        if (c >= 0x80) {
+          w.pos = start;
+          this.generic(k, v);
+          return;
+        }
+        buf[p++] = c;
+      }
+    }
+    w.pos = p;
+  }
+
+  /** Any value through the standard encoder's general writer (same bytes by construction). */
+  private generic(k: Key, v: string | number | readonly string[]): void {
+    writeGenericField(this.w, k.kf, v as string, false);
+  }
+
+  /** `LogRecord.body` = AnyValue { string_value }. */
+  private body(s: string): void {
+    const w = this.w;
+    const n = s.length;
+    const l2 = varintSize(n);
+    const l1 = varintSize(1 + l2 + n);
+    const buf = w.buf;
+    const start = w.pos;
+    const head = 2 + l1 + l2;
+    const len = writeUtf8(buf, s, start + head);
+    let need2 = l2;
+    let need1 = l1;
+    if (len !== n) {
+      need2 = varintSize(len);
+      need1 = varintSize(1 + need2 + len);
+      if (need1 + need2 !== l1 + l2) buf.copyWithin(start + 2 + need1 + need2, start + head, start + head + len);
+    }
+    buf[start] = LR_BODY;
+    let p = putVarint32(buf, start + 1, 1 + need2 + len);
+    buf[p++] = ANY_STRING;
+    p = putVarint32(buf, p, len);
+    w.pos = p + len;
+  }
+}

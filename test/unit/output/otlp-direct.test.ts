@@ -1,0 +1,185 @@
+/**
+ * The direct encoder (frame -> OTLP LogRecord bytes, no record object) must write exactly the
+ * bytes of the standard path (parseFrame -> OtlpProtobufEncoder) for every frame: the whole
+ * parser corpus, the benchmark mix, Elastic's fixtures, edge values and seeded mutations, under a
+ * plain and a full option set, from strings and from Buffers, and with or without a peer.
+ */
+import { describe, expect, it } from 'vitest';
+import { parseFrame, type ParseOptions } from '../../../src/mapping/parse-frame.js';
+import type { ReceiveContext } from '../../../src/mapping/record.js';
+import { OtlpDirectEncoder, ParseOutcome, type EncodedLogRecord } from '../../../src/output/otlp-direct.js';
+import { OtlpProtobufEncoder } from '../../../src/output/otlp-protobuf.js';
+import { ProtobufWriter } from '../../../src/output/protobuf-writer.js';
+import {
+  benchLines,
+  byteMutations,
+  EDGE_LINES,
+  fixtureLines,
+  mutations,
+  ours,
+} from '../../helpers/parser-corpus.js';
+
+const RECEIVED: [number, number] = [1795700000, 123_000_000];
+const NOW = new Date('2026-11-26T15:00:00Z');
+
+const PLAIN: { options: ParseOptions; ctx: ReceiveContext | undefined } = {
+  options: { now: NOW, bootTimeMs: Date.UTC(2026, 10, 26, 9, 30, 0) },
+  ctx: { receivedAt: RECEIVED },
+};
+const FULL: { options: ParseOptions; ctx: ReceiveContext | undefined } = {
+  options: {
+    now: NOW,
+    timezone: 'Europe/Berlin',
+    bootTimeMs: Date.UTC(2026, 10, 26, 14, 0, 0),
+    preserveOriginal: true,
+    dataset: 'iptables.direct',
+    namespace: 'prod',
+    prefixRules: [
+      { match: 'ip6-dropped', action: 'drop-v6', ruleName: 'v6 rule' },
+      { match: /UFW (ALLOW|AUDIT)/, action: 'ufw-pass', verdict: 'allowed' },
+      { match: 'nft-', action: 'logged' },
+    ],
+  },
+  ctx: { transport: 'tcp', peerAddress: '198.51.100.7', peerPort: 51514, receivedAt: RECEIVED },
+};
+/** No ctx: the observed time is the clock, so both paths get a pinned `now` instead. */
+const NO_CTX: { options: ParseOptions; ctx: ReceiveContext | undefined } = {
+  options: { now: NOW },
+  ctx: undefined,
+};
+
+type Frame = string | Buffer;
+
+/** Standard path: one LogRecord field per frame, and the outcome the pipeline counts. */
+function standard(frames: readonly Frame[], cfg: typeof PLAIN): { bytes: Buffer[]; outcomes: number[] } {
+  const w = new ProtobufWriter(1 << 16);
+  const enc = new OtlpProtobufEncoder({}, { name: '' }, { writer: w });
+  const bytes: Buffer[] = [];
+  const outcomes: number[] = [];
+  for (const f of frames) {
+    w.reset();
+    const r = parseFrame(f, cfg.ctx, cfg.options);
+    enc.appendLogRecord(r);
+    bytes.push(Buffer.from(w.buf.subarray(0, w.pos)));
+    const a = r.attributes;
+    outcomes.push(a['error.type'] !== undefined ? ParseOutcome.Failed : a['iptables.unparsed'] !== undefined ? ParseOutcome.Partial : ParseOutcome.Ok);
+  }
+  return { bytes, outcomes };
+}
+
+/** Direct path, in chunks of `chunk` frames (state carried across records and chunks, as in the worker). */
+function direct(frames: readonly Frame[], cfg: typeof PLAIN, chunk = 97): { bytes: Buffer[]; outcomes: number[] } {
+  const enc = new OtlpDirectEncoder(cfg.options);
+  const bytes: Buffer[] = [];
+  const outcomes: number[] = [];
+  for (let i = 0; i < frames.length; i += chunk) {
+    for (const f of frames.slice(i, i + chunk)) outcomes.push(enc.append(f, cfg.ctx));
+    const recs: EncodedLogRecord[] = enc.takeChunk();
+    for (const r of recs) bytes.push(Buffer.from(r.chunk.subarray(r.start, r.end)));
+  }
+  // Only frames that are not netfilter lines may take the standard path: otherwise this test
+  // would compare the standard path with itself.
+  expect(enc.standardPathFrames).toBe(outcomes.filter((o) => o === ParseOutcome.Failed).length);
+  return { bytes, outcomes };
+}
+
+function compare(name: string, frames: readonly Frame[]): void {
+  for (const [cname, cfg] of [
+    ['plain', PLAIN],
+    ['full', FULL],
+    ['no-ctx', NO_CTX],
+  ] as const) {
+    const a = standard(frames, cfg);
+    const b = direct(frames, cfg);
+    expect(b.bytes.length, `${name}/${cname}: record count`).toBe(frames.length);
+    for (let i = 0; i < frames.length; i++) {
+      if (!a.bytes[i]!.equals(b.bytes[i]!)) {
+        expect.fail(
+          `${name}/${cname} frame ${i} differs: ${JSON.stringify(String(frames[i]))}\n standard ${a.bytes[i]!.toString('hex')}\n direct   ${b.bytes[i]!.toString('hex')}`,
+        );
+      }
+    }
+    expect(b.outcomes, `${name}/${cname}: outcomes`).toEqual(a.outcomes);
+  }
+}
+
+describe('OtlpDirectEncoder: the same bytes as parseFrame + OtlpProtobufEncoder', () => {
+  it('the kernel corpus, sample lines and edge values', () => compare('ours', ours));
+  it('the benchmark mix (strings and Buffers)', () => {
+    compare('bench', benchLines());
+    compare('bench-buffers', benchLines().slice(0, 3000).map((l) => Buffer.from(l, 'utf8')));
+  });
+  it("Elastic's fixtures and the senders' captures", () => {
+    const f = fixtureLines();
+    if (f.length === 0) {
+      if (process.env.CI === 'true') throw new Error('../shared/fixtures is missing');
+      console.warn('skipped: ../shared/fixtures not found');
+      return;
+    }
+    compare('fixtures', f);
+  });
+  it('seeded mutations (text and invalid UTF-8)', () => {
+    compare('mutations', mutations(ours, 15_000, 0xdead01));
+    compare('mutations-bench', mutations(benchLines().slice(0, 400), 5_000, 0xbeef02));
+    compare('byte-mutations', byteMutations([...ours, ...benchLines().slice(0, 200)], 3_000, 0x5eed03));
+  });
+  it('hostile and empty frames', () => {
+    compare('hostile', [
+      '',
+      '\n',
+      ' '.repeat(5000),
+      'IN='.repeat(3000),
+      `<4>Nov 26 14:24:16 fw1 kernel: ${'IN=eth0 '.repeat(2000)}OUT=`,
+      `<4>Nov 26 14:24:16 fw1 kernel: IN=eth0 OUT= ${'X=1 '.repeat(100)}`,
+      `<4>Nov 26 14:24:16 fw1 kernel: IN=eth0 OUT= SRC=192.0.2.1 DST=192.0.2.2 PROTO=ICMP TYPE=3 CODE=1 ${'[SRC=192.0.2.2 '.repeat(50)}`,
+      `<4>Nov 26 14:24:16 ${'h'.repeat(300)} kernel: p${'é'.repeat(200)}: IN=eth0 OUT= SRC=192.0.2.1 DST=192.0.2.2 LEN=40 PROTO=TCP SPT=1 DPT=2 SYN`,
+      ...EDGE_LINES.slice(0, 10),
+    ]);
+  });
+  it('a changing receive context and header are not served from the caches', () => {
+    const line = benchLines()[0]!;
+    const frames = [line, line.replace('fw1', 'fw2'), line.replace('<4>', '<6>'), line, line.replace(' kernel:', ' kernel[12]:')];
+    const ctxs: ReceiveContext[] = [
+      { transport: 'udp', peerAddress: '192.0.2.9', peerPort: 514, receivedAt: RECEIVED },
+      { transport: 'udp', peerAddress: '192.0.2.10', peerPort: 514, receivedAt: RECEIVED },
+      { transport: 'tls', peerAddress: '192.0.2.10', peerPort: 6514, receivedAt: RECEIVED },
+      { transport: 'tls', peerAddress: '192.0.2.10', receivedAt: RECEIVED },
+      { receivedAt: RECEIVED },
+    ];
+    const enc = new OtlpDirectEncoder(PLAIN.options);
+    const w = new ProtobufWriter(1 << 16);
+    const std = new OtlpProtobufEncoder({}, { name: '' }, { writer: w });
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < frames.length; i++) {
+        for (let j = 0; j < ctxs.length; j++) {
+          enc.append(frames[i]!, ctxs[j]);
+          const [r] = enc.takeChunk();
+          w.reset();
+          std.appendLogRecord(parseFrame(frames[i]!, ctxs[j], PLAIN.options));
+          expect(Buffer.from(r!.chunk.subarray(r!.start, r!.end)).equals(Buffer.from(w.buf.subarray(0, w.pos)))).toBe(true);
+        }
+      }
+    }
+  });
+  it('a whole request from encoded records equals the standard request', () => {
+    const frames = benchLines().slice(0, 700);
+    const resource = { 'service.name': 'iptables-otel', 'host.name': 'fw1' };
+    const scope = { name: 'iptables-otel', version: '1.2.3' };
+    const enc = new OtlpDirectEncoder(PLAIN.options);
+    const recs: EncodedLogRecord[] = [];
+    // Several chunks, so the request joins runs from different chunks.
+    for (let i = 0; i < frames.length; i += 250) {
+      for (const f of frames.slice(i, i + 250)) enc.append(f, PLAIN.ctx);
+      recs.push(...enc.takeChunk());
+    }
+    const fromEncoded = new OtlpProtobufEncoder(resource, scope).encodeEncodedLeased(recs);
+    const fromRecords = new OtlpProtobufEncoder(resource, scope).encode(frames.map((f) => parseFrame(f, PLAIN.ctx, PLAIN.options)));
+    expect(Buffer.from(fromEncoded.bytes).equals(Buffer.from(fromRecords))).toBe(true);
+  });
+  it('outcomes match what ParseOutcomeCounter counts on records', () => {
+    const frames = ['not a firewall line', `<4>Nov 26 14:24:16 fw1 kernel: x: IN=eth0 OUT= SRC=192.0.2.1 DST=192.0.2.2 BOGUS LEN=1`, benchLines()[1]!];
+    const enc = new OtlpDirectEncoder(PLAIN.options);
+    expect(frames.map((f) => enc.append(f, PLAIN.ctx))).toEqual([ParseOutcome.Failed, ParseOutcome.Partial, ParseOutcome.Ok]);
+    expect(enc.standardPathFrames).toBe(1);
+  });
+});
