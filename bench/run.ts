@@ -8,7 +8,11 @@
  * all systems alike; the table reports medians and ratios from the same run and
  * is written to docs/performance.md ("End to end").
  *
- * Flags: --lines N (default 1000000), --runs R (default 3), --only id,id,
+ * Every system first processes a warm-up of `--warmup` lines (default 100000, not timed): the
+ * table is the steady state of a long-running daemon, not its first second (JIT compilation,
+ * page faults and caches warming up; `--warmup 0` measures from a cold start).
+ *
+ * Flags: --lines N (default 1000000), --warmup W, --runs R (default 3), --only id,id,
  * --no-doc, --profile (one extra iptables-otel run under --cpu-prof, summarised),
  * --iot-config FILE (extra `--config` for the iptables-otel rows, for tuning experiments),
  * --iot-variant FILE,FILE (one more iptables-otel row per config file, interleaved
@@ -39,6 +43,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 
 interface Args {
   lines: number;
+  warmup: number;
   runs: number;
   only?: Set<string>;
   doc: boolean;
@@ -48,21 +53,23 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { lines: 1_000_000, runs: 3, doc: true, profile: false, variants: [] };
+  const a: Args = { lines: 1_000_000, warmup: 100_000, runs: 3, doc: true, profile: false, variants: [] };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = argv[i + 1];
     if (k === '--lines' && v) (a.lines = Number(v)), i++;
+    else if (k === '--warmup' && v) (a.warmup = Number(v)), i++;
     else if (k === '--runs' && v) (a.runs = Number(v)), i++;
     else if (k === '--only' && v) (a.only = new Set(v.split(','))), i++;
     else if (k === '--no-doc') a.doc = false;
     else if (k === '--profile') a.profile = true;
     else if (k === '--iot-config' && v) (a.iotConfig = path.resolve(v)), i++;
     else if (k === '--iot-variant' && v) a.variants.push(...v.split(',').map((f) => path.resolve(f))), i++;
-    else throw new Error(`unknown argument ${k} (flags: --lines N --runs R --only id,id --no-doc --profile --iot-config FILE --iot-variant FILE,FILE)`);
+    else throw new Error(`unknown argument ${k} (flags: --lines N --warmup W --runs R --only id,id --no-doc --profile --iot-config FILE --iot-variant FILE,FILE)`);
   }
   if (!Number.isInteger(a.lines) || a.lines < 1000) throw new Error('--lines must be an integer >= 1000');
   if (!Number.isInteger(a.runs) || a.runs < 1 || a.runs > 9) throw new Error('--runs must be 1..9');
+  if (!Number.isInteger(a.warmup) || a.warmup < 0) throw new Error('--warmup must be an integer >= 0');
   return a;
 }
 
@@ -81,12 +88,19 @@ const PROFILE_LINES = 300_000;
 /** A run fails when no record arrives for this long after the sender finished. */
 const STALL_MS = 15_000;
 
+/** A warm-up: `lines` lines that every system processes before the timed run. */
+interface Warmup {
+  files: Record<number, string[]>;
+  lines: number;
+}
+
 async function runOnce(
   sys: SystemDef,
   files: Record<number, string[]>,
   lines: number,
   sink: OtlpCountSink,
   baseDir: string,
+  warmup?: Warmup,
 ): Promise<RunResult> {
   const dir = mkdtempSync(path.join(baseDir, `${sys.id}-`));
   sink.reset();
@@ -103,8 +117,19 @@ async function runOnce(
     complete: false,
   };
   try {
-    // Let the process settle (JIT, worker start-up) before charging it CPU.
+    // Let the process settle (worker start-up) before charging it CPU.
     await new Promise((r) => setTimeout(r, 300));
+    if (warmup !== undefined && warmup.lines > 0) {
+      await sendFiles(warmup.files[sys.connections]!, started.port);
+      const end = Date.now() + STALL_MS * 4;
+      while (started.progress() < warmup.lines) {
+        if (Date.now() > end) throw new Error(`warm-up stalled at ${started.progress()}/${warmup.lines}: ${started.logTail().slice(-300)}`);
+        await new Promise((r) => setTimeout(r, POLL_MS));
+      }
+      // Quiet for a moment, so the timed run starts from an idle, warm system.
+      await new Promise((r) => setTimeout(r, 300));
+      started.markStart();
+    }
     const tree0 = started.pids.flatMap((p) => processTree(p));
     const cpu0 = cpuSeconds(tree0);
     const h0 = process.cpuUsage();
@@ -189,6 +214,14 @@ async function main(): Promise<void> {
   const files: Record<number, string[]> = { 1: [input] };
   const avg = (bytes / args.lines).toFixed(0);
   console.log(`input: ${args.lines} lines, ${(bytes / 1e6).toFixed(1)} MB (${avg} B/line avg): ${input}`);
+  let warmup: Warmup | undefined;
+  if (args.warmup > 0) {
+    // Other lines than the timed ones (another seed), so nothing is cached from the warm-up.
+    const warmInput = path.join(baseDir, `lines-${args.warmup}-seed7.txt`);
+    await writeLinesFile(warmInput, args.warmup, 7);
+    warmup = { files: { 1: [warmInput] }, lines: args.warmup };
+    console.log(`warm-up: every system first processes ${args.warmup} other lines, not timed (--warmup 0: cold start)`);
+  }
   const sender1 = await measureSenderRate(files[1]!, args.lines);
   console.log(`sender ${senderName()} into a null sink: ${Math.round(sender1)} lines/s (1 connection)`);
 
@@ -224,7 +257,7 @@ async function main(): Promise<void> {
         if (round > 0 && res.runs.every((r) => !r.complete)) continue;
         let r: RunResult;
         try {
-          r = await runOnce(sys, files, args.lines, sink, baseDir);
+          r = await runOnce(sys, files, args.lines, sink, baseDir, warmup);
         } catch (e) {
           r = { delivered: 0, seconds: 0, rate: 0, cpuSeconds: 0, peakRssMiB: 0, parsedFully: 0, harnessCpuSeconds: 0, complete: false, error: (e as Error).message };
         }
@@ -256,7 +289,8 @@ ${table}
 
 How it is measured (bench/run.ts, bench/e2e/):
 
-- Flags: \`--lines N\` (default 1000000; \`--lines 200000\` for a quick run), \`--runs R\` (default 3), \`--only id,id\`
+- Flags: \`--lines N\` (default 1000000; \`--lines 200000\` for a quick run), \`--warmup W\` (default 100000),
+  \`--runs R\` (default 3), \`--only id,id\`
   (iptables-otel-threads-auto, iptables-otel-threads-1, iptables-otel, iptables-otel-via-otelcol, rsyslog, syslog-ng, otelcol-syslog), \`--no-doc\`,
   \`--profile\`, \`--iot-config FILE\` (a config for every iptables-otel row), \`--iot-variant FILE,FILE\` (an extra
   iptables-otel row per config file, to compare settings under the same noise).
@@ -266,6 +300,9 @@ How it is measured (bench/run.ts, bench/e2e/):
   addresses only.
 - Sender: ${senderName()}, one TCP connection per file. Into a null sink it moves
   ${Math.round(sender1).toLocaleString('en-US')} lines/s, so it is not the bottleneck.
+- Steady state: ${args.warmup > 0 ? `each system, once started, first processes a warm-up of ${args.warmup.toLocaleString('en-US')} other lines (not timed,
+  not charged), so the table shows a long-running daemon rather than its first second (JIT compilation, page
+  faults, caches). \`--warmup 0\` measures from a cold start` : 'none (\`--warmup 0\`): every run starts cold'}.
 - msg/s: lines divided by the time from the first byte sent to the last record landing (output file mtime
   for rsyslog and syslog-ng; the sink's clock when it acknowledges the request carrying the last record for
   the OTLP systems). Median of up to ${args.runs} runs (syslog-ng and the Collector syslog receiver: ${Math.min(2, args.runs)}; the

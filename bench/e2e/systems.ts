@@ -34,6 +34,11 @@ export interface StartedSystem {
   lastRecordAt(): number;
   /** Lines parsed fully, by this system's definition (after the run). */
   parsedFully(delivered: number): number;
+  /**
+   * Count from here on (after the warm-up): `progress`, `lastRecordAt` and `parsedFully` then
+   * cover only what arrives later.
+   */
+  markStart(): void;
   stop(): Promise<void>;
   /** Tail of the system's own log, for error reports. */
   logTail(): string;
@@ -60,14 +65,21 @@ async function stopAll(daemons: Daemon[]): Promise<void> {
   for (const d of daemons) await d.stop();
 }
 
-function fileSystem(daemon: Daemon, port: number, out: string, parsed: (delivered: number) => number): StartedSystem {
+/** `unparsed()`: how many output lines so far this system could not parse (0 when it cannot tell). */
+function fileSystem(daemon: Daemon, port: number, out: string, unparsed: () => number): StartedSystem {
   const counter = new FileLineCounter(out);
+  let baseLines = 0;
+  let baseUnparsed = 0;
   return {
     port,
     pids: [daemon.child.pid!],
-    progress: () => counter.poll(),
+    progress: () => counter.poll() - baseLines,
     lastRecordAt: () => counter.mtimeMs(),
-    parsedFully: parsed,
+    parsedFully: (delivered) => delivered - (unparsed() - baseUnparsed),
+    markStart() {
+      baseLines = counter.poll();
+      baseUnparsed = unparsed();
+    },
     async stop() {
       counter.close();
       await daemon.stop();
@@ -121,7 +133,7 @@ ruleset(name="fw") {
       await d.stop();
       throw new Error(`rsyslog did not start: ${(e as Error).message}\n${d.logTail()}`);
     }
-    return fileSystem(d, port, out, (delivered) => delivered - countOccurrences(out, '"unparsed-data"'));
+    return fileSystem(d, port, out, () => countOccurrences(out, '"unparsed-data"'));
   },
 };
 
@@ -177,7 +189,7 @@ log { source(s_tcp); parser(p_fw); destination(d_json); flags(flow-control); };
       await d.stop();
       throw new Error(`syslog-ng did not start: ${(e as Error).message}\n${d.logTail()}`);
     }
-    return fileSystem(d, port, out, (delivered) => delivered);
+    return fileSystem(d, port, out, () => 0);
   },
 };
 
@@ -242,6 +254,7 @@ function sinkSystem(ctx: RunContext, port: number, daemons: Daemon[], charged: D
     progress: () => ctx.sink.counts.records,
     lastRecordAt: () => ctx.sink.counts.lastRecordAt,
     parsedFully: parsed,
+    markStart: () => ctx.sink.reset(),
     stop: () => stopAll(daemons),
     logTail: () => daemons.map((d) => d.logTail()).join('\n'),
   };

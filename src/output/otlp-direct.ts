@@ -103,8 +103,25 @@ class Key {
   private readonly strHeads: (Uint8Array | undefined)[] = [];
   /** Head of an int value whose varint has n bytes: 0x32 kvLen | key | 0x12 anyLen 0x18. */
   private readonly intHeads: (Uint8Array | undefined)[] = [];
+  /** The last value written through `strC` and its complete field (values that repeat by identity). */
+  cStr: string | undefined = undefined;
+  cField: Uint8Array = new Uint8Array(0);
+  /** Complete fields of the decimal text of small numbers (`network.iana_number`), by number. */
+  private readonly numTextFields: (Uint8Array | undefined)[] = [];
   constructor(name: string) {
     this.kf = keyBytes(name);
+  }
+
+  /** The complete field of the string `String(n)` (0 <= n < 256). */
+  numTextField(n: number): Uint8Array {
+    let f = this.numTextFields[n];
+    if (f === undefined) {
+      const w = new ProtobufWriter(128);
+      writeGenericField(w, this.kf, String(n), false);
+      f = w.finish();
+      this.numTextFields[n] = f;
+    }
+    return f;
   }
 
   strHead(n: number): Uint8Array {
@@ -462,16 +479,16 @@ export class OtlpDirectEncoder {
         ? communityIdV4(p.sourceV4, p.destinationV4, p.ianaNumber, sp, dp)
         : communityId(p.source, p.destination, p.ianaNumber, sp, dp);
     if (cid !== undefined) this.str(K.communityId, cid);
-    if (nf.sourceMac !== undefined) this.str(K.sourceMac, nf.sourceMac);
-    if (nf.destinationMac !== undefined) this.str(K.destinationMac, nf.destinationMac);
+    if (nf.sourceMac !== undefined) this.strC(K.sourceMac, nf.sourceMac);
+    if (nf.destinationMac !== undefined) this.strC(K.destinationMac, nf.destinationMac);
     if (nf.vlanId !== undefined) {
       this.str(K.vlanId, String(nf.vlanId & 0x0fff));
       this.num(K.vlanPriority, nf.vlanId >> 13);
     }
-    if (nf.inputDevice !== undefined) this.str(K.inputDevice, nf.inputDevice);
-    if (nf.outputDevice !== undefined) this.str(K.outputDevice, nf.outputDevice);
-    if (nf.physicalInputDevice !== undefined) this.str(K.physicalInputDevice, nf.physicalInputDevice);
-    if (nf.physicalOutputDevice !== undefined) this.str(K.physicalOutputDevice, nf.physicalOutputDevice);
+    if (nf.inputDevice !== undefined) this.strC(K.inputDevice, nf.inputDevice);
+    if (nf.outputDevice !== undefined) this.strC(K.outputDevice, nf.outputDevice);
+    if (nf.physicalInputDevice !== undefined) this.strC(K.physicalInputDevice, nf.physicalInputDevice);
+    if (nf.physicalOutputDevice !== undefined) this.strC(K.physicalOutputDevice, nf.physicalOutputDevice);
     if (nf.etherType !== undefined) this.num(K.etherType, nf.etherType);
     if (nf.vlanProtocol !== undefined) this.num(K.vlanEtherType, nf.vlanProtocol);
     // writeOuterExtras
@@ -484,7 +501,7 @@ export class OtlpDirectEncoder {
     if (p.icmpMtu !== undefined) this.num(K.icmpMtu, p.icmpMtu);
     if (p.icmpPointer !== undefined) this.num(K.icmpPointer, p.icmpPointer);
     if (p.quoted !== undefined) this.packet(p.quoted, QUOTED);
-    if (nf.prefix.length > 0) this.str(K.logPrefix, nf.prefix);
+    if (nf.prefix.length > 0) this.strC(K.logPrefix, nf.prefix);
     if (nf.mark !== undefined) this.num(K.mark, nf.mark);
     if (nf.uid !== undefined) this.num(K.uid, nf.uid);
     if (nf.gid !== undefined) this.num(K.gid, nf.gid);
@@ -495,24 +512,24 @@ export class OtlpDirectEncoder {
     if (nf.unparsed !== undefined) this.strs(K.unparsed, nf.unparsed);
 
     if (info.ubiquitiRuleSet !== undefined) {
-      this.str(K.ubiquitiRuleSet, info.ubiquitiRuleSet);
-      if (info.ubiquitiRuleNumber !== undefined) this.str(K.ubiquitiRuleNumber, info.ubiquitiRuleNumber);
-      if (info.ingressZone !== undefined) this.str(K.ubiquitiInputZone, info.ingressZone);
-      if (info.egressZone !== undefined) this.str(K.ubiquitiOutputZone, info.egressZone);
+      this.strC(K.ubiquitiRuleSet, info.ubiquitiRuleSet);
+      if (info.ubiquitiRuleNumber !== undefined) this.strC(K.ubiquitiRuleNumber, info.ubiquitiRuleNumber);
+      if (info.ingressZone !== undefined) this.strC(K.ubiquitiInputZone, info.ingressZone);
+      if (info.egressZone !== undefined) this.strC(K.ubiquitiOutputZone, info.egressZone);
     }
-    if (info.ruleId !== undefined) this.str(K.ruleId, info.ruleId);
-    if (info.ruleName !== undefined) this.str(K.ruleName, info.ruleName);
-    if (info.ruleDescription !== undefined) this.str(K.ruleDescription, info.ruleDescription);
-    if (info.ruleset !== undefined) this.str(K.ruleset, info.ruleset);
-    if (info.ingressZone !== undefined) this.str(K.ingressZone, info.ingressZone);
-    if (info.egressZone !== undefined) this.str(K.egressZone, info.egressZone);
+    if (info.ruleId !== undefined) this.strC(K.ruleId, info.ruleId);
+    if (info.ruleName !== undefined) this.strC(K.ruleName, info.ruleName);
+    if (info.ruleDescription !== undefined) this.strC(K.ruleDescription, info.ruleDescription);
+    if (info.ruleset !== undefined) this.strC(K.ruleset, info.ruleset);
+    if (info.ingressZone !== undefined) this.strC(K.ingressZone, info.ingressZone);
+    if (info.egressZone !== undefined) this.strC(K.egressZone, info.egressZone);
 
     const both = p.source !== undefined && p.destination !== undefined;
     const verdict = info.verdict;
     if (verdict === 'denied') this.raw(both ? F_TYPE_DENIED_CONNECTION : F_TYPE_DENIED);
     else if (verdict === 'allowed') this.raw(both ? F_TYPE_ALLOWED_CONNECTION : F_TYPE_ALLOWED);
     else if (both) this.raw(F_TYPE_CONNECTION);
-    if (info.action !== undefined) this.str(K.action, info.action);
+    if (info.action !== undefined) this.strC(K.action, info.action);
     if (verdict !== undefined) this.raw(verdict === 'denied' ? F_OUTCOME_FAILURE : F_OUTCOME_SUCCESS);
     if (both) {
       if (p.source === p.destination) this.strs(K.relatedIp, [p.source!]);
@@ -527,8 +544,12 @@ export class OtlpDirectEncoder {
     if (p.sourcePort !== undefined) this.num(k.sourcePort, p.sourcePort);
     if (p.destination !== undefined) this.str(k.destination, p.destination);
     if (p.destinationPort !== undefined) this.num(k.destinationPort, p.destinationPort);
-    if (p.transport !== undefined) this.str(k.transport, p.transport);
-    if (p.ianaNumber !== undefined) this.str(k.ianaNumber, String(p.ianaNumber));
+    if (p.transport !== undefined) this.strC(k.transport, p.transport);
+    const iana = p.ianaNumber;
+    if (iana !== undefined) {
+      if (iana >= 0 && iana < 256 && (iana | 0) === iana) this.raw(k.ianaNumber.numTextField(iana));
+      else this.str(k.ianaNumber, String(iana));
+    }
     if (p.length !== undefined) this.num(k.length, p.length);
     if (p.tos !== undefined) this.num(k.tos, p.tos);
     if (p.precedence !== undefined) this.num(k.precedence, p.precedence);
@@ -652,6 +673,26 @@ export class OtlpDirectEncoder {
       return;
     }
     this.strLong(k.kf, s);
+  }
+
+  /**
+   * A string attribute whose value usually repeats (MACs, devices, the prefix and what it says,
+   * the transport): the field is copied when the value is the key's last one (mostly the same
+   * string object, so the compare is a pointer compare), written and remembered otherwise.
+   */
+  private strC(k: Key, s: string): void {
+    if (s === k.cStr) {
+      this.raw(k.cField);
+      return;
+    }
+    const w = this.w;
+    const start = w.pos;
+    this.str(k, s);
+    k.cStr = s;
+    // A copy: the writer's buffer is handed on with the chunk (Buffer#slice would be a view).
+    const f = new Uint8Array(w.pos - start);
+    f.set(w.buf.subarray(start, w.pos));
+    k.cField = f;
   }
 
   /** Any string: UTF-8 written natively behind prefixes guessed from the UTF-16 length, moved when short. */

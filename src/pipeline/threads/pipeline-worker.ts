@@ -155,6 +155,8 @@ class PipelineWorker {
       const msg = this.inbox[this.inboxHead] as FrameBatchMessage;
       this.inbox[this.inboxHead++] = undefined as unknown as FrameBatchMessage;
       this.process(msg);
+      // Parsing copied what it needed out of the frames: hand the buffers back for reuse.
+      this.port.postMessage({ t: 'free', bytes: msg.bytes, ends: msg.ends } satisfies FromWorker, [msg.bytes, msg.ends]);
     }
     if (this.inboxHead === this.inbox.length) {
       this.inbox = [];

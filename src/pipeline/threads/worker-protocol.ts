@@ -66,4 +66,10 @@ export type FromWorker =
   | { t: 'done'; count: number }
   | { t: 'metrics'; deltas: MetricDelta[]; health: HealthEvent[] }
   | { t: 'log'; level: 'info' | 'warn' | 'error'; msg: string; fields: Record<string, unknown> }
-  | { t: 'stopped'; delivered: number; undelivered: number };
+  | { t: 'stopped'; delivered: number; undelivered: number }
+  /**
+   * A batch's buffers, transferred back once its frames are parsed (records hold copies): the
+   * main thread reuses them, so neither side keeps allocating batch-sized memory (page faults,
+   * and external memory that brings the worker's full garbage collections forward).
+   */
+  | { t: 'free'; bytes: ArrayBuffer; ends: ArrayBuffer };
