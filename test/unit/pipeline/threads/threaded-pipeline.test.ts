@@ -146,6 +146,23 @@ describe('ThreadedPipeline', () => {
     }
   });
 
+  it('reuses the batch buffers workers give back, without leaking an earlier batch\'s bytes', async () => {
+    sink = await startOtlpSink();
+    const p = start({ sink, metrics: new Metrics(), threads: 1, pipeline: pipelineConfig({ batchSize: 4 }) });
+    await p.ready();
+    const sent: string[] = [];
+    // Long frames first, then shorter ones into the same (returned) buffers.
+    for (let round = 0; round < 6; round++) {
+      const pad = round % 2 === 0 ? ' ' + 'x'.repeat(300) : '';
+      const texts = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => line(1000 + round * 10 + i, pad));
+      expect(p.offerFrames(texts.map((t) => Buffer.from(t)), { transport: 'tcp' })).toBe(true);
+      sent.push(...texts);
+      await sink.waitForRecords(sent.length);
+      await until(() => (p as unknown as { spareBytes: unknown[] }).spareBytes.length > 0, 5000, 'a buffer given back');
+    }
+    expect(sink.records.map((r) => str(r, 'log.record.original')).sort()).toEqual([...sent].sort());
+  });
+
   it('applies the workers\' metric deltas (parsed, parse failures, exported) on the main thread', async () => {
     sink = await startOtlpSink();
     const metrics = new Metrics();
