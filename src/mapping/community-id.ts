@@ -44,6 +44,18 @@ export function communityId(
   srcPort: number | undefined,
   dstPort: number | undefined,
 ): string | undefined {
+  const h = communityIdHash(src, dst, proto, srcPort, dstPort);
+  return h === undefined ? undefined : '1:' + h;
+}
+
+/** `communityId` without its `1:` version prefix (the base64 hash), for writers that add the prefix themselves. */
+export function communityIdHash(
+  src: string | undefined,
+  dst: string | undefined,
+  proto: number | undefined,
+  srcPort: number | undefined,
+  dstPort: number | undefined,
+): string | undefined {
   if (src === undefined || dst === undefined || proto === undefined) return undefined;
   const la = writeIpBytes(src, a, 0);
   const lb = writeIpBytes(dst, b, 0);
@@ -63,6 +75,18 @@ function writeV4(v: number, out: Uint8Array): void {
  * parsed), skipping the text re-parse.
  */
 export function communityIdV4(
+  src: number,
+  dst: number,
+  proto: number | undefined,
+  srcPort: number | undefined,
+  dstPort: number | undefined,
+): string | undefined {
+  const h = communityIdHashV4(src, dst, proto, srcPort, dstPort);
+  return h === undefined ? undefined : '1:' + h;
+}
+
+/** `communityIdV4` without its `1:` version prefix. */
+export function communityIdHashV4(
   src: number,
   dst: number,
   proto: number | undefined,
@@ -124,5 +148,5 @@ function hashFlow(la: number, proto: number, srcPort: number | undefined, dstPor
     buf[o++] = dp >>> 8;
     buf[o++] = dp & 255;
   }
-  return '1:' + hash('sha1', views[o]!, 'base64');
+  return hash('sha1', views[o]!, 'base64');
 }

@@ -263,7 +263,7 @@ function writeNetfilter(nf: NetfilterFields, info: PrefixInfo, c: Compiled): Rec
 /**
  * One frame decoded and scanned, before any attribute is built: what `parseFrame` turns into a
  * record, and what the direct OTLP encoder (src/output/otlp-direct.ts) writes from. Read it
- * before the next scan: the decoder's bookkeeping is per call.
+ * before the next scan: the object is reused.
  */
 export interface ScannedFrame {
   /** The frame as text. */
@@ -309,8 +309,23 @@ function scan(frame: string | Buffer, ctx: ReceiveContext | undefined, c: Compil
   const at =
     lastMessage.source === text && lastMessage.end === trimmedEnd(text) ? lastMessage.start : msgOffset(text, m.msg);
   const nf = at >= 0 ? scanNetfilter(text, at + m.contentStart, at + m.msg.length) : scanNetfilter(m.msg, m.contentStart);
-  return { text, message: m, observedTimestamp, nf, prefix: nf.found ? c.classifier.classify(nf.prefix) : undefined };
+  // One object, refilled per frame: every reader consumes it before the next scan.
+  const out = lastScan;
+  out.text = text;
+  out.message = m;
+  out.observedTimestamp = observedTimestamp;
+  out.nf = nf;
+  out.prefix = nf.found ? c.classifier.classify(nf.prefix) : undefined;
+  return out;
 }
+
+const lastScan: ScannedFrame = {
+  text: '',
+  message: undefined as unknown as SyslogMessage,
+  observedTimestamp: [0, 0],
+  nf: undefined as unknown as NetfilterFields,
+  prefix: undefined,
+};
 
 /**
  * Decodes and scans one frame without building its attributes (see `ScannedFrame`). Throws

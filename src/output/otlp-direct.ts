@@ -23,7 +23,7 @@ import {
 } from '../mapping/parse-frame.js';
 import type { ReceiveContext } from '../mapping/record.js';
 import { OUTER_NAMES, QUOTED_NAMES, type PacketNames } from '../mapping/packet-attributes.js';
-import { communityId, communityIdV4 } from '../mapping/community-id.js';
+import { communityIdHash, communityIdHashV4 } from '../mapping/community-id.js';
 import type { NetfilterFields, PacketFields } from '../netfilter/packet-fields.js';
 import type { PrefixInfo } from '../netfilter/log-prefix.js';
 import type { SyslogMessage } from '../syslog/syslog-message.js';
@@ -474,11 +474,12 @@ export class OtlpDirectEncoder {
     const isIcmp = p.ianaNumber === 1 || p.ianaNumber === 58;
     const sp = isIcmp ? p.icmpType : p.sourcePort;
     const dp = isIcmp ? p.icmpCode : p.destinationPort;
+    // The hash alone: '1:' + hash would build a cons string only to flatten it for writing.
     const cid =
       p.sourceV4 >= 0 && p.destinationV4 >= 0
-        ? communityIdV4(p.sourceV4, p.destinationV4, p.ianaNumber, sp, dp)
-        : communityId(p.source, p.destination, p.ianaNumber, sp, dp);
-    if (cid !== undefined) this.str(K.communityId, cid);
+        ? communityIdHashV4(p.sourceV4, p.destinationV4, p.ianaNumber, sp, dp)
+        : communityIdHash(p.source, p.destination, p.ianaNumber, sp, dp);
+    if (cid !== undefined) this.communityId(cid);
     if (nf.sourceMac !== undefined) this.strC(K.sourceMac, nf.sourceMac);
     if (nf.destinationMac !== undefined) this.strC(K.destinationMac, nf.destinationMac);
     if (nf.vlanId !== undefined) {
@@ -533,7 +534,7 @@ export class OtlpDirectEncoder {
     if (verdict !== undefined) this.raw(verdict === 'denied' ? F_OUTCOME_FAILURE : F_OUTCOME_SUCCESS);
     if (both) {
       if (p.source === p.destination) this.strs(K.relatedIp, [p.source!]);
-      else this.strs(K.relatedIp, [p.source!, p.destination!]);
+      else this.strs2(K.relatedIp, p.source!, p.destination!);
     } else if (p.source !== undefined) this.strs(K.relatedIp, [p.source]);
     else if (p.destination !== undefined) this.strs(K.relatedIp, [p.destination]);
   }
@@ -782,6 +783,79 @@ export class OtlpDirectEncoder {
         }
         buf[p++] = c;
       }
+    }
+    w.pos = p;
+  }
+
+  /** `network.community_id` = "1:" + `hash` (base64, ASCII, 28 characters for SHA-1). */
+  private communityId(hash: string): void {
+    const n = hash.length + 2;
+    if (n > HEAD_MAX) {
+      this.strLong(K.communityId.kf, '1:' + hash);
+      return;
+    }
+    const w = this.w;
+    const buf = w.buf;
+    const head = K.communityId.strHead(n);
+    const p = w.pos;
+    let v = p + head.length;
+    buf.set(head, p);
+    buf[v++] = 0x31; // '1'
+    buf[v++] = 0x3a; // ':'
+    for (let i = 0; i < n - 2; i++) buf[v++] = hash.charCodeAt(i); // base64: ASCII
+    w.pos = v;
+  }
+
+  /** A two-string array attribute (`related.ip`) without building the array, when both are short ASCII. */
+  private strs2(k: Key, a: string, b: string): void {
+    const kf = k.kf;
+    const kn = kf.length;
+    const na = a.length;
+    const nb = b.length;
+    const body = na + nb + 8;
+    const anyLen = body + 2;
+    const kvLen = kn + 2 + anyLen;
+    if (body >= 128 || kvLen >= 128) {
+      this.strs(k, [a, b]);
+      return;
+    }
+    const w = this.w;
+    const buf = w.buf;
+    const start = w.pos;
+    let p = start;
+    buf[p++] = LR_ATTRIBUTE;
+    buf[p++] = kvLen;
+    buf.set(kf, p);
+    p += kn;
+    buf[p++] = TAG_LEN_2;
+    buf[p++] = anyLen;
+    buf[p++] = ANY_ARRAY;
+    buf[p++] = body;
+    buf[p++] = TAG_LEN_1;
+    buf[p++] = na + 2;
+    buf[p++] = ANY_STRING;
+    buf[p++] = na;
+    for (let j = 0; j < na; j++) {
+      const c = a.charCodeAt(j);
+      if (c >= 0x80) {
+        w.pos = start;
+        this.strs(k, [a, b]);
+        return;
+      }
+      buf[p++] = c;
+    }
+    buf[p++] = TAG_LEN_1;
+    buf[p++] = nb + 2;
+    buf[p++] = ANY_STRING;
+    buf[p++] = nb;
+    for (let j = 0; j < nb; j++) {
+      const c = b.charCodeAt(j);
+      if (c >= 0x80) {
+        w.pos = start;
+        this.strs(k, [a, b]);
+        return;
+      }
+      buf[p++] = c;
     }
     w.pos = p;
   }
