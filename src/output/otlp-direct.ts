@@ -29,7 +29,7 @@ import type { PrefixInfo } from '../netfilter/log-prefix.js';
 import type { SyslogMessage } from '../syslog/syslog-message.js';
 import { severityNumberOf, severityTextOf } from '../syslog/severity.js';
 import { facilityNameOf } from '../syslog/facility.js';
-import { OtlpProtobufEncoder, writeGenericField } from './otlp-protobuf.js';
+import { CHUNK_HEAD_ROOM, OtlpProtobufEncoder, writeGenericField } from './otlp-protobuf.js';
 import { ProtobufWriter, putVarint32, varintSize, writeUtf8 } from './protobuf-writer.js';
 
 interface NodeBuffer extends Buffer {
@@ -251,7 +251,7 @@ const F_OUTCOME_FAILURE = fieldOf('event.outcome', 'failure');
 const F_OUTCOME_SUCCESS = fieldOf('event.outcome', 'success');
 
 /** Chunk buffers kept for reuse (see `recycle`). */
-const SPARE_CHUNKS = 3;
+const SPARE_CHUNKS = 2;
 
 /** Header field sets remembered (searched linearly: a few sending hosts per listener is typical). */
 const HEADER_SLOTS = 16;
@@ -329,6 +329,7 @@ export class OtlpDirectEncoder {
 
   /** `options`: the parser options (dataset, namespace, time zone, prefix rules, ...). */
   constructor(options?: ParseOptions) {
+    this.w.pos = CHUNK_HEAD_ROOM;
     this.standard = new OtlpProtobufEncoder({}, { name: '' }, { writer: this.w });
     this.options = options;
     this.settings = parseSettings(options);
@@ -408,10 +409,12 @@ export class OtlpDirectEncoder {
    */
   takeChunk(): EncodedLogRecord[] {
     const w = this.w;
-    const total = w.pos;
-    const chunk = w.take(this.spare.pop());
     const starts = this.chunkStarts;
     const n = starts.length;
+    if (n === 0) return [];
+    const total = w.pos;
+    const chunk = w.take(this.spare.pop());
+    w.pos = CHUNK_HEAD_ROOM;
     const out = new Array<EncodedLogRecord>(n);
     for (let i = 0; i < n; i++) {
       out[i] = new EncodedLogRecord(chunk, starts[i] as number, i + 1 < n ? (starts[i + 1] as number) : total);

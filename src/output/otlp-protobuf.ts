@@ -99,6 +99,14 @@ const RUNS_PER_KEY = 8;
 const FREE_RUN_BUILDS = 16;
 
 const NO_FIELD = new Uint8Array(0);
+const NO_RELEASE = (): void => {};
+
+/**
+ * Bytes `OtlpDirectEncoder` leaves free at the start of every chunk: a request made of a chunk's
+ * leading records gets its envelope (resource, scope, lengths) written there and is sent from the
+ * chunk itself, with no copy into a request buffer (see `encodeEncodedLeased`).
+ */
+export const CHUNK_HEAD_ROOM = 1024;
 /** An array no record holds. */
 const NO_ARRAY: readonly unknown[] = Object.freeze([]);
 
@@ -373,6 +381,8 @@ export class OtlpProtobufEncoder {
    * `encodeLeased`. Records adjacent in one chunk are copied as one run.
    */
   encodeEncodedLeased(records: readonly EncodedLogRecord[]): EncodedRequest {
+    const inPlace = this.inPlace(records);
+    if (inPlace !== undefined) return inPlace;
     const w = this.w;
     w.reset();
     let total = 0;
@@ -404,6 +414,39 @@ export class OtlpProtobufEncoder {
     w.end(sl, 4);
     w.end(rl, 4);
     return w.lease();
+  }
+
+  /**
+   * The request sent from the chunk itself: when `records` are a chunk's leading records, in
+   * order, the envelope fits the room the direct encoder left before them (CHUNK_HEAD_ROOM).
+   * The bytes are the same as the copy's. Undefined otherwise.
+   */
+  private inPlace(records: readonly EncodedLogRecord[]): EncodedRequest | undefined {
+    const n = records.length;
+    const first = records[0] as EncodedLogRecord;
+    if (n === 0 || first.start !== CHUNK_HEAD_ROOM) return undefined;
+    let end = first.start;
+    for (let i = 0; i < n; i++) {
+      const r = records[i] as EncodedLogRecord;
+      if (r.chunk !== first.chunk || r.start !== end) return undefined;
+      end = r.end;
+    }
+    const res = this.resourceField;
+    const scope = this.scopeField;
+    const slLen = scope.length + (end - first.start);
+    const rlLen = res.length + 1 + varintSize(slLen) + slLen;
+    const headLen = 1 + varintSize(rlLen) + res.length + 1 + varintSize(slLen) + scope.length;
+    if (headLen > first.start) return undefined;
+    const buf = first.chunk;
+    const at = first.start - headLen;
+    buf[at] = TAG_LEN_1; // ExportLogsServiceRequest.resource_logs = 1
+    let p = putVarint32(buf, at + 1, rlLen);
+    buf.set(res, p);
+    p += res.length;
+    buf[p++] = TAG_LEN_2; // ResourceLogs.scope_logs = 2
+    p = putVarint32(buf, p, slLen);
+    buf.set(scope, p);
+    return { bytes: buf.subarray(at, end), release: NO_RELEASE };
   }
 
   /** Appends one `ScopeLogs.log_records` field (tag, length, LogRecord) for `r` at the writer's position. */

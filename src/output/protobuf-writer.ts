@@ -68,7 +68,7 @@ export interface EncodedRequest {
 }
 
 /** Spare buffers kept per writer (requests in flight beyond this allocate). */
-const MAX_SPARE_BUFFERS = 4;
+const MAX_SPARE_BUFFERS = 2;
 
 /** Growable protobuf output buffer with the handful of wire types OTLP logs need. */
 export class ProtobufWriter {

@@ -176,6 +176,30 @@ describe('OtlpDirectEncoder: the same bytes as parseFrame + OtlpProtobufEncoder'
     const fromRecords = new OtlpProtobufEncoder(resource, scope).encode(frames.map((f) => parseFrame(f, PLAIN.ctx, PLAIN.options)));
     expect(Buffer.from(fromEncoded.bytes).equals(Buffer.from(fromRecords))).toBe(true);
   });
+  it('a request of one chunk\'s leading records is sent from the chunk itself, with the same bytes', () => {
+    const frames = benchLines().slice(0, 300);
+    const resource = { 'service.name': 'iptables-otel', 'host.name': 'fw1' };
+    const scope = { name: 'iptables-otel', version: '1.2.3' };
+    const enc = new OtlpDirectEncoder(PLAIN.options);
+    for (const f of frames) enc.append(f, PLAIN.ctx);
+    const recs = enc.takeChunk();
+    const out = new OtlpProtobufEncoder(resource, scope);
+    const std = new OtlpProtobufEncoder(resource, scope);
+    const records = frames.map((f) => parseFrame(f, PLAIN.ctx, PLAIN.options));
+    // The whole chunk, its first 100 records (both in place), then the rest (copied).
+    for (const [from, to] of [[0, 300], [0, 100], [100, 300], [0, 1]] as const) {
+      const req = out.encodeEncodedLeased(recs.slice(from, to));
+      expect(Buffer.from(req.bytes).equals(Buffer.from(std.encode(records.slice(from, to)))), `${from}..${to}`).toBe(true);
+      expect(req.bytes.buffer === recs[0]!.chunk.buffer, `${from}..${to} in place`).toBe(from === 0);
+      req.release();
+    }
+    // A resource too large for the head room falls back to a copy, with the same bytes.
+    const big = { 'service.name': 'x', 'huge.attribute': 'y'.repeat(2000) };
+    const req = new OtlpProtobufEncoder(big, scope).encodeEncodedLeased(recs);
+    expect(req.bytes.buffer === recs[0]!.chunk.buffer).toBe(false);
+    expect(Buffer.from(req.bytes).equals(Buffer.from(new OtlpProtobufEncoder(big, scope).encode(records)))).toBe(true);
+  });
+
   it('outcomes match what ParseOutcomeCounter counts on records', () => {
     const frames = ['not a firewall line', `<4>Nov 26 14:24:16 fw1 kernel: x: IN=eth0 OUT= SRC=192.0.2.1 DST=192.0.2.2 BOGUS LEN=1`, benchLines()[1]!];
     const enc = new OtlpDirectEncoder(PLAIN.options);
