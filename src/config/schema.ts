@@ -155,7 +155,7 @@ export const configSchema = {
           additionalProperties: false,
           default: {},
           properties: {
-            maxRecords: { type: 'integer', minimum: 1, default: 100000, description: 'Senders are paused above this many queued records.' },
+            maxRecords: { type: 'integer', minimum: 1, default: 50000, description: 'Senders are paused above this many queued records.' },
             maxBytes: { ...size, default: 134217728, description: 'Senders are paused above this many queued bytes (approximate).' },
           },
         },

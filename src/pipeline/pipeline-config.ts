@@ -34,7 +34,7 @@ export interface PipelineConfig {
 
 /** Defaults of `PipelineConfig`. */
 export const DEFAULT_PIPELINE_CONFIG: Readonly<PipelineConfig> = Object.freeze({
-  maxRecords: 100_000,
+  maxRecords: 50_000,
   maxBytes: 128 * 1024 * 1024,
   lowWaterFraction: 0.5,
   hardLimitFactor: 2,
