@@ -321,8 +321,28 @@ export class OtlpSink {
   private portNumber = 0;
   private readonly sockets = new Set<import('node:net').Socket>();
 
-  /** Start listening (on a new port the first time, on the same port after `stop()`). */
+  /**
+   * Start listening (on a new port the first time, on the same port after `stop()`). The first
+   * port is picked below Linux's ephemeral range (32768-60999): a port from that range could be
+   * taken, while the sink is stopped, as the local port of some other test's connection, and
+   * the restart would then fail with EADDRINUSE.
+   */
   async start(): Promise<this> {
+    for (let attempt = 0; ; attempt++) {
+      const port = this.portNumber !== 0 ? this.portNumber : 20000 + Math.floor(Math.random() * 12000);
+      try {
+        this.server = await this.listen(port);
+        this.portNumber = (this.server.address() as AddressInfo).port;
+        return this;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 50) throw err;
+        // A fixed port held for a moment (a restart): wait; a fresh pick: try another.
+        if (this.portNumber !== 0) await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  private async listen(port: number): Promise<http.Server> {
     const server = http.createServer((req, res) => void this.handle(req, res));
     server.on('connection', (s) => {
       this.sockets.add(s);
@@ -330,11 +350,9 @@ export class OtlpSink {
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.portNumber, '127.0.0.1', () => resolve());
+      server.listen(port, '127.0.0.1', () => resolve());
     });
-    this.portNumber = (server.address() as AddressInfo).port;
-    this.server = server;
-    return this;
+    return server;
   }
 
   /** Stop listening and drop open connections: senders get ECONNREFUSED until `start()`. */
