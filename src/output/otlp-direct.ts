@@ -43,7 +43,7 @@ function utf8Slice(b: Buffer, start: number, end: number): string {
 }
 
 /** How one frame parsed (what `ParseOutcomeCounter` counts). */
-export const enum ParseOutcome {
+export enum ParseOutcome {
   Ok = 0,
   /** Parsed, with tokens listed in `iptables.unparsed`. */
   Partial = 1,
@@ -396,11 +396,6 @@ export class OtlpDirectEncoder {
     if (ab instanceof ArrayBuffer && ab.byteLength === this.w.buf.length && this.spare.length < SPARE_CHUNKS) {
       this.spare.push(Buffer.from(ab, 0, ab.byteLength));
     }
-  }
-
-  /** Records appended since the last `takeChunk()`. */
-  get pending(): number {
-    return this.chunkStarts.length;
   }
 
   /**
