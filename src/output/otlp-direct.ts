@@ -29,8 +29,18 @@ import type { PrefixInfo } from '../netfilter/log-prefix.js';
 import type { SyslogMessage } from '../syslog/syslog-message.js';
 import { severityNumberOf, severityTextOf } from '../syslog/severity.js';
 import { facilityNameOf } from '../syslog/facility.js';
-import { CHUNK_HEAD_ROOM, OtlpProtobufEncoder, writeGenericField } from './otlp-protobuf.js';
-import { ProtobufWriter, putVarint32, varintSize, writeUtf8 } from './protobuf-writer.js';
+import {
+  CHUNK_HEAD_ROOM,
+  encodeKeyField,
+  flatCopy,
+  intFieldHead,
+  OtlpProtobufEncoder,
+  stringFieldHead,
+  writeBodyField,
+  writeGenericField,
+  writeStringField,
+} from './otlp-protobuf.js';
+import { ProtobufWriter, putVarint32, varintSize } from './protobuf-writer.js';
 
 interface NodeBuffer extends Buffer {
   utf8Slice(start: number, end: number): string;
@@ -67,27 +77,14 @@ export class EncodedLogRecord {
 const LR_TIME = 0x09;
 const LR_SEVERITY_NUMBER = 0x10;
 const LR_SEVERITY_TEXT = 0x1a;
-const LR_BODY = 0x2a;
 const LR_ATTRIBUTE = 0x32;
 const LR_OBSERVED_TIME = 0x59;
 const SCOPE_LOG_RECORD = 0x12;
 const TAG_LEN_1 = 0x0a;
 const TAG_LEN_2 = 0x12;
 const ANY_STRING = 0x0a;
-const ANY_INT = 0x18;
 const ANY_ARRAY = 0x2a;
 const TWO_32 = 4294967296;
-
-/** `KeyValue.key` field (tag, length, UTF-8) of an attribute name. */
-function keyBytes(name: string): Uint8Array {
-  const b = Buffer.from(name, 'utf8');
-  if (b.length > 100) throw new Error(`attribute name too long: ${name}`);
-  const f = new Uint8Array(b.length + 2);
-  f[0] = TAG_LEN_1;
-  f[1] = b.length;
-  f.set(b, 2);
-  return f;
-}
 
 /** Longest string value written with a cached head (one-byte lengths). */
 const HEAD_MAX = 32;
@@ -109,7 +106,9 @@ class Key {
   /** Complete fields of the decimal text of small numbers (`network.iana_number`), by number. */
   private readonly numTextFields: (Uint8Array | undefined)[] = [];
   constructor(name: string) {
-    this.kf = keyBytes(name);
+    this.kf = encodeKeyField(name);
+    // The heads' one-byte lengths hold for names up to 100 bytes (ours are under 64).
+    if (this.kf.length > 102) throw new Error(`attribute name too long: ${name}`);
   }
 
   /** The complete field of the string `String(n)` (0 <= n < 256). */
@@ -125,38 +124,11 @@ class Key {
   }
 
   strHead(n: number): Uint8Array {
-    let h = this.strHeads[n];
-    if (h === undefined) {
-      const kf = this.kf;
-      const kn = kf.length;
-      h = new Uint8Array(kn + 6);
-      h[0] = LR_ATTRIBUTE;
-      h[1] = kn + 4 + n;
-      h.set(kf, 2);
-      h[kn + 2] = TAG_LEN_2;
-      h[kn + 3] = n + 2;
-      h[kn + 4] = ANY_STRING;
-      h[kn + 5] = n;
-      this.strHeads[n] = h;
-    }
-    return h;
+    return (this.strHeads[n] ??= stringFieldHead(this.kf, n));
   }
 
   intHead(vn: number): Uint8Array {
-    let h = this.intHeads[vn];
-    if (h === undefined) {
-      const kf = this.kf;
-      const kn = kf.length;
-      h = new Uint8Array(kn + 5);
-      h[0] = LR_ATTRIBUTE;
-      h[1] = kn + 3 + vn;
-      h.set(kf, 2);
-      h[kn + 2] = TAG_LEN_2;
-      h[kn + 3] = vn + 1;
-      h[kn + 4] = ANY_INT;
-      this.intHeads[vn] = h;
-    }
-    return h;
+    return (this.intHeads[vn] ??= intFieldHead(this.kf, vn));
   }
 }
 
@@ -167,7 +139,7 @@ function keyField(name: string): Key {
 /** A complete attribute field, through the standard encoder's general writer. */
 function fieldOf(name: string, value: string | number | boolean | readonly string[]): Uint8Array {
   const w = new ProtobufWriter(256);
-  writeGenericField(w, keyBytes(name), value as string, false);
+  writeGenericField(w, encodeKeyField(name), value as string, false);
   return w.finish();
 }
 
@@ -270,13 +242,13 @@ class HeaderSlot {
     readonly bytes: Uint8Array,
   ) {
     // Flat copies: the message's strings are slices of a frame that should not be kept alive.
-    this.host = m.hostname === undefined ? undefined : Buffer.from(m.hostname, 'utf8').toString('utf8');
+    this.host = m.hostname === undefined ? undefined : flatCopy(m.hostname);
     this.pri = m.priority;
     this.fac = m.facility;
     this.sev = m.severity;
-    this.app = m.appName === undefined ? undefined : Buffer.from(m.appName, 'utf8').toString('utf8');
-    this.proc = m.procId === undefined ? undefined : Buffer.from(m.procId, 'utf8').toString('utf8');
-    this.msgId = m.msgId === undefined ? undefined : Buffer.from(m.msgId, 'utf8').toString('utf8');
+    this.app = m.appName === undefined ? undefined : flatCopy(m.appName);
+    this.proc = m.procId === undefined ? undefined : flatCopy(m.procId);
+    this.msgId = m.msgId === undefined ? undefined : flatCopy(m.msgId);
   }
 }
 
@@ -454,7 +426,7 @@ export class OtlpDirectEncoder {
       }
       this.raw(this.sevTextField);
     }
-    this.body(m.msg);
+    writeBodyField(w, m.msg);
     this.raw(this.routing);
     this.netfilter(nf, info);
     this.header(m, ctx);
@@ -694,38 +666,9 @@ export class OtlpDirectEncoder {
     k.cField = f;
   }
 
-  /** Any string: UTF-8 written natively behind prefixes guessed from the UTF-16 length, moved when short. */
+  /** Any string, natively (`writeStringField`). */
   private strLong(kf: Uint8Array, s: string): void {
-    const w = this.w;
-    const kn = kf.length;
-    const n = s.length;
-    const l3 = varintSize(n);
-    const l2 = varintSize(1 + l3 + n);
-    const l1 = varintSize(kn + 2 + l2 + l3 + n);
-    const head = 1 + l1 + kn + 1 + l2 + 1 + l3;
-    w.ensure(head + 3 + 3 * n);
-    const buf = w.buf;
-    const start = w.pos;
-    const len = writeUtf8(buf, s, start + head);
-    let n3 = l3;
-    let n2 = l2;
-    let n1 = l1;
-    if (len !== n) {
-      n3 = varintSize(len);
-      n2 = varintSize(1 + n3 + len);
-      n1 = varintSize(kn + 2 + n2 + n3 + len);
-      const grow = n1 + n2 + n3 - l1 - l2 - l3;
-      if (grow !== 0) buf.copyWithin(start + head + grow, start + head, start + head + len);
-    }
-    buf[start] = LR_ATTRIBUTE;
-    let p = putVarint32(buf, start + 1, kn + 2 + n2 + n3 + len);
-    buf.set(kf, p);
-    p += kn;
-    buf[p++] = TAG_LEN_2;
-    p = putVarint32(buf, p, 1 + n3 + len);
-    buf[p++] = ANY_STRING;
-    p = putVarint32(buf, p, len);
-    w.pos = p + len;
+    writeStringField(this.w, kf, s);
   }
 
   /** A number attribute: an `intValue` when integral (as the standard encoder decides), else through it. */
@@ -863,27 +806,5 @@ export class OtlpDirectEncoder {
     writeGenericField(this.w, k.kf, v as string, false);
   }
 
-  /** `LogRecord.body` = AnyValue { string_value }. */
-  private body(s: string): void {
-    const w = this.w;
-    const n = s.length;
-    const l2 = varintSize(n);
-    const l1 = varintSize(1 + l2 + n);
-    const buf = w.buf;
-    const start = w.pos;
-    const head = 2 + l1 + l2;
-    const len = writeUtf8(buf, s, start + head);
-    let need2 = l2;
-    let need1 = l1;
-    if (len !== n) {
-      need2 = varintSize(len);
-      need1 = varintSize(1 + need2 + len);
-      if (need1 + need2 !== l1 + l2) buf.copyWithin(start + 2 + need1 + need2, start + head, start + head + len);
-    }
-    buf[start] = LR_BODY;
-    let p = putVarint32(buf, start + 1, 1 + need2 + len);
-    buf[p++] = ANY_STRING;
-    p = putVarint32(buf, p, len);
-    w.pos = p + len;
-  }
+
 }

@@ -149,7 +149,7 @@ function writeAnyValue(w: ProtobufWriter, v: AttributeValue | string | number | 
  * another slice (V8 compares two slices in the runtime), and the cache does not keep the
  * line alive. (Not internalized: comparing with an internalized string is slower still.)
  */
-function flatCopy(s: string): string {
+export function flatCopy(s: string): string {
   const c = Buffer.from(s, 'utf8').toString('utf8');
   // Lone surrogates do not survive the round trip: keep the original then.
   return c === s ? c : s;
@@ -171,11 +171,105 @@ export function writeGenericField(w: ProtobufWriter, keyField: Uint8Array, v: At
 }
 
 /** `KeyValue.key` field (tag, length, UTF-8) of an attribute name. */
-function encodeKeyField(key: string): Uint8Array {
+export function encodeKeyField(key: string): Uint8Array {
   const w = new ProtobufWriter(key.length * 3 + 8);
   w.byte(TAG_LEN_1);
   w.string(key);
   return w.finish();
+}
+
+/**
+ * The head of an attribute field whose value is an ASCII string of `n` characters: tag 6,
+ * KeyValue length, the key field, tag 2, AnyValue length, string tag, `n`. All lengths fit one
+ * byte (the caller checks `keyField.length + n + 4 < 128`).
+ */
+export function stringFieldHead(keyField: Uint8Array, n: number): Uint8Array {
+  const kn = keyField.length;
+  const h = new Uint8Array(kn + 6);
+  h[0] = LR_ATTRIBUTE;
+  h[1] = kn + 4 + n;
+  h.set(keyField, 2);
+  h[kn + 2] = TAG_LEN_2;
+  h[kn + 3] = n + 2;
+  h[kn + 4] = ANY_STRING;
+  h[kn + 5] = n;
+  return h;
+}
+
+/** The head of an attribute field whose int value's varint has `vn` bytes (up to the int tag). */
+export function intFieldHead(keyField: Uint8Array, vn: number): Uint8Array {
+  const kn = keyField.length;
+  const h = new Uint8Array(kn + 5);
+  h[0] = LR_ATTRIBUTE;
+  h[1] = kn + 3 + vn;
+  h.set(keyField, 2);
+  h[kn + 2] = TAG_LEN_2;
+  h[kn + 3] = vn + 1;
+  h[kn + 4] = ANY_INT;
+  return h;
+}
+
+/**
+ * A complete string attribute field for any string: UTF-8 written natively behind length
+ * prefixes guessed from the UTF-16 length, moved (memmove) in the rare case the guess was short.
+ */
+export function writeStringField(w: ProtobufWriter, keyField: Uint8Array, v: string): void {
+  const kn = keyField.length;
+  const n = v.length;
+  // field = 0x32 len(KV) | KV = keyField 0x12 len(Any) | Any = 0x0a len(str) str
+  const l3 = varintSize(n);
+  const l2 = varintSize(1 + l3 + n);
+  const l1 = varintSize(kn + 2 + l2 + l3 + n);
+  const head = 1 + l1 + kn + 1 + l2 + 1 + l3;
+  w.ensure(head + 3 + 3 * n);
+  const buf = w.buf;
+  const start = w.pos;
+  const len = writeUtf8(buf, v, start + head);
+  let n3 = l3;
+  let n2 = l2;
+  let n1 = l1;
+  if (len !== n) {
+    n3 = varintSize(len);
+    n2 = varintSize(1 + n3 + len);
+    n1 = varintSize(kn + 2 + n2 + n3 + len);
+    // UTF-8 is never shorter than UTF-16: the prefixes can only grow, the text only move right.
+    const grow = n1 + n2 + n3 - l1 - l2 - l3;
+    if (grow !== 0) buf.copyWithin(start + head + grow, start + head, start + head + len);
+  }
+  buf[start] = LR_ATTRIBUTE;
+  let p = putVarint32(buf, start + 1, kn + 2 + n2 + n3 + len);
+  buf.set(keyField, p);
+  p += kn;
+  buf[p++] = TAG_LEN_2;
+  p = putVarint32(buf, p, 1 + n3 + len);
+  buf[p++] = ANY_STRING;
+  p = putVarint32(buf, p, len);
+  w.pos = p + len;
+}
+
+/** `LogRecord.body` = AnyValue { string_value }: both lengths guessed from the UTF-16 length. */
+export function writeBodyField(w: ProtobufWriter, s: string): void {
+  const n = s.length;
+  const l2 = varintSize(n);
+  const l1 = varintSize(1 + l2 + n);
+  w.ensure(3 * n + 12);
+  const buf = w.buf;
+  const start = w.pos;
+  const head = 2 + l1 + l2;
+  const len = writeUtf8(buf, s, start + head);
+  let need2 = l2;
+  let need1 = l1;
+  if (len !== n) {
+    need2 = varintSize(len);
+    need1 = varintSize(1 + need2 + len);
+    // UTF-8 is never shorter than UTF-16: the prefixes can only grow, the text only move right.
+    if (need1 + need2 !== l1 + l2) buf.copyWithin(start + 2 + need1 + need2, start + head, start + head + len);
+  }
+  buf[start] = LR_BODY;
+  let p = putVarint32(buf, start + 1, 1 + need2 + len);
+  buf[p++] = ANY_STRING;
+  p = putVarint32(buf, p, len);
+  w.pos = p + len;
 }
 
 /** Consecutive cached fields, and their bytes concatenated: copied with one call. */
@@ -249,39 +343,12 @@ class KeyEntry {
 
   /** `stringHeads[n]`, built on first use. */
   stringHead(n: number): Uint8Array {
-    let h = this.stringHeads[n];
-    if (h === undefined) {
-      // 0x32 kvLen | keyField 0x12 (n+2) | 0x0a n   (all lengths < 128)
-      const kf = this.keyField;
-      h = new Uint8Array(kf.length + 6);
-      h[0] = LR_ATTRIBUTE;
-      h[1] = kf.length + 4 + n;
-      h.set(kf, 2);
-      h[kf.length + 2] = TAG_LEN_2;
-      h[kf.length + 3] = n + 2;
-      h[kf.length + 4] = ANY_STRING;
-      h[kf.length + 5] = n;
-      this.stringHeads[n] = h;
-    }
-    return h;
+    return (this.stringHeads[n] ??= stringFieldHead(this.keyField, n));
   }
 
   /** `intHeads[vn]`, built on first use. */
   intHead(vn: number): Uint8Array {
-    let h = this.intHeads[vn];
-    if (h === undefined) {
-      // 0x32 kvLen | keyField 0x12 (vn+1) | 0x18   (all lengths < 128)
-      const kf = this.keyField;
-      h = new Uint8Array(kf.length + 5);
-      h[0] = LR_ATTRIBUTE;
-      h[1] = kf.length + 3 + vn;
-      h.set(kf, 2);
-      h[kf.length + 2] = TAG_LEN_2;
-      h[kf.length + 3] = vn + 1;
-      h[kf.length + 4] = ANY_INT;
-      this.intHeads[vn] = h;
-    }
-    return h;
+    return (this.intHeads[vn] ??= intFieldHead(this.keyField, vn));
   }
 
   /** Counts a cache lookup; switches the value caches off for keys whose values rarely repeat. */
@@ -498,36 +565,10 @@ export class OtlpProtobufEncoder {
         w.raw(this.lastSeverityField);
       }
     }
-    this.writeBody(r.body);
+    writeBodyField(this.w, r.body);
     this.writeAttributes(r.attributes);
     w.byte(LR_OBSERVED_TIME);
     w.hrTime(r.observedTimestamp, 1);
-  }
-
-  /** `LogRecord.body` = AnyValue { string_value }: both lengths guessed from the UTF-16 length. */
-  private writeBody(s: string): void {
-    const w = this.w;
-    const n = s.length;
-    const l2 = varintSize(n);
-    const l1 = varintSize(1 + l2 + n);
-    w.ensure(3 * n + 12);
-    const buf = w.buf;
-    const start = w.pos;
-    const head = 2 + l1 + l2;
-    const len = writeUtf8(buf, s, start + head);
-    let need2 = l2;
-    let need1 = l1;
-    if (len !== n) {
-      need2 = varintSize(len);
-      need1 = varintSize(1 + need2 + len);
-      // UTF-8 is never shorter than UTF-16: the prefixes can only grow, the text only move right.
-      if (need1 + need2 !== l1 + l2) buf.copyWithin(start + 2 + need1 + need2, start + head, start + head + len);
-    }
-    buf[start] = LR_BODY;
-    let p = putVarint32(buf, start + 1, 1 + need2 + len);
-    buf[p++] = ANY_STRING;
-    p = putVarint32(buf, p, len);
-    w.pos = p + len;
   }
 
   private entryFor(key: string): KeyEntry {
@@ -747,41 +788,9 @@ export class OtlpProtobufEncoder {
     this.writeLongString(e, v);
   }
 
-  /** Any string: UTF-8 written natively behind prefixes guessed from the UTF-16 length. */
+  /** Any string, natively (see `writeStringField`). */
   private writeLongString(e: KeyEntry, v: string): void {
-    const kf = e.keyField;
-    const kn = kf.length;
-    const n = v.length;
-    const w = this.w;
-    // field = 0x32 len(KV) | KV = keyField 0x12 len(Any) | Any = 0x0a len(str) str
-    const l3 = varintSize(n);
-    const l2 = varintSize(1 + l3 + n);
-    const l1 = varintSize(kn + 2 + l2 + l3 + n);
-    const head = 1 + l1 + kn + 1 + l2 + 1 + l3;
-    w.ensure(head + 3 + 3 * n);
-    const buf = w.buf;
-    const start = w.pos;
-    const len = writeUtf8(buf, v, start + head);
-    let n3 = l3;
-    let n2 = l2;
-    let n1 = l1;
-    if (len !== n) {
-      n3 = varintSize(len);
-      n2 = varintSize(1 + n3 + len);
-      n1 = varintSize(kn + 2 + n2 + n3 + len);
-      // UTF-8 is never shorter than UTF-16: the prefixes can only grow, the text only move right.
-      const grow = n1 + n2 + n3 - l1 - l2 - l3;
-      if (grow !== 0) buf.copyWithin(start + head + grow, start + head, start + head + len);
-    }
-    buf[start] = LR_ATTRIBUTE;
-    let p = putVarint32(buf, start + 1, kn + 2 + n2 + n3 + len);
-    buf.set(kf, p);
-    p += kn;
-    buf[p++] = TAG_LEN_2;
-    p = putVarint32(buf, p, 1 + n3 + len);
-    buf[p++] = ANY_STRING;
-    p = putVarint32(buf, p, len);
-    w.pos = p + len;
+    writeStringField(this.w, e.keyField, v);
   }
 
   private numberAttribute(e: KeyEntry, v: number): void {
