@@ -273,6 +273,40 @@ const RECORD_SLACK = 32768;
 const RECORD_PER_CHAR = 24;
 
 /**
+ * Head of an array-of-strings attribute field whose ArrayValue body has `body` bytes, at `p`;
+ * the position after it, or -1 when a length would not fit one byte (nothing written then).
+ */
+function putArrayHead(buf: Uint8Array, p: number, kf: Uint8Array, body: number): number {
+  const anyLen = body + 2;
+  const kvLen = kf.length + 2 + anyLen;
+  if (body >= 128 || kvLen >= 128) return -1;
+  buf[p++] = LR_ATTRIBUTE;
+  buf[p++] = kvLen;
+  buf.set(kf, p);
+  p += kf.length;
+  buf[p++] = TAG_LEN_2;
+  buf[p++] = anyLen;
+  buf[p++] = ANY_ARRAY;
+  buf[p++] = body;
+  return p;
+}
+
+/** One ArrayValue element (AnyValue string) of ASCII `s` at `p`; -1 when `s` is not ASCII. */
+function putAsciiElement(buf: Uint8Array, p: number, s: string): number {
+  const n = s.length;
+  buf[p++] = TAG_LEN_1;
+  buf[p++] = n + 2;
+  buf[p++] = ANY_STRING;
+  buf[p++] = n;
+  for (let j = 0; j < n; j++) {
+    const c = s.charCodeAt(j);
+    if (c >= 0x80) return -1;
+    buf[p++] = c;
+  }
+  return p;
+}
+
+/**
  * Encodes frames straight into OTLP `ScopeLogs.log_records` fields (see the file comment).
  * Not re-entrant: one per worker.
  */
@@ -686,46 +720,14 @@ export class OtlpDirectEncoder {
 
   /** A string array attribute: short ASCII elements with one-byte lengths, anything else through the standard writer. */
   private strs(k: Key, v: readonly string[]): void {
-    const kf = k.kf;
-    const kn = kf.length;
     let body = 0;
     for (let i = 0; i < v.length; i++) body += (v[i] as string).length + 4;
-    const anyLen = body + 2;
-    const kvLen = kn + 2 + anyLen;
-    if (body >= 128 || kvLen >= 128) {
-      this.generic(k, v);
-      return;
-    }
     const w = this.w;
     const buf = w.buf;
-    const start = w.pos;
-    let p = start;
-    buf[p++] = LR_ATTRIBUTE;
-    buf[p++] = kvLen;
-    buf.set(kf, p);
-    p += kn;
-    buf[p++] = TAG_LEN_2;
-    buf[p++] = anyLen;
-    buf[p++] = ANY_ARRAY;
-    buf[p++] = body;
-    for (let i = 0; i < v.length; i++) {
-      const s = v[i] as string;
-      const n = s.length;
-      buf[p++] = TAG_LEN_1;
-      buf[p++] = n + 2;
-      buf[p++] = ANY_STRING;
-      buf[p++] = n;
-      for (let j = 0; j < n; j++) {
-        const c = s.charCodeAt(j);
-        if (c >= 0x80) {
-          w.pos = start;
-          this.generic(k, v);
-          return;
-        }
-        buf[p++] = c;
-      }
-    }
-    w.pos = p;
+    let p = putArrayHead(buf, w.pos, k.kf, body);
+    for (let i = 0; i < v.length && p >= 0; i++) p = putAsciiElement(buf, p, v[i] as string);
+    if (p < 0) this.generic(k, v);
+    else w.pos = p;
   }
 
   /** `network.community_id` = "1:" + `hash` (base64, ASCII, 28 characters for SHA-1). */
@@ -749,56 +751,13 @@ export class OtlpDirectEncoder {
 
   /** A two-string array attribute (`related.ip`) without building the array, when both are short ASCII. */
   private strs2(k: Key, a: string, b: string): void {
-    const kf = k.kf;
-    const kn = kf.length;
-    const na = a.length;
-    const nb = b.length;
-    const body = na + nb + 8;
-    const anyLen = body + 2;
-    const kvLen = kn + 2 + anyLen;
-    if (body >= 128 || kvLen >= 128) {
-      this.strs(k, [a, b]);
-      return;
-    }
     const w = this.w;
     const buf = w.buf;
-    const start = w.pos;
-    let p = start;
-    buf[p++] = LR_ATTRIBUTE;
-    buf[p++] = kvLen;
-    buf.set(kf, p);
-    p += kn;
-    buf[p++] = TAG_LEN_2;
-    buf[p++] = anyLen;
-    buf[p++] = ANY_ARRAY;
-    buf[p++] = body;
-    buf[p++] = TAG_LEN_1;
-    buf[p++] = na + 2;
-    buf[p++] = ANY_STRING;
-    buf[p++] = na;
-    for (let j = 0; j < na; j++) {
-      const c = a.charCodeAt(j);
-      if (c >= 0x80) {
-        w.pos = start;
-        this.strs(k, [a, b]);
-        return;
-      }
-      buf[p++] = c;
-    }
-    buf[p++] = TAG_LEN_1;
-    buf[p++] = nb + 2;
-    buf[p++] = ANY_STRING;
-    buf[p++] = nb;
-    for (let j = 0; j < nb; j++) {
-      const c = b.charCodeAt(j);
-      if (c >= 0x80) {
-        w.pos = start;
-        this.strs(k, [a, b]);
-        return;
-      }
-      buf[p++] = c;
-    }
-    w.pos = p;
+    let p = putArrayHead(buf, w.pos, k.kf, a.length + b.length + 8);
+    if (p >= 0) p = putAsciiElement(buf, p, a);
+    if (p >= 0) p = putAsciiElement(buf, p, b);
+    if (p < 0) this.strs(k, [a, b]);
+    else w.pos = p;
   }
 
   /** Any value through the standard encoder's general writer (same bytes by construction). */
