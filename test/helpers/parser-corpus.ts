@@ -7,10 +7,49 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeBenchLines } from '../../bench/parse-mix.js';
+import type { ParseOptions } from '../../src/mapping/parse-frame.js';
+import type { ReceiveContext } from '../../src/mapping/record.js';
 import { LINES } from '../unit/netfilter/sample-lines.js';
 import { fixturesDir, repoRoot } from './paths.js';
 
 export const corpusDir = path.join(repoRoot, 'test', 'corpus');
+
+/** A fixed receive time, so records do not depend on the clock. */
+export const RECEIVED: [number, number] = [1795700000, 123_000_000];
+const NOW = new Date('2026-11-26T15:00:00Z');
+
+/** Parser options and receive context the corpus is run under. */
+export interface ParseCase {
+  options: ParseOptions;
+  ctx: ReceiveContext | undefined;
+}
+
+/** Plain: defaults, a fixed clock. */
+export const PLAIN_CASE: ParseCase = {
+  options: { now: NOW, bootTimeMs: Date.UTC(2026, 10, 26, 9, 30, 0) },
+  ctx: { receivedAt: RECEIVED },
+};
+
+/** Everything set: zone, kmsg boot time, original kept, routing, user prefix rules, peer. */
+export const FULL_CASE: ParseCase = {
+  options: {
+    now: NOW,
+    timezone: 'Europe/Berlin',
+    bootTimeMs: Date.UTC(2026, 10, 26, 14, 0, 0),
+    preserveOriginal: true,
+    dataset: 'iptables.golden',
+    namespace: 'prod',
+    prefixRules: [
+      { match: 'ip6-dropped', action: 'drop-v6', ruleName: 'v6 rule' },
+      { match: /UFW (ALLOW|AUDIT)/, action: 'ufw-pass', verdict: 'allowed' },
+      { match: 'nft-', action: 'logged' },
+    ],
+  },
+  ctx: { transport: 'tcp', peerAddress: '198.51.100.7', peerPort: 51514, receivedAt: RECEIVED },
+};
+
+/** No receive context: the observed time comes from the pinned `now`. */
+export const NO_CTX_CASE: ParseCase = { options: { now: NOW }, ctx: undefined };
 
 export function lines(file: string): string[] {
   if (!existsSync(file)) {

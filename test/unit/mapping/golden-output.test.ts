@@ -20,20 +20,23 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseFrame, type ParseOptions } from '../../../src/mapping/parse-frame.js';
-import type { FirewallLogRecord, ReceiveContext } from '../../../src/mapping/record.js';
+import { parseFrame } from '../../../src/mapping/parse-frame.js';
+import type { FirewallLogRecord } from '../../../src/mapping/record.js';
 import {
   benchLines,
   byteMutations,
   corpusDir,
   EDGE_LINES,
   fixtureLines,
+  FULL_CASE,
   kernelKmsg,
   kernelLog,
   kernelUlogd,
   mutations,
   ours,
+  PLAIN_CASE,
   samples,
+  type ParseCase,
 } from '../../helpers/parser-corpus.js';
 const goldenDir = path.join(corpusDir, 'golden');
 const RECORDS_FILE = path.join(goldenDir, 'parse-records.jsonl');
@@ -41,31 +44,8 @@ const DIGESTS_FILE = path.join(goldenDir, 'parse-digests.json');
 const update = process.env.UPDATE_GOLDEN === '1';
 const dumpDir = process.env.GOLDEN_DUMP_DIR;
 
-const RECEIVED: [number, number] = [1795700000, 123_000_000];
-const NOW = new Date('2026-11-26T15:00:00Z');
-
-/** Plain: defaults, a fixed clock. */
-const PLAIN: { options: ParseOptions; ctx: ReceiveContext } = {
-  options: { now: NOW, bootTimeMs: Date.UTC(2026, 10, 26, 9, 30, 0) },
-  ctx: { receivedAt: RECEIVED },
-};
-/** Everything set: zone, kmsg boot time, original kept, routing, user prefix rules, peer. */
-const FULL: { options: ParseOptions; ctx: ReceiveContext } = {
-  options: {
-    now: NOW,
-    timezone: 'Europe/Berlin',
-    bootTimeMs: Date.UTC(2026, 10, 26, 14, 0, 0),
-    preserveOriginal: true,
-    dataset: 'iptables.golden',
-    namespace: 'prod',
-    prefixRules: [
-      { match: 'ip6-dropped', action: 'drop-v6', ruleName: 'v6 rule' },
-      { match: /UFW (ALLOW|AUDIT)/, action: 'ufw-pass', verdict: 'allowed' },
-      { match: 'nft-', action: 'logged' },
-    ],
-  },
-  ctx: { transport: 'tcp', peerAddress: '198.51.100.7', peerPort: 51514, receivedAt: RECEIVED },
-};
+const PLAIN = PLAIN_CASE;
+const FULL = FULL_CASE;
 
 /** One record as canonical JSON: every field, attributes in insertion order. */
 function canonical(r: FirewallLogRecord): string {
@@ -115,7 +95,7 @@ const DIGEST_SETS: Array<[name: string, frames: Frame[]]> = [
   ],
 ];
 
-function run(frames: readonly Frame[], cfg: { options: ParseOptions; ctx: ReceiveContext }): string[] {
+function run(frames: readonly Frame[], cfg: ParseCase): string[] {
   return frames.map((f) => canonical(parseFrame(f, cfg.ctx, cfg.options)));
 }
 

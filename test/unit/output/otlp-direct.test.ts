@@ -5,7 +5,7 @@
  * plain and a full option set, from strings and from Buffers, and with or without a peer.
  */
 import { describe, expect, it } from 'vitest';
-import { parseFrame, type ParseOptions } from '../../../src/mapping/parse-frame.js';
+import { parseFrame } from '../../../src/mapping/parse-frame.js';
 import type { ReceiveContext } from '../../../src/mapping/record.js';
 import { OtlpDirectEncoder, ParseOutcome, type EncodedLogRecord } from '../../../src/output/otlp-direct.js';
 import { OtlpProtobufEncoder } from '../../../src/output/otlp-protobuf.js';
@@ -15,38 +15,17 @@ import {
   byteMutations,
   EDGE_LINES,
   fixtureLines,
+  FULL_CASE,
   mutations,
+  NO_CTX_CASE,
   ours,
+  PLAIN_CASE,
+  RECEIVED,
 } from '../../helpers/parser-corpus.js';
 
-const RECEIVED: [number, number] = [1795700000, 123_000_000];
-const NOW = new Date('2026-11-26T15:00:00Z');
-
-const PLAIN: { options: ParseOptions; ctx: ReceiveContext | undefined } = {
-  options: { now: NOW, bootTimeMs: Date.UTC(2026, 10, 26, 9, 30, 0) },
-  ctx: { receivedAt: RECEIVED },
-};
-const FULL: { options: ParseOptions; ctx: ReceiveContext | undefined } = {
-  options: {
-    now: NOW,
-    timezone: 'Europe/Berlin',
-    bootTimeMs: Date.UTC(2026, 10, 26, 14, 0, 0),
-    preserveOriginal: true,
-    dataset: 'iptables.direct',
-    namespace: 'prod',
-    prefixRules: [
-      { match: 'ip6-dropped', action: 'drop-v6', ruleName: 'v6 rule' },
-      { match: /UFW (ALLOW|AUDIT)/, action: 'ufw-pass', verdict: 'allowed' },
-      { match: 'nft-', action: 'logged' },
-    ],
-  },
-  ctx: { transport: 'tcp', peerAddress: '198.51.100.7', peerPort: 51514, receivedAt: RECEIVED },
-};
-/** No ctx: the observed time is the clock, so both paths get a pinned `now` instead. */
-const NO_CTX: { options: ParseOptions; ctx: ReceiveContext | undefined } = {
-  options: { now: NOW },
-  ctx: undefined,
-};
+const PLAIN = PLAIN_CASE;
+const FULL = FULL_CASE;
+const NO_CTX = NO_CTX_CASE;
 
 type Frame = string | Buffer;
 

@@ -23,11 +23,12 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { makeBenchLines } from '../../../bench/parse-mix.js';
-import { parseFrame, type ParseOptions } from '../../../src/mapping/parse-frame.js';
-import type { AttributeValue, FirewallLogRecord, ReceiveContext } from '../../../src/mapping/record.js';
+import { parseFrame } from '../../../src/mapping/parse-frame.js';
+import type { AttributeValue, FirewallLogRecord } from '../../../src/mapping/record.js';
 import { OtlpProtobufEncoder } from '../../../src/output/otlp-protobuf.js';
 import { decodeProtobufRequest, type NormRecord } from '../../helpers/otlp-sink.js';
 import { repoRoot } from '../../helpers/paths.js';
+import { FULL_CASE, lines, PLAIN_CASE, type ParseCase } from '../../helpers/parser-corpus.js';
 import { OtlpProtobufEncoder as ReferenceEncoder } from './otlp-protobuf-reference.js';
 import { sampleRecord } from './sample-records.js';
 
@@ -48,32 +49,14 @@ const RESOURCE = {
 const SCOPE = { name: 'iptables-otel', version: '0.1.0' };
 const DOUBLE_KEYS = ['sample.ratio', 'iptables.kernel_uptime', 'ints', 'dbl'];
 
-const RECEIVED: [number, number] = [1795700000, 123_000_000];
-const NOW = new Date('2026-11-26T15:00:00Z');
-const PLAIN: { options: ParseOptions; ctx: ReceiveContext } = {
-  options: { now: NOW, bootTimeMs: Date.UTC(2026, 10, 26, 9, 30, 0) },
-  ctx: { receivedAt: RECEIVED },
-};
-const FULL: { options: ParseOptions; ctx: ReceiveContext } = {
-  options: {
-    now: NOW,
-    timezone: 'Europe/Berlin',
-    bootTimeMs: Date.UTC(2026, 10, 26, 14, 0, 0),
-    preserveOriginal: true,
-    dataset: 'iptables.golden',
-    namespace: 'prod',
-    prefixRules: [{ match: 'DROP', action: 'golden-drop', ruleName: 'golden rule' }],
-  },
-  ctx: { transport: 'tcp', peerAddress: '198.51.100.7', peerPort: 51514, receivedAt: RECEIVED },
+const PLAIN = PLAIN_CASE;
+/** The full option set with this test's own prefix rule. */
+const FULL: ParseCase = {
+  options: { ...FULL_CASE.options, prefixRules: [{ match: 'DROP', action: 'golden-drop', ruleName: 'golden rule' }] },
+  ctx: FULL_CASE.ctx,
 };
 
-function lines(file: string): string[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.length > 0);
-}
-
-function parsed(ls: readonly string[], set: { options: ParseOptions; ctx: ReceiveContext }): FirewallLogRecord[] {
+function parsed(ls: readonly string[], set: ParseCase): FirewallLogRecord[] {
   return ls.map((l) => parseFrame(l, set.ctx, set.options));
 }
 
