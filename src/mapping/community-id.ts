@@ -3,8 +3,8 @@
  * `1:` prefix. ICMP/ICMPv6 type and code stand in for the ports, with request/reply types
  * mapped to their counterpart so both directions hash alike.
  */
-import { hash } from 'node:crypto';
 import { writeIpBytes } from '../netfilter/ip-address.js';
+import { SHA1_BASE64_LENGTH, sha1Base64 } from './sha1.js';
 
 // ICMPv4 request <-> reply pairs (echo, router, timestamp, info, address mask).
 const ICMP4_PAIRS: ReadonlyMap<number, number> = new Map([
@@ -18,9 +18,8 @@ const ICMP6_PAIRS: ReadonlyMap<number, number> = new Map([
 
 // Reused scratch: seed(2) + 2 x 16 address bytes + proto + pad + 2 x port(2).
 const buf = Buffer.alloc(40);
-// Views for the four possible input lengths (IPv4/IPv6, with/without ports): no per-call subarray.
-const views: Buffer[] = [];
-for (const n of [12, 16, 36, 40]) views[n] = buf.subarray(0, n);
+// The string form's scratch: '1:' and the base64 hash.
+const text = Buffer.from('1:' + 'A'.repeat(SHA1_BASE64_LENGTH), 'latin1');
 const a = new Uint8Array(16);
 const b = new Uint8Array(16);
 
@@ -44,23 +43,32 @@ export function communityId(
   srcPort: number | undefined,
   dstPort: number | undefined,
 ): string | undefined {
-  const h = communityIdHash(src, dst, proto, srcPort, dstPort);
-  return h === undefined ? undefined : '1:' + h;
+  return asText(writeCommunityIdHash(text, 2, src, dst, proto, srcPort, dstPort));
 }
 
-/** `communityId` without its `1:` version prefix (the base64 hash), for writers that add the prefix themselves. */
-export function communityIdHash(
+/**
+ * `communityId` without its `1:` version prefix, written as base64 text into `out` at `pos`
+ * (28 bytes of room): the position after it, or -1 when there is no Community ID (nothing written).
+ */
+export function writeCommunityIdHash(
+  out: Uint8Array,
+  pos: number,
   src: string | undefined,
   dst: string | undefined,
   proto: number | undefined,
   srcPort: number | undefined,
   dstPort: number | undefined,
-): string | undefined {
-  if (src === undefined || dst === undefined || proto === undefined) return undefined;
+): number {
+  if (src === undefined || dst === undefined || proto === undefined) return -1;
   const la = writeIpBytes(src, a, 0);
   const lb = writeIpBytes(dst, b, 0);
-  if (la === 0 || la !== lb) return undefined;
-  return hashFlow(la, proto, srcPort, dstPort);
+  if (la === 0 || la !== lb) return -1;
+  const n = flowMessage(la, proto, srcPort, dstPort);
+  return n === 0 ? -1 : sha1Base64(buf, n, out, pos);
+}
+
+function asText(end: number): string | undefined {
+  return end < 0 ? undefined : text.toString('latin1', 0, end);
 }
 
 function writeV4(v: number, out: Uint8Array): void {
@@ -81,32 +89,37 @@ export function communityIdV4(
   srcPort: number | undefined,
   dstPort: number | undefined,
 ): string | undefined {
-  const h = communityIdHashV4(src, dst, proto, srcPort, dstPort);
-  return h === undefined ? undefined : '1:' + h;
+  return asText(writeCommunityIdHashV4(text, 2, src, dst, proto, srcPort, dstPort));
 }
 
-/** `communityIdV4` without its `1:` version prefix. */
-export function communityIdHashV4(
+/** `writeCommunityIdHash` for IPv4 addresses given as unsigned 32-bit numbers (see `communityIdV4`). */
+export function writeCommunityIdHashV4(
+  out: Uint8Array,
+  pos: number,
   src: number,
   dst: number,
   proto: number | undefined,
   srcPort: number | undefined,
   dstPort: number | undefined,
-): string | undefined {
-  if (src < 0 || dst < 0 || proto === undefined) return undefined;
+): number {
+  if (src < 0 || dst < 0 || proto === undefined) return -1;
   writeV4(src, a);
   writeV4(dst, b);
-  return hashFlow(4, proto, srcPort, dstPort);
+  const n = flowMessage(4, proto, srcPort, dstPort);
+  return n === 0 ? -1 : sha1Base64(buf, n, out, pos);
 }
 
-/** Hashes the flow whose address bytes are in the scratch arrays `a` and `b` (length `la`). */
-function hashFlow(la: number, proto: number, srcPort: number | undefined, dstPort: number | undefined): string | undefined {
+/**
+ * Writes the hash input of the flow whose address bytes are in the scratch arrays `a` and `b`
+ * (length `la`) into `buf`: its length, or 0 when the flow has no Community ID.
+ */
+function flowMessage(la: number, proto: number, srcPort: number | undefined, dstPort: number | undefined): number {
   let usePorts = false;
   let oneWay = false;
   let sp = 0;
   let dp = 0;
   if (proto === 6 || proto === 17 || proto === 132) {
-    if (srcPort === undefined || dstPort === undefined) return undefined;
+    if (srcPort === undefined || dstPort === undefined) return 0;
     usePorts = true;
     sp = srcPort;
     dp = dstPort;
@@ -148,5 +161,5 @@ function hashFlow(la: number, proto: number, srcPort: number | undefined, dstPor
     buf[o++] = dp >>> 8;
     buf[o++] = dp & 255;
   }
-  return hash('sha1', views[o]!, 'base64');
+  return o;
 }

@@ -23,7 +23,8 @@ import {
 } from '../mapping/parse-frame.js';
 import type { ReceiveContext } from '../mapping/record.js';
 import { OUTER_NAMES, QUOTED_NAMES, type PacketNames } from '../mapping/packet-attributes.js';
-import { communityIdHash, communityIdHashV4 } from '../mapping/community-id.js';
+import { writeCommunityIdHash, writeCommunityIdHashV4 } from '../mapping/community-id.js';
+import { SHA1_BASE64_LENGTH } from '../mapping/sha1.js';
 import type { NetfilterFields, PacketFields } from '../netfilter/packet-fields.js';
 import type { PrefixInfo } from '../netfilter/log-prefix.js';
 import type { SyslogMessage } from '../syslog/syslog-message.js';
@@ -89,6 +90,9 @@ const TWO_32 = 4294967296;
 /** Longest string value written with a cached head (one-byte lengths). */
 const HEAD_MAX = 32;
 
+/** Values remembered per `strC` key. */
+const STR_CACHE = 4;
+
 /**
  * One attribute name: its `KeyValue.key` field and, built on first use, the complete field head
  * (tag, lengths, key, value tag) per value length, so a field costs one native copy of its head
@@ -100,9 +104,12 @@ class Key {
   private readonly strHeads: (Uint8Array | undefined)[] = [];
   /** Head of an int value whose varint has n bytes: 0x32 kvLen | key | 0x12 anyLen 0x18. */
   private readonly intHeads: (Uint8Array | undefined)[] = [];
-  /** The last value written through `strC` and its complete field (values that repeat by identity). */
-  cStr: string | undefined = undefined;
-  cField: Uint8Array = new Uint8Array(0);
+  /**
+   * The last values written through `strC` and their complete fields, most recent first: a
+   * stream cycles through a few prefixes, actions and devices, so one slot would thrash.
+   */
+  readonly cStrs: (string | undefined)[] = new Array<string | undefined>(STR_CACHE).fill(undefined);
+  readonly cFields: Uint8Array[] = new Array<Uint8Array>(STR_CACHE).fill(new Uint8Array(0));
   /** Complete fields of the decimal text of small numbers (`network.iana_number`), by number. */
   private readonly numTextFields: (Uint8Array | undefined)[] = [];
   constructor(name: string) {
@@ -476,14 +483,7 @@ export class OtlpDirectEncoder {
     this.packet(p, OUTER);
     if (p.family !== 0) this.raw(p.family === 4 ? F_IPV4 : F_IPV6);
     const isIcmp = p.ianaNumber === 1 || p.ianaNumber === 58;
-    const sp = isIcmp ? p.icmpType : p.sourcePort;
-    const dp = isIcmp ? p.icmpCode : p.destinationPort;
-    // The hash alone: '1:' + hash would build a cons string only to flatten it for writing.
-    const cid =
-      p.sourceV4 >= 0 && p.destinationV4 >= 0
-        ? communityIdHashV4(p.sourceV4, p.destinationV4, p.ianaNumber, sp, dp)
-        : communityIdHash(p.source, p.destination, p.ianaNumber, sp, dp);
-    if (cid !== undefined) this.communityId(cid);
+    this.communityId(p, isIcmp ? p.icmpType : p.sourcePort, isIcmp ? p.icmpCode : p.destinationPort);
     if (nf.sourceMac !== undefined) this.strC(K.sourceMac, nf.sourceMac);
     if (nf.destinationMac !== undefined) this.strC(K.destinationMac, nf.destinationMac);
     if (nf.vlanId !== undefined) {
@@ -682,22 +682,30 @@ export class OtlpDirectEncoder {
 
   /**
    * A string attribute whose value usually repeats (MACs, devices, the prefix and what it says,
-   * the transport): the field is copied when the value is the key's last one (mostly the same
-   * string object, so the compare is a pointer compare), written and remembered otherwise.
+   * the transport): the field is copied when the value is one of the key's last few (mostly the
+   * same string object, so the compare is a pointer compare), written and remembered otherwise.
    */
   private strC(k: Key, s: string): void {
-    if (s === k.cStr) {
-      this.raw(k.cField);
-      return;
+    const strs = k.cStrs;
+    for (let i = 0; i < STR_CACHE; i++) {
+      if (strs[i] === s) {
+        this.raw(k.cFields[i] as Uint8Array);
+        return;
+      }
     }
     const w = this.w;
     const start = w.pos;
     this.str(k, s);
-    k.cStr = s;
     // A copy: the writer's buffer is handed on with the chunk (Buffer#slice would be a view).
     const f = new Uint8Array(w.pos - start);
     f.set(w.buf.subarray(start, w.pos));
-    k.cField = f;
+    const fields = k.cFields;
+    for (let i = STR_CACHE - 1; i > 0; i--) {
+      strs[i] = strs[i - 1];
+      fields[i] = fields[i - 1] as Uint8Array;
+    }
+    strs[0] = s;
+    fields[0] = f;
   }
 
   /** Any string, natively (`writeStringField`). */
@@ -730,23 +738,25 @@ export class OtlpDirectEncoder {
     else w.pos = p;
   }
 
-  /** `network.community_id` = "1:" + `hash` (base64, ASCII, 28 characters for SHA-1). */
-  private communityId(hash: string): void {
-    const n = hash.length + 2;
-    if (n > HEAD_MAX) {
-      this.strLong(K.communityId.kf, '1:' + hash);
-      return;
-    }
+  /**
+   * `network.community_id` ("1:" and the base64 hash), hashed straight into the record: no
+   * string. Nothing is written when the flow has none (as `communityId()` gives undefined).
+   */
+  private communityId(p: PacketFields, sp: number | undefined, dp: number | undefined): void {
     const w = this.w;
     const buf = w.buf;
-    const head = K.communityId.strHead(n);
-    const p = w.pos;
-    let v = p + head.length;
-    buf.set(head, p);
-    buf[v++] = 0x31; // '1'
-    buf[v++] = 0x3a; // ':'
-    for (let i = 0; i < n - 2; i++) buf[v++] = hash.charCodeAt(i); // base64: ASCII
-    w.pos = v;
+    const head = K.communityId.strHead(2 + SHA1_BASE64_LENGTH);
+    const at = w.pos;
+    const v = at + head.length;
+    buf[v] = 0x31; // '1'
+    buf[v + 1] = 0x3a; // ':'
+    const end =
+      p.sourceV4 >= 0 && p.destinationV4 >= 0
+        ? writeCommunityIdHashV4(buf, v + 2, p.sourceV4, p.destinationV4, p.ianaNumber, sp, dp)
+        : writeCommunityIdHash(buf, v + 2, p.source, p.destination, p.ianaNumber, sp, dp);
+    if (end < 0) return;
+    buf.set(head, at);
+    w.pos = end;
   }
 
   /** A two-string array attribute (`related.ip`) without building the array, when both are short ASCII. */
