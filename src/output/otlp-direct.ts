@@ -91,7 +91,7 @@ const TWO_32 = 4294967296;
 const HEAD_MAX = 32;
 
 /** Values remembered per `strC` key. */
-const STR_CACHE = 4;
+const STR_CACHE = 8;
 
 /**
  * One attribute name: its `KeyValue.key` field and, built on first use, the complete field head
@@ -259,6 +259,19 @@ class HeaderSlot {
   }
 }
 
+/** Prefix blocks remembered (a firewall logs a handful of prefixes, each with and without both addresses). */
+const PREFIX_BLOCKS = 16;
+
+/** The encoded prefix attributes of one (prefix, `PrefixInfo`, both addresses) combination. */
+class PrefixBlock {
+  constructor(
+    readonly prefix: string,
+    readonly info: PrefixInfo,
+    readonly both: boolean,
+    readonly bytes: Uint8Array,
+  ) {}
+}
+
 /** Per-settings constants: the attributes every netfilter record starts with. */
 function routingBlock(s: ParseSettings): Uint8Array {
   const parts = [
@@ -335,6 +348,8 @@ export class OtlpDirectEncoder {
   private ctxValid = false;
   private sevLast = -1;
   private sevTextField: Uint8Array = new Uint8Array(0);
+  private readonly prefixBlocks: PrefixBlock[] = [];
+  private nextPrefixBlock = 0;
   private chunkStarts: number[] = [];
   private readonly spare: Buffer[] = [];
   /** Frames that went through the standard path (not netfilter lines, or a surprise): for tests and diagnostics. */
@@ -506,16 +521,40 @@ export class OtlpDirectEncoder {
     if (p.icmpMtu !== undefined) this.num(K.icmpMtu, p.icmpMtu);
     if (p.icmpPointer !== undefined) this.num(K.icmpPointer, p.icmpPointer);
     if (p.quoted !== undefined) this.packet(p.quoted, QUOTED);
-    if (nf.prefix.length > 0) this.strC(K.logPrefix, nf.prefix);
-    if (nf.mark !== undefined) this.num(K.mark, nf.mark);
-    if (nf.uid !== undefined) this.num(K.uid, nf.uid);
-    if (nf.gid !== undefined) this.num(K.gid, nf.gid);
-    if (nf.arpHardwareType !== undefined) this.num(K.arpHardwareType, nf.arpHardwareType);
-    if (nf.arpProtocolType !== undefined) this.num(K.arpProtocolType, nf.arpProtocolType);
-    if (nf.arpOpcode !== undefined) this.num(K.arpOpcode, nf.arpOpcode);
-    if (nf.truncated) this.raw(F_TRUNCATED);
-    if (nf.unparsed !== undefined) this.strs(K.unparsed, nf.unparsed);
+    const both = p.source !== undefined && p.destination !== undefined;
+    if (
+      nf.mark === undefined &&
+      nf.uid === undefined &&
+      nf.gid === undefined &&
+      nf.arpHardwareType === undefined &&
+      nf.arpProtocolType === undefined &&
+      nf.arpOpcode === undefined &&
+      !nf.truncated &&
+      nf.unparsed === undefined
+    ) {
+      // Nothing between the prefix and what it says: the whole run is one remembered block.
+      this.raw(this.prefixBlock(nf.prefix, info, both));
+    } else {
+      if (nf.prefix.length > 0) this.strC(K.logPrefix, nf.prefix);
+      if (nf.mark !== undefined) this.num(K.mark, nf.mark);
+      if (nf.uid !== undefined) this.num(K.uid, nf.uid);
+      if (nf.gid !== undefined) this.num(K.gid, nf.gid);
+      if (nf.arpHardwareType !== undefined) this.num(K.arpHardwareType, nf.arpHardwareType);
+      if (nf.arpProtocolType !== undefined) this.num(K.arpProtocolType, nf.arpProtocolType);
+      if (nf.arpOpcode !== undefined) this.num(K.arpOpcode, nf.arpOpcode);
+      if (nf.truncated) this.raw(F_TRUNCATED);
+      if (nf.unparsed !== undefined) this.strs(K.unparsed, nf.unparsed);
+      this.prefixInfo(info, both);
+    }
+    if (both) {
+      if (p.source === p.destination) this.strs(K.relatedIp, [p.source!]);
+      else this.strs2(K.relatedIp, p.source!, p.destination!);
+    } else if (p.source !== undefined) this.strs(K.relatedIp, [p.source]);
+    else if (p.destination !== undefined) this.strs(K.relatedIp, [p.destination]);
+  }
 
+  /** What the prefix says (`PrefixInfo`): rule and zone names, `event.type`, `event.action`, `event.outcome`. */
+  private prefixInfo(info: PrefixInfo, both: boolean): void {
     if (info.ubiquitiRuleSet !== undefined) {
       this.strC(K.ubiquitiRuleSet, info.ubiquitiRuleSet);
       if (info.ubiquitiRuleNumber !== undefined) this.strC(K.ubiquitiRuleNumber, info.ubiquitiRuleNumber);
@@ -528,19 +567,40 @@ export class OtlpDirectEncoder {
     if (info.ruleset !== undefined) this.strC(K.ruleset, info.ruleset);
     if (info.ingressZone !== undefined) this.strC(K.ingressZone, info.ingressZone);
     if (info.egressZone !== undefined) this.strC(K.egressZone, info.egressZone);
-
-    const both = p.source !== undefined && p.destination !== undefined;
     const verdict = info.verdict;
     if (verdict === 'denied') this.raw(both ? F_TYPE_DENIED_CONNECTION : F_TYPE_DENIED);
     else if (verdict === 'allowed') this.raw(both ? F_TYPE_ALLOWED_CONNECTION : F_TYPE_ALLOWED);
     else if (both) this.raw(F_TYPE_CONNECTION);
     if (info.action !== undefined) this.strC(K.action, info.action);
     if (verdict !== undefined) this.raw(verdict === 'denied' ? F_OUTCOME_FAILURE : F_OUTCOME_SUCCESS);
-    if (both) {
-      if (p.source === p.destination) this.strs(K.relatedIp, [p.source!]);
-      else this.strs2(K.relatedIp, p.source!, p.destination!);
-    } else if (p.source !== undefined) this.strs(K.relatedIp, [p.source]);
-    else if (p.destination !== undefined) this.strs(K.relatedIp, [p.destination]);
+  }
+
+  /**
+   * `iptables.log_prefix` and `prefixInfo` as one remembered block. The classifier hands out
+   * one `PrefixInfo` object per prefix, so the info's identity, the prefix text and `both`
+   * decide the bytes.
+   */
+  private prefixBlock(prefix: string, info: PrefixInfo, both: boolean): Uint8Array {
+    const blocks = this.prefixBlocks;
+    for (let i = 0; i < blocks.length; i++) {
+      const b = blocks[i] as PrefixBlock;
+      if (b.info === info && b.both === both && b.prefix === prefix) return b.bytes;
+    }
+    const w = this.w;
+    const start = w.pos;
+    if (prefix.length > 0) this.strC(K.logPrefix, prefix);
+    this.prefixInfo(info, both);
+    // A copy, taken back out of the record (the writer's buffer is handed on with the chunk).
+    const bytes = new Uint8Array(w.pos - start);
+    bytes.set(w.buf.subarray(start, w.pos));
+    w.pos = start;
+    const b = new PrefixBlock(prefix, info, both, bytes);
+    if (blocks.length < PREFIX_BLOCKS) blocks.push(b);
+    else {
+      blocks[this.nextPrefixBlock] = b;
+      this.nextPrefixBlock = (this.nextPrefixBlock + 1) % PREFIX_BLOCKS;
+    }
+    return bytes;
   }
 
   /** `writeOuterPacket` / `writeQuotedPacket` (packet-attributes.ts), in their order. */
