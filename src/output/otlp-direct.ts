@@ -272,6 +272,34 @@ class PrefixBlock {
   ) {}
 }
 
+/** Link blocks remembered. */
+const LINK_BLOCKS = 8;
+
+/** The encoded link attributes (MACs, devices, ethertypes) of one combination of their values. */
+class LinkBlock {
+  readonly sourceMac: string | undefined;
+  readonly destinationMac: string | undefined;
+  readonly inputDevice: string | undefined;
+  readonly outputDevice: string | undefined;
+  readonly physicalInputDevice: string | undefined;
+  readonly physicalOutputDevice: string | undefined;
+  readonly etherType: number | undefined;
+  readonly vlanProtocol: number | undefined;
+  constructor(
+    nf: NetfilterFields,
+    readonly bytes: Uint8Array,
+  ) {
+    this.sourceMac = nf.sourceMac;
+    this.destinationMac = nf.destinationMac;
+    this.inputDevice = nf.inputDevice;
+    this.outputDevice = nf.outputDevice;
+    this.physicalInputDevice = nf.physicalInputDevice;
+    this.physicalOutputDevice = nf.physicalOutputDevice;
+    this.etherType = nf.etherType;
+    this.vlanProtocol = nf.vlanProtocol;
+  }
+}
+
 /** Per-settings constants: the attributes every netfilter record starts with. */
 function routingBlock(s: ParseSettings): Uint8Array {
   const parts = [
@@ -348,6 +376,8 @@ export class OtlpDirectEncoder {
   private ctxValid = false;
   private sevLast = -1;
   private sevTextField: Uint8Array = new Uint8Array(0);
+  private readonly linkBlocks: LinkBlock[] = [];
+  private nextLinkBlock = 0;
   private readonly prefixBlocks: PrefixBlock[] = [];
   private nextPrefixBlock = 0;
   private chunkStarts: number[] = [];
@@ -499,18 +529,8 @@ export class OtlpDirectEncoder {
     if (p.family !== 0) this.raw(p.family === 4 ? F_IPV4 : F_IPV6);
     const isIcmp = p.ianaNumber === 1 || p.ianaNumber === 58;
     this.communityId(p, isIcmp ? p.icmpType : p.sourcePort, isIcmp ? p.icmpCode : p.destinationPort);
-    if (nf.sourceMac !== undefined) this.strC(K.sourceMac, nf.sourceMac);
-    if (nf.destinationMac !== undefined) this.strC(K.destinationMac, nf.destinationMac);
-    if (nf.vlanId !== undefined) {
-      this.str(K.vlanId, String(nf.vlanId & 0x0fff));
-      this.num(K.vlanPriority, nf.vlanId >> 13);
-    }
-    if (nf.inputDevice !== undefined) this.strC(K.inputDevice, nf.inputDevice);
-    if (nf.outputDevice !== undefined) this.strC(K.outputDevice, nf.outputDevice);
-    if (nf.physicalInputDevice !== undefined) this.strC(K.physicalInputDevice, nf.physicalInputDevice);
-    if (nf.physicalOutputDevice !== undefined) this.strC(K.physicalOutputDevice, nf.physicalOutputDevice);
-    if (nf.etherType !== undefined) this.num(K.etherType, nf.etherType);
-    if (nf.vlanProtocol !== undefined) this.num(K.vlanEtherType, nf.vlanProtocol);
+    if (nf.vlanId === undefined) this.raw(this.linkBlock(nf));
+    else this.link(nf);
     // writeOuterExtras
     if (p.ipOptions !== undefined) this.str(K.ipOptions, p.ipOptions);
     if (p.extensionHeaders !== undefined) this.strs(K.extensionHeaders, p.extensionHeaders);
@@ -553,6 +573,66 @@ export class OtlpDirectEncoder {
     else if (p.destination !== undefined) this.strs(K.relatedIp, [p.destination]);
   }
 
+  /** MACs, VLAN, devices and ethertypes, in `writeNetfilter`'s order. */
+  private link(nf: NetfilterFields): void {
+    if (nf.sourceMac !== undefined) this.strC(K.sourceMac, nf.sourceMac);
+    if (nf.destinationMac !== undefined) this.strC(K.destinationMac, nf.destinationMac);
+    if (nf.vlanId !== undefined) {
+      this.str(K.vlanId, String(nf.vlanId & 0x0fff));
+      this.num(K.vlanPriority, nf.vlanId >> 13);
+    }
+    if (nf.inputDevice !== undefined) this.strC(K.inputDevice, nf.inputDevice);
+    if (nf.outputDevice !== undefined) this.strC(K.outputDevice, nf.outputDevice);
+    if (nf.physicalInputDevice !== undefined) this.strC(K.physicalInputDevice, nf.physicalInputDevice);
+    if (nf.physicalOutputDevice !== undefined) this.strC(K.physicalOutputDevice, nf.physicalOutputDevice);
+    if (nf.etherType !== undefined) this.num(K.etherType, nf.etherType);
+    if (nf.vlanProtocol !== undefined) this.num(K.vlanEtherType, nf.vlanProtocol);
+  }
+
+  /**
+   * `link` without a VLAN id, as one remembered block: a host logs through a few interfaces
+   * and link headers, so the combination repeats line after line.
+   */
+  private linkBlock(nf: NetfilterFields): Uint8Array {
+    const blocks = this.linkBlocks;
+    for (let i = 0; i < blocks.length; i++) {
+      const b = blocks[i] as LinkBlock;
+      if (
+        b.sourceMac === nf.sourceMac &&
+        b.destinationMac === nf.destinationMac &&
+        b.inputDevice === nf.inputDevice &&
+        b.outputDevice === nf.outputDevice &&
+        b.physicalInputDevice === nf.physicalInputDevice &&
+        b.physicalOutputDevice === nf.physicalOutputDevice &&
+        b.etherType === nf.etherType &&
+        b.vlanProtocol === nf.vlanProtocol
+      ) {
+        return b.bytes;
+      }
+    }
+    const b = new LinkBlock(nf, this.written(() => this.link(nf)));
+    if (blocks.length < LINK_BLOCKS) blocks.push(b);
+    else {
+      blocks[this.nextLinkBlock] = b;
+      this.nextLinkBlock = (this.nextLinkBlock + 1) % LINK_BLOCKS;
+    }
+    return b.bytes;
+  }
+
+  /**
+   * The bytes `write` appends, as a copy, taken back out of the record (the writer's buffer
+   * is handed on with the chunk, so a view would change under a cache).
+   */
+  private written(write: () => void): Uint8Array {
+    const w = this.w;
+    const start = w.pos;
+    write();
+    const bytes = new Uint8Array(w.pos - start);
+    bytes.set(w.buf.subarray(start, w.pos));
+    w.pos = start;
+    return bytes;
+  }
+
   /** What the prefix says (`PrefixInfo`): rule and zone names, `event.type`, `event.action`, `event.outcome`. */
   private prefixInfo(info: PrefixInfo, both: boolean): void {
     if (info.ubiquitiRuleSet !== undefined) {
@@ -586,14 +666,10 @@ export class OtlpDirectEncoder {
       const b = blocks[i] as PrefixBlock;
       if (b.info === info && b.both === both && b.prefix === prefix) return b.bytes;
     }
-    const w = this.w;
-    const start = w.pos;
-    if (prefix.length > 0) this.strC(K.logPrefix, prefix);
-    this.prefixInfo(info, both);
-    // A copy, taken back out of the record (the writer's buffer is handed on with the chunk).
-    const bytes = new Uint8Array(w.pos - start);
-    bytes.set(w.buf.subarray(start, w.pos));
-    w.pos = start;
+    const bytes = this.written(() => {
+      if (prefix.length > 0) this.strC(K.logPrefix, prefix);
+      this.prefixInfo(info, both);
+    });
     const b = new PrefixBlock(prefix, info, both, bytes);
     if (blocks.length < PREFIX_BLOCKS) blocks.push(b);
     else {
