@@ -175,3 +175,17 @@ describe('civil-time arithmetic', () => {
     );
   });
 });
+
+describe('timestamps of lines in the same second', () => {
+  it('are equal, and a later line with another time leaves the earlier result alone', () => {
+    const opts = { now: new Date('2026-11-26T12:00:00Z'), timezone: 'UTC' };
+    const a = decodeSyslog('<4>Nov 26 10:00:00 fw1 kernel: one', opts).timestamp!;
+    const b = decodeSyslog('<4>Nov 26 10:00:00 fw1 kernel: two', opts).timestamp!;
+    const c = decodeSyslog('<4>Nov 26 10:00:01 fw1 kernel: three', opts).timestamp!;
+    const d = decodeSyslog('<4>2026-11-26T10:00:00.250Z fw1 kernel: four', opts).timestamp!;
+    expect(b).toEqual(a);
+    expect(c).toEqual([a[0] + 1, 0]);
+    expect(d).toEqual([a[0], 250_000_000]);
+    expect(a).toEqual([Date.UTC(2026, 10, 26, 10) / 1000, 0]);
+  });
+});
