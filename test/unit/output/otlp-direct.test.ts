@@ -140,6 +140,46 @@ describe('OtlpDirectEncoder: the same bytes as parseFrame + OtlpProtobufEncoder'
       }
     }
   });
+  it('remembered link and prefix blocks follow every value they are made of, and new options', () => {
+    const line = benchLines()[0]!;
+    const frames = [
+      line,
+      line.replace('IN=eth0', 'IN=eth1'),
+      line.replace('OUT= ', 'OUT=eth2 '),
+      line.replace(/MAC=\S+/, 'MAC=02:00:0a:c8:00:09:02:00:0a:c8:00:02:86:dd'),
+      line.replace(/MAC=\S+/, 'MAC=02:00:0a:c8:00:01:02:00:0a:c8:00:07:08:00'),
+      line.replace(/MAC=\S+/, 'MAC=02:00:0a:c8:00:01:02:00:0a:c8:00:02:08:00:ab'),
+      line.replace('IN=eth0', 'IN=eth0 PHYSIN=veth1'),
+      line.replace(/MAC=\S+ /, ''),
+      line.replace(/kernel: .*IN=/, 'kernel: [UFW ALLOW] IN='),
+      line.replace(/kernel: .*IN=/, 'kernel: IN='),
+      line.replace(/DST=\S+ /, ''),
+      line.replace(/ SRC=\S+/, ''),
+      line.replace(' PROTO=', ' MARK=0x1 PROTO='),
+      line,
+    ];
+    // The same frames under three option sets in turn (a config reload): user rules rename actions.
+    const optionSets = [PLAIN.options, FULL.options, PLAIN.options];
+    const enc = new OtlpDirectEncoder(optionSets[0]);
+    const w = new ProtobufWriter(1 << 16);
+    const std = new OtlpProtobufEncoder({}, { name: '' }, { writer: w });
+    for (const options of optionSets) {
+      enc.setOptions(options);
+      for (let round = 0; round < 2; round++) {
+        for (const f of frames) {
+          enc.append(f, PLAIN.ctx);
+          const [r] = enc.takeChunk();
+          w.reset();
+          std.appendLogRecord(parseFrame(f, PLAIN.ctx, options));
+          const want = Buffer.from(w.buf.subarray(0, w.pos));
+          const got = Buffer.from(r!.chunk.subarray(r!.start, r!.end));
+          if (!got.equals(want)) expect.fail(`differs: ${f}\n standard ${want.toString('hex')}\n direct   ${got.toString('hex')}`);
+        }
+      }
+    }
+    expect(enc.standardPathFrames).toBe(0);
+  });
+
   it('a whole request from encoded records equals the standard request', () => {
     const frames = benchLines().slice(0, 700);
     const resource = { 'service.name': 'iptables-otel', 'host.name': 'fw1' };
