@@ -529,7 +529,7 @@ export class OtlpDirectEncoder {
     if (p.family !== 0) this.raw(p.family === 4 ? F_IPV4 : F_IPV6);
     const isIcmp = p.ianaNumber === 1 || p.ianaNumber === 58;
     this.communityId(p, isIcmp ? p.icmpType : p.sourcePort, isIcmp ? p.icmpCode : p.destinationPort);
-    if (nf.vlanId === undefined) this.raw(this.linkBlock(nf));
+    if (nf.vlanId === undefined) this.linkBlock(nf);
     else this.link(nf);
     // writeOuterExtras
     if (p.ipOptions !== undefined) this.str(K.ipOptions, p.ipOptions);
@@ -553,7 +553,7 @@ export class OtlpDirectEncoder {
       nf.unparsed === undefined
     ) {
       // Nothing between the prefix and what it says: the whole run is one remembered block.
-      this.raw(this.prefixBlock(nf.prefix, info, both));
+      this.prefixBlock(nf.prefix, info, both);
     } else {
       if (nf.prefix.length > 0) this.strC(K.logPrefix, nf.prefix);
       if (nf.mark !== undefined) this.num(K.mark, nf.mark);
@@ -590,10 +590,10 @@ export class OtlpDirectEncoder {
   }
 
   /**
-   * `link` without a VLAN id, as one remembered block: a host logs through a few interfaces
+   * Writes `link` (no VLAN id) as one remembered block: a host logs through a few interfaces
    * and link headers, so the combination repeats line after line.
    */
-  private linkBlock(nf: NetfilterFields): Uint8Array {
+  private linkBlock(nf: NetfilterFields): void {
     const blocks = this.linkBlocks;
     for (let i = 0; i < blocks.length; i++) {
       const b = blocks[i] as LinkBlock;
@@ -607,29 +607,28 @@ export class OtlpDirectEncoder {
         b.etherType === nf.etherType &&
         b.vlanProtocol === nf.vlanProtocol
       ) {
-        return b.bytes;
+        this.raw(b.bytes);
+        return;
       }
     }
-    const b = new LinkBlock(nf, this.written(() => this.link(nf)));
+    const b = new LinkBlock(nf, this.kept(() => this.link(nf)));
     if (blocks.length < LINK_BLOCKS) blocks.push(b);
     else {
       blocks[this.nextLinkBlock] = b;
       this.nextLinkBlock = (this.nextLinkBlock + 1) % LINK_BLOCKS;
     }
-    return b.bytes;
   }
 
   /**
-   * The bytes `write` appends, as a copy, taken back out of the record (the writer's buffer
-   * is handed on with the chunk, so a view would change under a cache).
+   * Runs `write` and returns a copy of what it appended, to be remembered (a copy: the
+   * writer's buffer is handed on with the chunk, so a view would change under the cache).
    */
-  private written(write: () => void): Uint8Array {
+  private kept(write: () => void): Uint8Array {
     const w = this.w;
     const start = w.pos;
     write();
     const bytes = new Uint8Array(w.pos - start);
     bytes.set(w.buf.subarray(start, w.pos));
-    w.pos = start;
     return bytes;
   }
 
@@ -656,17 +655,20 @@ export class OtlpDirectEncoder {
   }
 
   /**
-   * `iptables.log_prefix` and `prefixInfo` as one remembered block. The classifier hands out
+   * Writes `iptables.log_prefix` and `prefixInfo` as one remembered block. The classifier hands out
    * one `PrefixInfo` object per prefix, so the info's identity, the prefix text and `both`
    * decide the bytes.
    */
-  private prefixBlock(prefix: string, info: PrefixInfo, both: boolean): Uint8Array {
+  private prefixBlock(prefix: string, info: PrefixInfo, both: boolean): void {
     const blocks = this.prefixBlocks;
     for (let i = 0; i < blocks.length; i++) {
       const b = blocks[i] as PrefixBlock;
-      if (b.info === info && b.both === both && b.prefix === prefix) return b.bytes;
+      if (b.info === info && b.both === both && b.prefix === prefix) {
+        this.raw(b.bytes);
+        return;
+      }
     }
-    const bytes = this.written(() => {
+    const bytes = this.kept(() => {
       if (prefix.length > 0) this.strC(K.logPrefix, prefix);
       this.prefixInfo(info, both);
     });
@@ -676,7 +678,6 @@ export class OtlpDirectEncoder {
       blocks[this.nextPrefixBlock] = b;
       this.nextPrefixBlock = (this.nextPrefixBlock + 1) % PREFIX_BLOCKS;
     }
-    return bytes;
   }
 
   /** `writeOuterPacket` / `writeQuotedPacket` (packet-attributes.ts), in their order. */
@@ -829,12 +830,7 @@ export class OtlpDirectEncoder {
         return;
       }
     }
-    const w = this.w;
-    const start = w.pos;
-    this.str(k, s);
-    // A copy: the writer's buffer is handed on with the chunk (Buffer#slice would be a view).
-    const f = new Uint8Array(w.pos - start);
-    f.set(w.buf.subarray(start, w.pos));
+    const f = this.kept(() => this.str(k, s));
     const fields = k.cFields;
     for (let i = STR_CACHE - 1; i > 0; i--) {
       strs[i] = strs[i - 1];
