@@ -4,6 +4,7 @@ import { toInputConfig, toPipelineConfig } from './config/component-configs.js';
 import { createInput } from './input/create-input.js';
 import type { FrameDecoder, Input } from './input/input.js';
 import { createPipeline, type Pipeline } from './pipeline/pipeline.js';
+import { InProcessFramePipeline } from './pipeline/in-process-frames.js';
 import { resolvePipelineConfig } from './pipeline/pipeline-config.js';
 import type { RecordSink } from './pipeline/record-sink.js';
 import { ThreadedPipeline, resolveThreadCount } from './pipeline/threads/threaded-pipeline.js';
@@ -114,7 +115,9 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   };
 
   let current = config;
-  let pipeline: Pipeline | undefined;
+  // One of the three modes: worker threads; this thread, fed frames (`threads: 0`); or this
+  // thread, fed records by the inputs (`threads: 0` with components faked by tests).
+  let pipeline: Pipeline | InProcessFramePipeline | undefined;
   let threaded: ThreadedPipeline | undefined;
   const health = new HealthTracker(
     { unhealthyAfterFailures: config.ops.unhealthyAfterFailures, unhealthyAfterStallMs: config.ops.unhealthyAfterStallMs },
@@ -138,12 +141,17 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     return record;
   };
 
-  const buildPipeline = (cfg: ServiceConfig): Pipeline => {
-    const outputs = cfg.outputs.map((spec) => {
-      const out = components.createOutput(spec, { metrics, logger: logger.child({ component: 'output', output: spec.name }) });
-      return trackOutputHealth(out, health);
+  const buildOutputs = (cfg: ServiceConfig) =>
+    cfg.outputs.map((spec) => components.createOutput(spec, { metrics, logger: logger.child({ component: 'output', output: spec.name }) }));
+
+  /** `threads: 0`: this thread parses what the inputs receive (frames, or records from faked components). */
+  const buildPipeline = (cfg: ServiceConfig): Pipeline | InProcessFramePipeline => {
+    if (faked) return createPipeline(toPipelineConfig(cfg.pipeline), { outputs: buildOutputs(cfg).map((o) => trackOutputHealth(o, health)), metrics });
+    return new InProcessFramePipeline(resolvePipelineConfig(toPipelineConfig(cfg.pipeline)), buildOutputs(cfg), validateParseOptions(cfg.parser, 'parser'), {
+      metrics,
+      outcomes,
+      track: (o) => trackOutputHealth(o, health),
     });
-    return createPipeline(toPipelineConfig(cfg.pipeline), { outputs, metrics });
   };
 
   /** Threaded mode: worker threads parse, encode and export; this thread reads and frames. */
@@ -174,7 +182,8 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     }
   } else {
     pipeline = buildPipeline(config);
-    sink = new SwitchableSink(pipeline);
+    if (pipeline instanceof InProcessFramePipeline) frameSink = new SwitchableFrameSink(pipeline);
+    else sink = new SwitchableSink(pipeline);
   }
   let inputs: RunningInput[] = [];
   let ops: OpsServer | undefined;
@@ -267,6 +276,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       // Build first: a parser that rejects the options leaves the old one in force.
       parse = components.createDecoder(next.parser);
       threaded?.setParser(next.parser);
+      if (pipeline instanceof InProcessFramePipeline) pipeline.setParser(validateParseOptions(next.parser, 'parser'));
       changed.push('parser');
     }
     health.setPolicy({ unhealthyAfterFailures: next.ops.unhealthyAfterFailures, unhealthyAfterStallMs: next.ops.unhealthyAfterStallMs });
@@ -310,7 +320,8 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       const old = pipeline!;
       const fresh = buildPipeline(next);
       pipeline = fresh;
-      sink!.switchTo(fresh);
+      if (fresh instanceof InProcessFramePipeline) frameSink!.switchTo(fresh);
+      else sink!.switchTo(fresh as Pipeline);
       for (const o of prev.outputs) if (!next.outputs.some((n) => n.name === o.name)) health.removeOutput(o.name);
       changed.push(specKey(next.outputs) !== specKey(prev.outputs) ? 'outputs' : 'pipeline');
       // The old queue drains into the old outputs while new records already flow to the new ones.

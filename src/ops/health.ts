@@ -1,5 +1,5 @@
 import type { FirewallLogRecord } from '../mapping/record.js';
-import type { Output } from '../output/output.js';
+import type { PipelineOutput } from '../pipeline/pipeline.js';
 
 /** When `/healthz` turns 503. */
 export interface HealthPolicy {
@@ -125,11 +125,11 @@ export class HealthTracker {
  * Wraps an output so every export outcome reaches the health tracker. The wrapper keeps the
  * name and passes errors through untouched, so the pipeline's retry logic is unaffected.
  */
-export function trackOutputHealth(output: Output, health: HealthTracker): Output {
+export function trackOutputHealth<T = FirewallLogRecord>(output: PipelineOutput<T>, health: HealthTracker): PipelineOutput<T> {
   health.addOutput(output.name);
   return {
     name: output.name,
-    async export(records: FirewallLogRecord[]): Promise<void> {
+    async export(records: T[]): Promise<void> {
       try {
         await output.export(records);
       } catch (err) {
