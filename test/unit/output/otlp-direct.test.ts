@@ -180,6 +180,26 @@ describe('OtlpDirectEncoder: the same bytes as parseFrame + OtlpProtobufEncoder'
     expect(enc.standardPathFrames).toBe(0);
   });
 
+  it('chunks given back are reused for later chunks, up to a bounded number of spares', () => {
+    const enc = new OtlpDirectEncoder(PLAIN.options);
+    const lines = benchLines();
+    // Enough records to fill most of the encoder's buffer, so the buffer itself is handed over.
+    const fill = (): Uint8Array => {
+      for (let i = 0; i < 900; i++) enc.append(lines[i % lines.length]!, PLAIN.ctx);
+      return enc.takeChunk()[0]!.chunk;
+    };
+    const first = fill();
+    enc.recycle(first);
+    fill(); // handed over the buffer allocated at the first take; the given-back one is now in use
+    expect(fill().buffer).toBe(first.buffer);
+    // A flood's worth of chunks in flight, all given back: a bounded number is kept.
+    const inFlight = Array.from({ length: 20 }, fill);
+    for (const c of inFlight) enc.recycle(c);
+    const spares = (enc as unknown as { spare: unknown[] }).spare.length;
+    expect(spares).toBeGreaterThanOrEqual(4);
+    expect(spares).toBeLessThanOrEqual(8);
+  });
+
   it('a whole request from encoded records equals the standard request', () => {
     const frames = benchLines().slice(0, 700);
     const resource = { 'service.name': 'iptables-otel', 'host.name': 'fw1' };
