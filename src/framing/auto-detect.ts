@@ -1,5 +1,5 @@
 import { DelimitedFramer } from './delimited.js';
-import { FrameSpans, MAX_COUNT_DIGITS, resolveFramerOptions, type Framer, type FramerOptions, type FrameSink } from './framer.js';
+import { FrameSpans, MAX_COUNT_DIGITS, resolveFramerOptions, ScanningFramer, type FramerOptions, type FrameSink } from './framer.js';
 import { OctetCountingFramer } from './octet-counting.js';
 
 const LF = 0x0a;
@@ -30,7 +30,7 @@ const enum State {
  * A counted frame above `maxFrameSize` is reported (`oversize`) and its counted
  * bytes skipped; a delimited one is skipped to its delimiter.
  */
-export class AutoDetectFramer implements Framer {
+export class AutoDetectFramer extends ScanningFramer {
   private readonly delimited: DelimitedFramer;
   private readonly counted: OctetCountingFramer;
   private state = State.Start;
@@ -41,9 +41,9 @@ export class AutoDetectFramer implements Framer {
   /** Digits read in earlier chunks (at most MAX_COUNT_DIGITS bytes). */
   private carried: Buffer | undefined;
   /** Scratch for `feed`. */
-  private spans: FrameSpans | undefined;
 
   constructor(options: FramerOptions = {}) {
+    super();
     const opts = resolveFramerOptions(options);
     this.delimited = new DelimitedFramer({ ...opts, delimiter: 'lf_or_nul' });
     this.counted = new OctetCountingFramer(opts);
@@ -52,14 +52,6 @@ export class AutoDetectFramer implements Framer {
   /** Bytes held for a frame split across chunks. */
   get buffered(): number {
     return this.delimited.buffered + this.counted.buffered + (this.carried?.length ?? 0);
-  }
-
-  /** Push the next chunk; emits every frame it completes. */
-  feed(chunk: Buffer, emit: FrameSink): void {
-    const out = (this.spans ??= new FrameSpans());
-    this.scan(chunk, out);
-    out.emitTo(emit);
-    out.clear();
   }
 
   /** Push the next chunk; its frames go into `out` as offsets (see `Framer.scan`). */

@@ -1,7 +1,7 @@
 import {
   FrameSpans,
   resolveFramerOptions,
-  type Framer,
+  ScanningFramer,
   type FramerOptions,
   type FrameSink,
   type ResolvedFramerOptions,
@@ -31,7 +31,7 @@ export interface DelimitedFramerOptions extends FramerOptions {
  * (Cisco ASA sends `\n <PRI>...`), and empty frames are skipped. A frame longer
  * than `maxFrameSize` is reported as `oversize` and skipped up to its delimiter.
  */
-export class DelimitedFramer implements Framer {
+export class DelimitedFramer extends ScanningFramer {
   private readonly opts: ResolvedFramerOptions;
   private readonly delimiter: Delimiter;
   /** Copies of the pieces of a frame split across chunks. */
@@ -43,9 +43,9 @@ export class DelimitedFramer implements Framer {
   private nulChunk: Buffer | undefined;
   private nulIndex = -1;
   /** Scratch for `feed`. */
-  private spans: FrameSpans | undefined;
 
   constructor(options: DelimitedFramerOptions = {}) {
+    super();
     this.opts = resolveFramerOptions(options);
     this.delimiter = options.delimiter ?? 'lf';
   }
@@ -58,14 +58,6 @@ export class DelimitedFramer implements Framer {
   /** True when a frame has started but not ended (used by the auto-detecting framer). */
   get midFrame(): boolean {
     return this.partsLength > 0 || this.discarding;
-  }
-
-  /** Push the next chunk; emits every frame it completes. */
-  feed(chunk: Buffer, emit: FrameSink): void {
-    const out = (this.spans ??= new FrameSpans());
-    this.scan(chunk, out);
-    out.emitTo(emit);
-    out.clear();
   }
 
   /** Push the next chunk; its frames go into `out` as offsets (see `Framer.scan`). */

@@ -129,6 +129,23 @@ export interface Framer {
   readonly buffered: number;
 }
 
+/** What the framers share: `feed` is `scan` and then one `emit` per frame found. */
+export abstract class ScanningFramer implements Framer {
+  private spans: FrameSpans | undefined;
+
+  abstract scan(chunk: Buffer, out: FrameSpans): void;
+  abstract flush(emit: FrameSink): void;
+  abstract readonly buffered: number;
+
+  /** Push the next chunk; emits every frame it completes. */
+  feed(chunk: Buffer, emit: FrameSink): void {
+    const out = (this.spans ??= new FrameSpans());
+    this.scan(chunk, out);
+    out.emitTo(emit);
+    out.clear();
+  }
+}
+
 /** Framing modes selectable per listener. */
 export const FRAMING_MODES = ['auto', 'lf', 'nul', 'octet'] as const;
 export type FramingMode = (typeof FRAMING_MODES)[number];

@@ -2,7 +2,7 @@ import {
   FrameSpans,
   MAX_COUNT_DIGITS,
   resolveFramerOptions,
-  type Framer,
+  ScanningFramer,
   type FramerOptions,
   type FrameSink,
   type ResolvedFramerOptions,
@@ -36,7 +36,7 @@ const enum State {
  * its body skipped, so the stream stays in sync. LF, CR, NUL and SP between frames
  * are ignored (several senders add an LF after each counted frame).
  */
-export class OctetCountingFramer implements Framer {
+export class OctetCountingFramer extends ScanningFramer {
   private readonly opts: ResolvedFramerOptions;
   private state = State.Count;
   private count = 0;
@@ -46,9 +46,9 @@ export class OctetCountingFramer implements Framer {
   private body: Buffer | undefined;
   private filled = 0;
   /** Scratch for `feed`. */
-  private spans: FrameSpans | undefined;
 
   constructor(options: FramerOptions = {}) {
+    super();
     this.opts = resolveFramerOptions(options);
   }
 
@@ -60,14 +60,6 @@ export class OctetCountingFramer implements Framer {
   /** True when a frame (count or body) has started but not ended. */
   get midFrame(): boolean {
     return this.state !== State.Count || this.digits > 0;
-  }
-
-  /** Push the next chunk; emits every frame it completes. */
-  feed(chunk: Buffer, emit: FrameSink): void {
-    const out = (this.spans ??= new FrameSpans());
-    this.scan(chunk, out);
-    out.emitTo(emit);
-    out.clear();
   }
 
   /** Push the next chunk; its frames go into `out` as offsets (see `Framer.scan`). */
