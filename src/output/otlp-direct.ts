@@ -36,6 +36,8 @@ import {
   flatCopy,
   intFieldHead,
   OtlpProtobufEncoder,
+  putArrayHead,
+  putAsciiElement,
   stringFieldHead,
   writeBodyField,
   writeGenericField,
@@ -78,13 +80,8 @@ export class EncodedLogRecord {
 const LR_TIME = 0x09;
 const LR_SEVERITY_NUMBER = 0x10;
 const LR_SEVERITY_TEXT = 0x1a;
-const LR_ATTRIBUTE = 0x32;
 const LR_OBSERVED_TIME = 0x59;
 const SCOPE_LOG_RECORD = 0x12;
-const TAG_LEN_1 = 0x0a;
-const TAG_LEN_2 = 0x12;
-const ANY_STRING = 0x0a;
-const ANY_ARRAY = 0x2a;
 const TWO_32 = 4294967296;
 
 /** Longest string value written with a cached head (one-byte lengths). */
@@ -324,40 +321,6 @@ function routingBlock(s: ParseSettings): Uint8Array {
 // 3 bytes per UTF-16 unit each. Longer values go through writers that check room themselves.
 const RECORD_SLACK = 32768;
 const RECORD_PER_CHAR = 24;
-
-/**
- * Head of an array-of-strings attribute field whose ArrayValue body has `body` bytes, at `p`;
- * the position after it, or -1 when a length would not fit one byte (nothing written then).
- */
-function putArrayHead(buf: Uint8Array, p: number, kf: Uint8Array, body: number): number {
-  const anyLen = body + 2;
-  const kvLen = kf.length + 2 + anyLen;
-  if (body >= 128 || kvLen >= 128) return -1;
-  buf[p++] = LR_ATTRIBUTE;
-  buf[p++] = kvLen;
-  buf.set(kf, p);
-  p += kf.length;
-  buf[p++] = TAG_LEN_2;
-  buf[p++] = anyLen;
-  buf[p++] = ANY_ARRAY;
-  buf[p++] = body;
-  return p;
-}
-
-/** One ArrayValue element (AnyValue string) of ASCII `s` at `p`; -1 when `s` is not ASCII. */
-function putAsciiElement(buf: Uint8Array, p: number, s: string): number {
-  const n = s.length;
-  buf[p++] = TAG_LEN_1;
-  buf[p++] = n + 2;
-  buf[p++] = ANY_STRING;
-  buf[p++] = n;
-  for (let j = 0; j < n; j++) {
-    const c = s.charCodeAt(j);
-    if (c >= 0x80) return -1;
-    buf[p++] = c;
-  }
-  return p;
-}
 
 /**
  * Encodes frames straight into OTLP `ScopeLogs.log_records` fields (see the file comment).

@@ -170,6 +170,40 @@ export function writeGenericField(w: ProtobufWriter, keyField: Uint8Array, v: At
   w.end(kv, 1);
 }
 
+/**
+ * Head of an array-of-strings attribute field whose ArrayValue body has `body` bytes, at `p`;
+ * the position after it, or -1 when a length would not fit one byte (nothing written then).
+ */
+export function putArrayHead(buf: Uint8Array, p: number, kf: Uint8Array, body: number): number {
+  const anyLen = body + 2;
+  const kvLen = kf.length + 2 + anyLen;
+  if (body >= 128 || kvLen >= 128) return -1;
+  buf[p++] = LR_ATTRIBUTE;
+  buf[p++] = kvLen;
+  buf.set(kf, p);
+  p += kf.length;
+  buf[p++] = TAG_LEN_2;
+  buf[p++] = anyLen;
+  buf[p++] = ANY_ARRAY;
+  buf[p++] = body;
+  return p;
+}
+
+/** One ArrayValue element (AnyValue string) of ASCII `s` at `p`; -1 when `s` is not ASCII. */
+export function putAsciiElement(buf: Uint8Array, p: number, s: string): number {
+  const n = s.length;
+  buf[p++] = TAG_LEN_1;
+  buf[p++] = n + 2;
+  buf[p++] = ANY_STRING;
+  buf[p++] = n;
+  for (let j = 0; j < n; j++) {
+    const c = s.charCodeAt(j);
+    if (c >= 0x80) return -1;
+    buf[p++] = c;
+  }
+  return p;
+}
+
 /** `KeyValue.key` field (tag, length, UTF-8) of an attribute name. */
 export function encodeKeyField(key: string): Uint8Array {
   const w = new ProtobufWriter(key.length * 3 + 8);
@@ -951,29 +985,9 @@ export class OtlpProtobufEncoder {
     if (body >= 128 || kvLen >= 128) return false;
     const w = this.w;
     w.ensure(kvLen + 2);
-    const buf = w.buf;
-    const start = w.pos;
-    buf[start] = LR_ATTRIBUTE;
-    buf[start + 1] = kvLen;
-    buf.set(kf, start + 2);
-    let p = start + 2 + kn;
-    buf[p++] = TAG_LEN_2;
-    buf[p++] = anyLen;
-    buf[p++] = ANY_ARRAY;
-    buf[p++] = body;
-    for (let i = 0; i < m; i++) {
-      const s = v[i] as string;
-      const n = s.length;
-      buf[p++] = TAG_LEN_1;
-      buf[p++] = n + 2;
-      buf[p++] = ANY_STRING;
-      buf[p++] = n;
-      for (let j = 0; j < n; j++) {
-        const c = s.charCodeAt(j);
-        if (c >= 0x80) return false; // nothing committed: w.pos is unchanged
-        buf[p++] = c;
-      }
-    }
+    let p = putArrayHead(w.buf, w.pos, kf, body);
+    for (let i = 0; i < m && p >= 0; i++) p = putAsciiElement(w.buf, p, v[i] as string);
+    if (p < 0) return false; // nothing committed: w.pos is unchanged
     w.pos = p;
     return true;
   }
