@@ -16,13 +16,10 @@ import type { FirewallLogRecord, ReceiveContext } from '../../mapping/record.js'
 import { Metrics } from '../../ops/metrics.js';
 import { createOutput } from '../../output/create-output.js';
 import { OtlpDirectEncoder, type EncodedLogRecord } from '../../output/otlp-direct.js';
-import { OtlpHttpOutput } from '../../output/otlp-http.js';
+import { directOutput, ENCODED_RECORD_OVERHEAD } from '../in-process-frames.js';
 import { Pipeline, type PipelineOutput } from '../pipeline.js';
 import { ParseOutcomeCounter } from '../../ops/parse-outcomes.js';
 import type { FrameBatchMessage, FromWorker, HealthEvent, MetricDelta, ToWorker, WorkerSettings } from './worker-protocol.js';
-
-/** Queue bytes counted per encoded record besides its bytes (the item object, the chunk's share). */
-const ENCODED_OVERHEAD = 64;
 
 /** Health events kept between two reports; beyond this only the newest per output matter. */
 const MAX_HEALTH_EVENTS = 256;
@@ -61,18 +58,13 @@ class PipelineWorker {
   ) {
     this.parseOptions = validateParseOptions(settings.parser, 'parser');
     const built = settings.outputs.map((spec) => createOutput(spec, { metrics: this.metrics }));
-    const only = built.length === 1 ? built[0] : undefined;
-    if (only instanceof OtlpHttpOutput && only.acceptsEncoded && settings.directPath !== false) {
+    const direct = settings.directPath !== false ? directOutput(built, (o) => this.track(o)) : undefined;
+    if (direct !== undefined) {
       this.direct = new OtlpDirectEncoder(this.parseOptions);
-      const out: PipelineOutput<EncodedLogRecord> = {
-        name: only.name,
-        export: (items) => only.exportEncoded(items),
-        shutdown: () => only.shutdown(),
-      };
       this.pipeline = new Pipeline<EncodedLogRecord>(settings.pipeline, {
-        outputs: [this.track(out)],
+        outputs: [direct],
         metrics: this.metrics,
-        sizeOf: (r) => r.end - r.start + ENCODED_OVERHEAD,
+        sizeOf: (r) => r.end - r.start + ENCODED_RECORD_OVERHEAD,
       });
     } else {
       this.direct = undefined;
