@@ -6,7 +6,7 @@
  */
 
 /** xorshift32 generator; `next(n)` is uniform enough on [0, n) for test data. */
-function prng(seed: number): (n: number) => number {
+export function prng(seed: number): (n: number) => number {
   let s = seed;
   return (n: number): number => {
     s ^= s << 13;

@@ -274,6 +274,26 @@ class PrefixBlock {
   ) {}
 }
 
+/**
+ * A few remembered entries, searched by the caller (a plain loop over `items`, no callback on
+ * the hot path); a new entry replaces the oldest once `max` are held.
+ */
+class RecentSlots<T> {
+  readonly items: T[] = [];
+  private next = 0;
+  constructor(private readonly max: number) {}
+
+  /** Remember `item`, replacing the oldest entry when full; returns it. */
+  add(item: T): T {
+    if (this.items.length < this.max) this.items.push(item);
+    else {
+      this.items[this.next] = item;
+      this.next = (this.next + 1) % this.max;
+    }
+    return item;
+  }
+}
+
 /** Link blocks remembered. */
 const LINK_BLOCKS = 8;
 
@@ -334,8 +354,7 @@ export class OtlpDirectEncoder {
   private settings: ParseSettings;
   private routing: Uint8Array;
   // The syslog headers of a stream come from a few hosts and repeat: their fields are reused.
-  private readonly headers: HeaderSlot[] = [];
-  private nextHeaderSlot = 0;
+  private readonly headers = new RecentSlots<HeaderSlot>(HEADER_SLOTS);
   private ctxLast: ReceiveContext | undefined = undefined;
   private ctxTransport: string | undefined = undefined;
   private ctxAddress: string | undefined = undefined;
@@ -344,10 +363,8 @@ export class OtlpDirectEncoder {
   private ctxValid = false;
   private sevLast = -1;
   private sevTextField: Uint8Array = new Uint8Array(0);
-  private readonly linkBlocks: LinkBlock[] = [];
-  private nextLinkBlock = 0;
-  private readonly prefixBlocks: PrefixBlock[] = [];
-  private nextPrefixBlock = 0;
+  private readonly linkBlocks = new RecentSlots<LinkBlock>(LINK_BLOCKS);
+  private readonly prefixBlocks = new RecentSlots<PrefixBlock>(PREFIX_BLOCKS);
   private chunkStarts: number[] = [];
   private readonly spare: Buffer[] = [];
   /** Frames that went through the standard path (not netfilter lines, or a surprise): for tests and diagnostics. */
@@ -562,7 +579,7 @@ export class OtlpDirectEncoder {
    * and link headers, so the combination repeats line after line.
    */
   private linkBlock(nf: NetfilterFields): void {
-    const blocks = this.linkBlocks;
+    const blocks = this.linkBlocks.items;
     for (let i = 0; i < blocks.length; i++) {
       const b = blocks[i] as LinkBlock;
       if (
@@ -579,12 +596,7 @@ export class OtlpDirectEncoder {
         return;
       }
     }
-    const b = new LinkBlock(nf, this.kept(() => this.link(nf)));
-    if (blocks.length < LINK_BLOCKS) blocks.push(b);
-    else {
-      blocks[this.nextLinkBlock] = b;
-      this.nextLinkBlock = (this.nextLinkBlock + 1) % LINK_BLOCKS;
-    }
+    this.linkBlocks.add(new LinkBlock(nf, this.kept(() => this.link(nf))));
   }
 
   /**
@@ -628,7 +640,7 @@ export class OtlpDirectEncoder {
    * decide the bytes.
    */
   private prefixBlock(prefix: string, info: PrefixInfo, both: boolean): void {
-    const blocks = this.prefixBlocks;
+    const blocks = this.prefixBlocks.items;
     for (let i = 0; i < blocks.length; i++) {
       const b = blocks[i] as PrefixBlock;
       if (b.info === info && b.both === both && b.prefix === prefix) {
@@ -640,12 +652,7 @@ export class OtlpDirectEncoder {
       if (prefix.length > 0) this.strC(K.logPrefix, prefix);
       this.prefixInfo(info, both);
     });
-    const b = new PrefixBlock(prefix, info, both, bytes);
-    if (blocks.length < PREFIX_BLOCKS) blocks.push(b);
-    else {
-      blocks[this.nextPrefixBlock] = b;
-      this.nextPrefixBlock = (this.nextPrefixBlock + 1) % PREFIX_BLOCKS;
-    }
+    this.prefixBlocks.add(new PrefixBlock(prefix, info, both, bytes));
   }
 
   /** `writeOuterPacket` / `writeQuotedPacket` (packet-attributes.ts), in their order. */
@@ -708,7 +715,7 @@ export class OtlpDirectEncoder {
 
   /** The cached header fields of `m`'s header, built (replacing the oldest slot) when new. */
   private headerSlot(m: SyslogMessage): HeaderSlot {
-    const slots = this.headers;
+    const slots = this.headers.items;
     for (let i = 0; i < slots.length; i++) {
       const h = slots[i] as HeaderSlot;
       if (
@@ -723,13 +730,7 @@ export class OtlpDirectEncoder {
         return h;
       }
     }
-    const h = new HeaderSlot(m, this.headerBytes(m));
-    if (slots.length < HEADER_SLOTS) slots.push(h);
-    else {
-      slots[this.nextHeaderSlot] = h;
-      this.nextHeaderSlot = (this.nextHeaderSlot + 1) % HEADER_SLOTS;
-    }
-    return h;
+    return this.headers.add(new HeaderSlot(m, this.headerBytes(m)));
   }
 
   private headerBytes(m: SyslogMessage): Uint8Array {

@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { makeBenchLines } from '../../bench/parse-mix.js';
+import { makeBenchLines, prng } from '../../bench/parse-mix.js';
 import type { ParseOptions } from '../../src/mapping/parse-frame.js';
 import type { ReceiveContext } from '../../src/mapping/record.js';
 import { LINES } from '../unit/netfilter/sample-lines.js';
@@ -61,15 +61,16 @@ export function lines(file: string): string[] {
     .filter((l) => l.length > 0);
 }
 
-export function prng(seed: number): (n: number) => number {
-  let s = seed;
-  return (n: number): number => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) % n;
-  };
-}
+/** Frames built to stress the parser's bounds (empty, huge, repeated keys, deep quoting). */
+export const HOSTILE_LINES: readonly string[] = [
+  '',
+  '\n',
+  ' '.repeat(5000),
+  'IN='.repeat(3000),
+  `<4>Nov 26 14:24:16 fw1 kernel: ${'IN=eth0 '.repeat(2000)}OUT=`,
+  `<4>Nov 26 14:24:16 fw1 kernel: IN=eth0 OUT= ${'X=1 '.repeat(100)}`,
+  `<4>Nov 26 14:24:16 fw1 kernel: IN=eth0 OUT= SRC=192.0.2.1 DST=192.0.2.2 PROTO=ICMP TYPE=3 CODE=1 ${'[SRC=192.0.2.2 '.repeat(50)}`,
+];
 
 const ALPHABET = [
   ' ', ' ', '  ', '=', '[', ']', '(', ')', ':', '.', '-', '0', '1', '9', '255', '65536', 'a', 'f', 'F', 'x', '0x',

@@ -27,6 +27,7 @@ import {
   byteMutations,
   corpusDir,
   EDGE_LINES,
+  HOSTILE_LINES,
   fixtureLines,
   FULL_CASE,
   kernelKmsg,
@@ -81,18 +82,7 @@ const DIGEST_SETS: Array<[name: string, frames: Frame[]]> = [
   ['mutations-ours-20000', mutations(ours, 20_000, 0x1234567)],
   ['mutations-bench-5000', mutations(bench.slice(0, 500), 5_000, 0x7654321)],
   ['byte-mutations-3000', byteMutations([...ours, ...bench.slice(0, 200)], 3_000, 0x2468ace)],
-  [
-    'hostile',
-    [
-      '',
-      '\n',
-      ' '.repeat(5000),
-      'IN='.repeat(3000),
-      `<4>Nov 26 14:24:16 fw1 kernel: ${'IN=eth0 '.repeat(2000)}OUT=`,
-      `<4>Nov 26 14:24:16 fw1 kernel: IN=eth0 OUT= ${'X=1 '.repeat(100)}`,
-      `<4>Nov 26 14:24:16 fw1 kernel: IN=eth0 OUT= SRC=192.0.2.1 DST=192.0.2.2 PROTO=ICMP TYPE=3 CODE=1 ${'[SRC=192.0.2.2 '.repeat(50)}`,
-    ],
-  ],
+  ['hostile', [...HOSTILE_LINES]],
 ];
 
 function run(frames: readonly Frame[], cfg: ParseCase): string[] {

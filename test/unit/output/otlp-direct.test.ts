@@ -14,6 +14,7 @@ import {
   benchLines,
   byteMutations,
   EDGE_LINES,
+  HOSTILE_LINES,
   fixtureLines,
   FULL_CASE,
   mutations,
@@ -104,13 +105,7 @@ describe('OtlpDirectEncoder: the same bytes as parseFrame + OtlpProtobufEncoder'
   });
   it('hostile and empty frames', () => {
     compare('hostile', [
-      '',
-      '\n',
-      ' '.repeat(5000),
-      'IN='.repeat(3000),
-      `<4>Nov 26 14:24:16 fw1 kernel: ${'IN=eth0 '.repeat(2000)}OUT=`,
-      `<4>Nov 26 14:24:16 fw1 kernel: IN=eth0 OUT= ${'X=1 '.repeat(100)}`,
-      `<4>Nov 26 14:24:16 fw1 kernel: IN=eth0 OUT= SRC=192.0.2.1 DST=192.0.2.2 PROTO=ICMP TYPE=3 CODE=1 ${'[SRC=192.0.2.2 '.repeat(50)}`,
+      ...HOSTILE_LINES,
       `<4>Nov 26 14:24:16 ${'h'.repeat(300)} kernel: p${'é'.repeat(200)}: IN=eth0 OUT= SRC=192.0.2.1 DST=192.0.2.2 LEN=40 PROTO=TCP SPT=1 DPT=2 SYN`,
       ...EDGE_LINES.slice(0, 10),
     ]);
