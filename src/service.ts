@@ -151,6 +151,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       metrics,
       outcomes,
       track: (o) => trackOutputHealth(o, health),
+      logger: logger.child({ component: 'pipeline' }),
     });
   };
 

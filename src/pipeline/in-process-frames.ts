@@ -11,6 +11,7 @@
 import type { FrameSpans } from '../framing/framer.js';
 import { parseFrame, type ParseOptions } from '../mapping/parse-frame.js';
 import type { FirewallLogRecord, ReceiveContext } from '../mapping/record.js';
+import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { ParseOutcomeCounter } from '../ops/parse-outcomes.js';
 import { OtlpDirectEncoder, type EncodedLogRecord } from '../output/otlp-direct.js';
@@ -42,6 +43,7 @@ export interface InProcessFramesDeps {
   outcomes: ParseOutcomeCounter;
   /** Adds the owner's tracking (health) around each output. */
   track: <T>(output: PipelineOutput<T>) => PipelineOutput<T>;
+  logger?: Logger;
 }
 
 /** Frames -> (encoded) records -> bounded queue -> outputs, all on this thread. */
@@ -89,11 +91,11 @@ export class InProcessFramePipeline implements FrameSink {
   offerFrames(frames: Buffer[], ctx: ReceiveContext): boolean {
     const direct = this.direct;
     if (direct !== undefined) {
-      for (const f of frames) this.deps.outcomes.countOutcome(direct.appendBytes(f, 0, f.length, ctx));
+      for (const f of frames) this.encode(direct, f, 0, f.length, ctx);
       return this.encoded!.offer(direct.takeChunk());
     }
-    const out: FirewallLogRecord[] = new Array<FirewallLogRecord>(frames.length);
-    for (let i = 0; i < frames.length; i++) out[i] = this.record(frames[i] as Buffer, ctx);
+    const out: FirewallLogRecord[] = [];
+    for (const f of frames) this.record(out, f, ctx);
     return this.records!.offer(out);
   }
 
@@ -102,16 +104,13 @@ export class InProcessFramePipeline implements FrameSink {
     const { chunk, offsets, count } = spans;
     const direct = this.direct;
     if (direct !== undefined) {
-      const outcomes = this.deps.outcomes;
-      if (spans.head !== undefined) outcomes.countOutcome(direct.appendBytes(spans.head, 0, spans.head.length, ctx));
-      for (let i = 0; i < count; i++) {
-        outcomes.countOutcome(direct.appendBytes(chunk, offsets[2 * i] as number, offsets[2 * i + 1] as number, ctx));
-      }
+      if (spans.head !== undefined) this.encode(direct, spans.head, 0, spans.head.length, ctx);
+      for (let i = 0; i < count; i++) this.encode(direct, chunk, offsets[2 * i] as number, offsets[2 * i + 1] as number, ctx);
       return this.encoded!.offer(direct.takeChunk());
     }
     const out: FirewallLogRecord[] = [];
-    if (spans.head !== undefined) out.push(this.record(spans.head, ctx));
-    for (let i = 0; i < count; i++) out.push(this.record(chunk.subarray(offsets[2 * i], offsets[2 * i + 1]), ctx));
+    if (spans.head !== undefined) this.record(out, spans.head, ctx);
+    for (let i = 0; i < count; i++) this.record(out, chunk.subarray(offsets[2 * i], offsets[2 * i + 1]), ctx);
     return this.records!.offer(out);
   }
 
@@ -131,9 +130,27 @@ export class InProcessFramePipeline implements FrameSink {
     return (this.encoded ?? this.records)!.shutdown(deadlineMs);
   }
 
-  private record(frame: Buffer, ctx: ReceiveContext): FirewallLogRecord {
-    const r = parseFrame(frame, ctx, this.options);
-    this.deps.outcomes.count(r);
-    return r;
+  private encode(direct: OtlpDirectEncoder, bytes: Buffer, start: number, end: number, ctx: ReceiveContext): void {
+    try {
+      this.deps.outcomes.countOutcome(direct.appendBytes(bytes, start, end, ctx));
+    } catch (err) {
+      this.lost('encoder', err);
+    }
+  }
+
+  private record(out: FirewallLogRecord[], frame: Buffer, ctx: ReceiveContext): void {
+    try {
+      const r = parseFrame(frame, ctx, this.options);
+      this.deps.outcomes.count(r);
+      out.push(r);
+    } catch (err) {
+      this.lost('parser', err);
+    }
+  }
+
+  /** A parser bug (neither path throws by contract): the frame is lost, counted and logged, as in a worker. */
+  private lost(what: string, err: unknown): void {
+    this.deps.metrics.dropped.inc({ reason: 'decode_error' });
+    this.deps.logger?.error(`${what} threw; frame dropped`, { error: err instanceof Error ? err.message : String(err) });
   }
 }

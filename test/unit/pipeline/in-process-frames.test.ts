@@ -105,4 +105,24 @@ describe('InProcessFramePipeline (threads: 0)', () => {
     const got = sink.records.slice(before) as { attributes: Record<string, unknown> }[];
     expect(got.map((r) => r.attributes['event.dataset'])).toEqual([{ string: 'iptables.log' }, { string: 'iptables.reloaded' }]);
   });
+
+  it('a frame whose encoding throws (a parser bug) is dropped, counted and logged; the others go through', async () => {
+    const metrics = new Metrics();
+    const errors: string[] = [];
+    const logger = { error: (msg: string) => errors.push(msg) } as unknown as import('../../../src/ops/logger.js').Logger;
+    const p = new InProcessFramePipeline(config, [otlp('protobuf')], PLAIN_CASE.options, { metrics, outcomes: new ParseOutcomeCounter(), track: (o) => o, logger });
+    const enc = (p as unknown as { direct: { appendBytes: (...a: unknown[]) => unknown } }).direct;
+    const real = enc.appendBytes.bind(enc);
+    let calls = 0;
+    enc.appendBytes = (...a: unknown[]) => {
+      if (calls++ === 1) throw new Error('bug');
+      return real(...a);
+    };
+    const before = sink.records.length;
+    p.offerSpans(spansOf(benchLines().slice(0, 3)), PLAIN_CASE.ctx!);
+    await p.shutdown(5000);
+    expect(sink.records.length - before).toBe(2);
+    expect(await metrics.registry.metrics()).toMatch(/iptables_otel_dropped_total\{reason="decode_error"\} 1/);
+    expect(errors).toEqual(['encoder threw; frame dropped']);
+  });
 });
