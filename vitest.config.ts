@@ -7,6 +7,7 @@ export default defineConfig({
     // and run files one at a time-ish so two suites never fight over a port or netns.
     testTimeout: 60_000,
     hookTimeout: 180_000,
+    setupFiles: ['test/setup/state-directory.ts'],
     pool: 'forks',
     maxWorkers: 2,
     reporters: ['default'],

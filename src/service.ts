@@ -8,6 +8,7 @@ import { InProcessFramePipeline } from './pipeline/in-process-frames.js';
 import { resolvePipelineConfig } from './pipeline/pipeline-config.js';
 import type { RecordSink } from './pipeline/record-sink.js';
 import { ThreadedPipeline, resolveThreadCount } from './pipeline/threads/threaded-pipeline.js';
+import { Spool } from './pipeline/spool/spool.js';
 import { SwitchableFrameSink, SwitchableSink } from './pipeline/switchable-sink.js';
 import { ParseOutcomeCounter } from './ops/parse-outcomes.js';
 import type { Output } from './output/output.js';
@@ -40,8 +41,10 @@ export interface ServiceOptions {
 
 /** What `Service.stop()` reports. */
 export interface StopResult {
-  /** Records still queued at the deadline (counted as dropped `shutdown_deadline`). */
+  /** Records lost at the deadline (counted as dropped `shutdown_deadline`): only without the spool. */
   undelivered: number;
+  /** Records left in the spool, not yet acknowledged by every output: the next start sends them first. */
+  spooled: number;
 }
 
 /** What `Service.reload()` did. */
@@ -100,6 +103,33 @@ function specKey(x: unknown): string {
   return JSON.stringify(x);
 }
 
+/** Open the spool, wired to the metrics and the logs; errors name the directory. */
+function openSpool(config: ServiceConfig, metrics: Metrics, logger: Logger): Spool {
+  const log = logger.child({ component: 'spool' });
+  let lastWriteErrorLog = 0;
+  let suppressed = 0;
+  const spool = Spool.open(config.spool, {
+    logger: log,
+    observer: {
+      corrupt: (bytes) => metrics.spoolCorruptBytes.inc(bytes),
+      writeFailed: (err) => {
+        metrics.spoolWriteErrors.inc();
+        // Once a minute at most, with the count in between: a failing disk must not flood the log.
+        const now = Date.now();
+        if (now - lastWriteErrorLog < 60_000) {
+          suppressed++;
+          return;
+        }
+        lastWriteErrorLog = now;
+        log.error('spool write failed', { directory: config.spool.directory, error: err instanceof Error ? err.message : String(err), failuresSinceLastLog: suppressed });
+        suppressed = 0;
+      },
+    },
+  });
+  metrics.spoolSource = () => ({ bytes: spool.bytes, records: spool.frames, oldestReceivedAtMs: spool.oldestReceivedAtMs() });
+  return spool;
+}
+
 /**
  * Wires inputs -> parseFrame -> bounded queue -> outputs from a resolved configuration
  * (`loadConfig()`), binds every listener and the ops endpoint, and resolves once traffic is
@@ -155,32 +185,43 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     });
   };
 
+  // The spool belongs to the service, not to one pipeline: a reload hands what the old
+  // pipeline left over to the new one, and stop() closes it last.
+  const spool = threadCount > 0 && config.spool.enabled ? openSpool(config, metrics, logger) : undefined;
+  if (spool === undefined && config.spool.enabled) {
+    logger.warn('the spool needs worker threads (pipeline.threads >= 1); with threads: 0 queued records are kept in memory only');
+  }
+
   /** Threaded mode: worker threads parse, encode and export; this thread reads and frames. */
-  const buildThreaded = (cfg: ServiceConfig): ThreadedPipeline => {
-    for (const spec of cfg.outputs) health.addOutput(spec.name);
+  const buildThreaded = (cfg: ServiceConfig, threads: number): ThreadedPipeline => {
     return new ThreadedPipeline({
-      threads: threadCount,
+      threads,
       parser: cfg.parser,
       outputs: cfg.outputs,
       pipeline: resolvePipelineConfig(toPipelineConfig(cfg.pipeline)),
       metrics,
       logger: logger.child({ component: 'pipeline' }),
       health,
+      ...(spool !== undefined ? { spool } : {}),
     });
   };
 
   let sink: SwitchableSink | undefined;
   let frameSink: SwitchableFrameSink | undefined;
   if (threadCount > 0) {
-    threaded = buildThreaded(config);
+    for (const spec of config.outputs) health.addOutput(spec.name);
+    threaded = buildThreaded(config, threadCount);
     frameSink = new SwitchableFrameSink(threaded);
     try {
       await threaded.ready();
     } catch (err) {
       await threaded.shutdown(0);
+      spool?.close();
       clearInterval(parsedTimer);
       throw new Error(`the pipeline worker threads could not start: ${(err as Error).message}`, { cause: err });
     }
+    // What an earlier run left in the spool goes first.
+    if (spool !== undefined) threaded.adopt(spool.recovery.refs);
   } else {
     pipeline = buildPipeline(config);
     if (pipeline instanceof InProcessFramePipeline) frameSink = new SwitchableFrameSink(pipeline);
@@ -217,6 +258,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   } catch (err) {
     await Promise.allSettled(inputs.map((i) => i.input.stop()));
     await (threaded ?? pipeline)!.shutdown(0);
+    spool?.close();
     clearInterval(parsedTimer);
     throw err;
   }
@@ -228,6 +270,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     ops: ops ? { address: ops.address().address, port: ops.address().port, paths: ['/healthz', '/metrics'] } : 'off',
     outputs: config.outputs,
     threads: threadCount,
+    spool: spool !== undefined ? { directory: spool.config.directory, maxBytes: spool.config.maxBytes, fsync: spool.config.fsync } : 'off',
   });
   if (faked && config.threads !== undefined && config.threads !== 0) logger.info('custom components: parsing on the main thread (threads: 0)');
   for (const n of config.notices) logger.warn(n);
@@ -293,15 +336,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     if (threaded !== undefined && (pipelineChanged || (nextThreads > 0 && nextThreads !== threaded.threads))) {
       // New worker threads with the new outputs/queue; the old ones drain into the old outputs.
       const old = threaded;
-      const fresh = new ThreadedPipeline({
-        threads: nextThreads > 0 ? nextThreads : threaded.threads,
-        parser: next.parser,
-        outputs: next.outputs,
-        pipeline: resolvePipelineConfig(toPipelineConfig(next.pipeline)),
-        metrics,
-        logger: logger.child({ component: 'pipeline' }),
-        health,
-      });
+      const fresh = buildThreaded(next, nextThreads > 0 ? nextThreads : threaded.threads);
       try {
         await fresh.ready();
       } catch (err) {
@@ -317,6 +352,8 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       const r = await old.shutdown(prev.pipeline.shutdownDeadlineMs);
       undelivered = r.undelivered;
       if (undelivered > 0) logger.error('records not delivered by the replaced outputs before the deadline', { undelivered });
+      // What the old workers did not deliver is still in the spool: the new ones send it first.
+      fresh.adopt(r.spooled);
     } else if (threaded === undefined && pipelineChanged) {
       const old = pipeline!;
       const fresh = buildPipeline(next);
@@ -383,12 +420,20 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     clearInterval(parsedTimer);
     stopStatus();
     await ops?.close();
+    const spooled = spool?.frames ?? 0;
+    spool?.close();
     if (result.undelivered > 0) {
-      logger.error('records not delivered before the shutdown deadline', { undelivered: result.undelivered, deadlineMs: deadline });
+      logger.error('records lost: not delivered before the shutdown deadline, and the spool is off', { undelivered: result.undelivered, deadlineMs: deadline });
+    } else if (spooled > 0) {
+      logger.warn('stopped; records not yet delivered stay in the spool and are sent first at the next start', {
+        spooled,
+        directory: spool!.config.directory,
+        deadlineMs: deadline,
+      });
     } else {
       logger.info('stopped; every record was delivered');
     }
-    return { undelivered: result.undelivered };
+    return { undelivered: result.undelivered, spooled };
   }
 
   return service;

@@ -28,6 +28,8 @@ const OPTIONS = {
   'ops-address': { type: 'string' },
   'log-level': { type: 'string' },
   threads: { type: 'string' },
+  'spool-dir': { type: 'string' },
+  'no-spool': { type: 'boolean' },
   version: { type: 'boolean', short: 'V' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -60,6 +62,10 @@ Options:
       --log-level LEVEL  debug | info | warn | error | silent (default info)
       --threads N|auto   worker threads that parse, encode and export (pipeline.threads);
                            0 = everything on the main thread, auto = the CPUs available
+      --spool-dir DIR    the persistent spool's directory (pipeline.spool.directory); default
+                           $STATE_DIRECTORY/spool, /var/lib/iptables-otel/spool for root,
+                           else ~/.local/state/iptables-otel/spool
+      --no-spool         keep queued records in memory only (pipeline.spool: off)
   -V, --version          print the version
   -h, --help             print this help
 
@@ -68,10 +74,11 @@ OTLP when an endpoint is set (config, --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDP
 write records to stdout. Precedence: command line > config file > OTEL_* environment > defaults.
 The service's own logs are JSON lines on stderr.
 
-Signals: SIGTERM/SIGINT drain and flush, then exit 0; SIGHUP reloads the config file.
+Signals: SIGTERM/SIGINT drain and flush, then exit 0 (what the outputs did not take by
+pipeline.shutdownDeadline stays in the spool for the next start); SIGHUP reloads the config file.
 
 Exit codes: 0 ok, 1 runtime error (e.g. a port already in use) or check-config found errors,
-2 usage or configuration error.
+2 usage or configuration error, 3 stopped with records lost (spool off, outputs did not take them).
 
 Quick start:
   iptables-otel
@@ -100,6 +107,8 @@ export function parseCliArgs(argv: string[]): CliArgs {
   if (values['ops-address'] !== undefined) overrides.opsAddress = values['ops-address'];
   if (values['log-level'] !== undefined) overrides.logLevel = values['log-level'];
   if (values.threads !== undefined) overrides.threads = values.threads;
+  if (values['spool-dir'] !== undefined) overrides.spoolDir = values['spool-dir'];
+  if (values['no-spool'] === true) overrides.noSpool = true;
 
   if (values.help) return { command: 'help', overrides };
   if (values.version) return { command: 'version', overrides };

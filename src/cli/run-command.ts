@@ -8,7 +8,9 @@ import type { CliIo } from './cli-io.js';
  * `iptables-otel run`: loads the configuration, starts the service and runs until SIGTERM or
  * SIGINT (drain, flush, exit 0; a second signal exits at once with 130). SIGHUP reloads the
  * config file; a bad file is logged and the running configuration stays. Resolves with the
- * exit code: 0 after a clean stop, 1 when the service cannot start, 2 for configuration errors.
+ * exit code: 0 after a clean stop (what was not delivered stays in the spool), 1 when the
+ * service cannot start, 2 for configuration errors, 3 when records were lost at the stop
+ * (spool off, outputs did not take them by the deadline).
  */
 export async function runCommand(configFile: string | undefined, overrides: ConfigOverrides, io: CliIo): Promise<number> {
   let config;
@@ -42,7 +44,8 @@ export async function runCommand(configFile: string | undefined, overrides: Conf
       stopping = true;
       logger.info('received signal; shutting down', { signal });
       service.stop().then(
-        () => finish(0),
+        // Records lost (the spool was off and the outputs did not take them in time): say so in the exit code.
+        (r) => finish(r.undelivered > 0 ? 3 : 0),
         (err: unknown) => {
           logger.error('shutdown failed', { err });
           finish(1);

@@ -22,6 +22,7 @@ import { parseDuration, parseSize } from './units.js';
 import { toInputConfig, toPipelineConfig } from './component-configs.js';
 import { validateInputConfig } from '../input/input-config.js';
 import { validatePipelineConfig } from '../pipeline/pipeline-config.js';
+import { resolveSpoolConfig, validateSpoolConfig, type SpoolConfig, type SpoolFsyncPolicy } from '../pipeline/spool/spool-config.js';
 import { resolvePipelineConfig } from '../pipeline/pipeline-config.js';
 import { validateOutputConfig } from '../output/create-output.js';
 import type { LogLevel } from '../ops/logger.js';
@@ -69,6 +70,10 @@ export interface ConfigOverrides {
   opsAddress?: string;
   /** `--threads N|auto`: `pipeline.threads`. */
   threads?: string;
+  /** `--spool-dir DIR`: `pipeline.spool.directory` (turns the spool on). */
+  spoolDir?: string;
+  /** `--no-spool`: `pipeline.spool: off`. */
+  noSpool?: boolean;
 }
 
 /** Options of `loadConfig()`. */
@@ -259,10 +264,30 @@ interface RawConfig {
     retry: { initialDelay: number | string; maxDelay: number | string };
     shutdownDeadline: number | string;
     threads: number | 'auto';
+    spool?: 'off' | 'on' | boolean | { directory?: string; maxBytes?: number | string; segmentSize?: number | string; fsync?: SpoolFsyncPolicy; fsyncInterval?: number | string };
   };
   outputs?: Array<{ otlp?: RawOtlp; fluent?: RawFluent; console?: { stream: 'stdout' | 'stderr' } }>;
   ops: { address: string; unhealthyAfterFailures: number; unhealthyAfterStall: number | string; statusInterval: number | string };
   logging: { level: LogLevel };
+}
+
+/** `pipeline.spool` (and `--spool-dir` / `--no-spool`) over the spool defaults. */
+function spoolFromRaw(raw: RawConfig['pipeline']['spool'], ov: ConfigOverrides, env: NodeJS.ProcessEnv): SpoolConfig {
+  const obj = typeof raw === 'object' && raw !== null ? raw : {};
+  let enabled = raw !== 'off' && raw !== false;
+  if (ov.spoolDir !== undefined) enabled = true;
+  if (ov.noSpool === true) enabled = false;
+  return resolveSpoolConfig(
+    {
+      enabled,
+      ...(ov.spoolDir !== undefined ? { directory: ov.spoolDir } : obj.directory !== undefined ? { directory: obj.directory } : {}),
+      ...(obj.maxBytes !== undefined ? { maxBytes: parseSize(obj.maxBytes)! } : {}),
+      ...(obj.segmentSize !== undefined ? { segmentBytes: parseSize(obj.segmentSize)! } : {}),
+      ...(obj.fsync !== undefined ? { fsync: obj.fsync } : {}),
+      ...(obj.fsyncInterval !== undefined ? { fsyncIntervalMs: parseDuration(obj.fsyncInterval)! } : {}),
+    },
+    env,
+  );
 }
 
 function listenerFromRaw(type: ListenerSpec['type'], r: RawListener): ListenerSpec {
@@ -595,6 +620,15 @@ export function loadConfig(options: LoadConfigOptions = {}): ServiceConfig {
     issues.push({ file, line: locateLine(path), path: pathToString(path), message: i.message });
   }
 
+  // The state directory comes from the process's own environment (systemd sets it there), not
+  // from `env`, which carries the OTEL_* settings.
+  const spool = spoolFromRaw(cfg.pipeline.spool, ov, process.env);
+  for (const i of validateSpoolConfig(spool, '')) {
+    const key = i.key === 'segmentBytes' ? 'segmentSize' : i.key === 'fsyncIntervalMs' ? 'fsyncInterval' : i.key;
+    const path: PathElem[] = ['pipeline', 'spool', key];
+    issues.push({ file, line: locateLine(path), path: pathToString(path), message: i.message });
+  }
+
   try {
     validateParseOptions(cfg.parser, 'parser');
   } catch (err) {
@@ -618,6 +652,7 @@ export function loadConfig(options: LoadConfigOptions = {}): ServiceConfig {
     },
     pipeline,
     threads,
+    spool,
     outputs,
     ops: ops!,
     logging: { level },

@@ -177,7 +177,25 @@ export const configSchema = {
             maxDelay: { ...duration, default: 30000, description: 'The retry delay doubles up to this.' },
           },
         },
-        shutdownDeadline: { ...duration, default: 10000, description: 'On SIGTERM: time to drain and flush before giving up (undelivered records are counted).' },
+        shutdownDeadline: { ...duration, default: 10000, description: 'On SIGTERM: time to drain and flush before giving up (with the spool, what is left stays in it; without, undelivered records are counted and the exit code is 3).' },
+        spool: {
+          description:
+            'The persistent spool: frames are written to disk before anything else and leave it once every output has them (at-least-once across restarts and crashes). off keeps everything in memory.',
+          anyOf: [
+            { enum: ['off', 'on', false, true] },
+            {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                directory: { type: 'string', minLength: 1, description: 'Default: $STATE_DIRECTORY/spool (systemd), /var/lib/iptables-otel/spool for root, else ~/.local/state/iptables-otel/spool.' },
+                maxBytes: { ...size, description: 'Senders are paused (UDP counted as spool_full) once the spool holds this much. Default 1GiB.' },
+                segmentSize: { ...size, description: 'Size of one segment file. Default 16MiB.' },
+                fsync: { enum: ['interval', 'batch', 'never'], description: 'interval (default): fdatasync every fsyncInterval; batch: after every batch; never: the kernel decides.' },
+                fsyncInterval: { ...duration, description: 'Period of the interval policy. Default 100ms: a power loss loses at most that much.' },
+              },
+            },
+          ],
+        },
         threads: {
           $ref: '#/$defs/threads',
           default: 'auto',

@@ -1,4 +1,5 @@
 import type { LogLevel } from '../ops/logger.js';
+import type { SpoolConfig } from '../pipeline/spool/spool-config.js';
 
 /**
  * The resolved configuration the service runs with: file + OTEL_* environment + CLI
@@ -17,6 +18,8 @@ export interface ServiceConfig {
    * the main thread only reads sockets and frames.
    */
   threads: number | 'auto';
+  /** `pipeline.spool`, resolved (`enabled: false` for `off`). */
+  spool: SpoolConfig;
   outputs: OutputSpec[];
   ops: OpsSpec;
   logging: { level: LogLevel };

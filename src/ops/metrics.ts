@@ -29,6 +29,18 @@ export class Metrics {
   readonly queueBytes: Gauge;
   readonly openConnections: Gauge<'input'>;
   readonly pausedConnections: Gauge<'input'>;
+  /** Bytes of the spool's segment files on disk. */
+  readonly spoolBytes: Gauge;
+  /** Frames in the spool not yet acknowledged by every output. */
+  readonly spoolRecords: Gauge;
+  /** Age of the oldest frame in the spool not yet acknowledged (0 when there is none). */
+  readonly spoolOldestAge: Gauge;
+  /** Spool bytes found damaged at start-up and skipped (the rest was delivered). */
+  readonly spoolCorruptBytes: Counter;
+  /** Failed spool writes or fsyncs (intake pauses; see the logs). */
+  readonly spoolWriteErrors: Counter;
+  /** What the spool gauges read at scrape time; set by the service when the spool is on. */
+  spoolSource: (() => { bytes: number; records: number; oldestReceivedAtMs: number | undefined }) | undefined;
 
   constructor(registry: Registry = new Registry()) {
     this.registry = registry;
@@ -44,6 +56,35 @@ export class Metrics {
     this.queueRecords = new Gauge({ name: 'iptables_otel_queue_records', help: 'Records waiting in the pipeline queue.', registers: r });
     this.queueBytes = new Gauge({ name: 'iptables_otel_queue_bytes', help: 'Approximate bytes waiting in the pipeline queue.', registers: r });
     this.openConnections = new Gauge({ name: 'iptables_otel_open_connections', help: 'Open TCP/TLS connections, by input.', labelNames: ['input'], registers: r });
+    const metrics = this;
+    this.spoolSource = undefined;
+    this.spoolBytes = new Gauge({
+      name: 'iptables_otel_spool_bytes',
+      help: 'Bytes of the persistent spool on disk.',
+      registers: r,
+      collect() {
+        this.set(metrics.spoolSource?.().bytes ?? 0);
+      },
+    });
+    this.spoolRecords = new Gauge({
+      name: 'iptables_otel_spool_records',
+      help: 'Records (frames) in the spool not yet acknowledged by every output.',
+      registers: r,
+      collect() {
+        this.set(metrics.spoolSource?.().records ?? 0);
+      },
+    });
+    this.spoolOldestAge = new Gauge({
+      name: 'iptables_otel_spool_oldest_age_seconds',
+      help: 'Age of the oldest record in the spool not yet acknowledged (0 when empty).',
+      registers: r,
+      collect() {
+        const at = metrics.spoolSource?.().oldestReceivedAtMs;
+        this.set(at === undefined ? 0 : Math.max(0, (Date.now() - at) / 1000));
+      },
+    });
+    this.spoolCorruptBytes = new Counter({ name: 'iptables_otel_spool_corrupt_bytes_total', help: 'Spool bytes found damaged at start-up and skipped.', registers: r });
+    this.spoolWriteErrors = new Counter({ name: 'iptables_otel_spool_write_errors_total', help: 'Failed spool writes or fsyncs (intake pauses meanwhile).', registers: r });
     this.pausedConnections = new Gauge({ name: 'iptables_otel_paused_connections', help: 'TCP/TLS connections paused by backpressure, by input.', labelNames: ['input'], registers: r });
   }
 }

@@ -22,13 +22,18 @@ export interface PipelineDeps<T = FirewallLogRecord> {
    * is for records: a pipeline of anything else must pass its own.
    */
   sizeOf?: (item: T) => number;
+  /**
+   * False when what is still queued at the shutdown deadline is not lost (a spool upstream
+   * keeps it): it is then not counted as `dropped{reason="shutdown_deadline"}`. Default true.
+   */
+  countAbandoned?: boolean;
 }
 
 /** Outcome of `Pipeline.shutdown()`. */
 export type PipelineShutdownResult = DrainResult;
 
 /** Connects a `BatchQueue` to the service's metrics: queue gauges, exported, export failures, drops. */
-export function metricsObserver(metrics: Metrics, gauges = true): QueueObserver {
+export function metricsObserver(metrics: Metrics, gauges = true, countAbandoned = true): QueueObserver {
   return {
     queueChanged: gauges
       ? (items, bytes) => {
@@ -38,7 +43,9 @@ export function metricsObserver(metrics: Metrics, gauges = true): QueueObserver 
       : undefined,
     exported: (target, count) => metrics.exported.inc({ output: target }, count),
     exportFailed: (target, count) => metrics.exportFailures.inc({ output: target }, count),
-    dropped: (reason, count) => metrics.dropped.inc({ reason }, count),
+    dropped: (reason, count) => {
+      if (countAbandoned || reason !== 'shutdown_deadline') metrics.dropped.inc({ reason }, count);
+    },
   };
 }
 
@@ -71,7 +78,7 @@ export class Pipeline<T = FirewallLogRecord> implements RecordSink<T> {
       backoff: { initialMs: config.retryInitialMs, maxMs: config.retryMaxMs, multiplier: 2, jitter: 0.2 },
       sizeOf: deps.sizeOf ?? (estimateRecordBytes as unknown as (item: T) => number),
       refuseReason: 'queue_full',
-      observer: metricsObserver(deps.metrics),
+      observer: metricsObserver(deps.metrics, true, deps.countAbandoned !== false),
     });
   }
 

@@ -43,6 +43,8 @@ class PipelineWorker {
   private readonly lastValues = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
   private stopping = false;
+  /** Set at a spooled shutdown once the delivered batches are reported: nothing more is reported done. */
+  private final = false;
   /**
    * Batches received but not parsed yet. They stay raw bytes until the record pipeline has
    * room (`parseAhead` records), so the deep part of the bound never turns into record
@@ -65,10 +67,11 @@ class PipelineWorker {
         outputs: [direct],
         metrics: this.metrics,
         sizeOf: (r) => r.end - r.start + ENCODED_RECORD_OVERHEAD,
+        countAbandoned: settings.spooled !== true,
       });
     } else {
       this.direct = undefined;
-      this.pipeline = new Pipeline(settings.pipeline, { outputs: built.map((o) => this.track(o)), metrics: this.metrics });
+      this.pipeline = new Pipeline(settings.pipeline, { outputs: built.map((o) => this.track(o)), metrics: this.metrics, countAbandoned: settings.spooled !== true });
     }
     // Enough for every output's in-flight batches: records then live one export round trip and
     // die young (measured: parsing further ahead cost ~1.5 CPU-µs/record more in GC).
@@ -115,6 +118,7 @@ class PipelineWorker {
 
   /** Records leave the pipeline's queue in order, so a batch is done once the queue is past its last record. */
   private checkDone(): void {
+    if (this.final) return;
     const left = this.accepted - this.pipeline.queuedRecords;
     let n = 0;
     while (this.batchHead < this.batchEnds.length && (this.batchEnds[this.batchHead] as number) <= left) {
@@ -274,8 +278,18 @@ class PipelineWorker {
     clearInterval(this.timer);
     // Everything received is parsed and offered; the pipeline then drains within the deadline.
     this.pump(true);
-    const r = await this.pipeline.shutdown(deadlineMs);
-    this.checkDone();
+    let r;
+    if (this.settings.spooled === true) {
+      // Only what was delivered is reported done (acknowledged in the spool); the rest stays there.
+      const started = Date.now();
+      await this.pipeline.flush(deadlineMs);
+      this.checkDone();
+      this.final = true;
+      r = await this.pipeline.shutdown(Math.max(0, deadlineMs - (Date.now() - started)));
+    } else {
+      r = await this.pipeline.shutdown(deadlineMs);
+      this.checkDone();
+    }
     await this.report();
     this.send({ t: 'stopped', delivered: r.delivered, undelivered: r.undelivered });
     this.port.close();

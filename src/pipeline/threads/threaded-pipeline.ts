@@ -9,6 +9,7 @@ import type { Metrics } from '../../ops/metrics.js';
 import type { FrameSink } from '../frame-sink.js';
 import type { PipelineConfig } from '../pipeline-config.js';
 import type { PipelineShutdownResult } from '../pipeline.js';
+import { compareSpoolRefs, type Spool, type SpoolRef } from '../spool/spool.js';
 import { pipelineWorkerEntry, type WorkerEntry } from './worker-entry.js';
 import type { FromWorker, HealthEvent, MetricDelta, ToWorker, WorkerSettings } from './worker-protocol.js';
 
@@ -36,6 +37,17 @@ export interface ThreadedPipelineOptions {
   workerEntry?: WorkerEntry;
   /** False keeps the record path where the direct OTLP path would apply (see pipeline-worker.ts). */
   directPath?: boolean;
+  /**
+   * The persistent spool (owned by the caller, shared across reloads): every batch is written
+   * to it when cut and acknowledged in it once the worker has delivered it; see `ThreadedPipeline`.
+   */
+  spool?: Spool;
+}
+
+/** What `ThreadedPipeline.shutdown()` reports, beyond delivered/undelivered. */
+export interface ThreadedShutdownResult extends PipelineShutdownResult {
+  /** Batches still in the spool (not acknowledged), oldest first: the next pipeline or the next start sends them. */
+  spooled: SpoolRef[];
 }
 
 /** Resolve `pipeline.threads`: `auto` = the CPUs this process may use. */
@@ -47,13 +59,23 @@ export function resolveThreadCount(threads: number | 'auto'): number {
 interface Posted {
   frames: number;
   bytes: number;
+  /** Where it is in the spool, when it was written there. */
+  ref: SpoolRef | undefined;
 }
 
-/** A packed batch not yet posted (no worker could take it yet). */
+/**
+ * A batch not yet posted. `msg` is undefined while it is only on disk (the spool holds it and
+ * memory does not): it is read back when a worker has room.
+ */
 interface Packed {
-  msg: Extract<ToWorker, { t: 'batch' }>;
+  msg: Extract<ToWorker, { t: 'batch' }> | undefined;
+  frames: number;
   bytes: number;
+  ref: SpoolRef | undefined;
 }
+
+/** After a failed spool write, intake stays paused this long before the next write is tried. */
+const SPOOL_RETRY_MS = 1_000;
 
 interface Slot {
   index: number;
@@ -64,6 +86,8 @@ interface Slot {
   /** Asked to shut down; an exit now is not a crash. */
   stopping: boolean;
   stopped: { delivered: number; undelivered: number } | undefined;
+  /** Spooled batches the worker had not delivered when it stopped. */
+  leftover: SpoolRef[];
   onStopped: (() => void) | undefined;
   /** Consecutive crashes soon after start: the restart delay grows with them. */
   crashes: number;
@@ -107,9 +131,17 @@ function batchBuffer(size: number): Uint8Array {
  * water semantics (`offerFrames()` false at the high mark, `onDrain` at the low mark,
  * refusal beyond `hardLimitFactor`). It holds raw bytes, not record objects.
  *
- * A worker that dies is logged, its in-flight frames are counted in
- * `dropped{reason="worker_crash"}` (their bytes were transferred, so they cannot be sent
- * again), and it is restarted (with a growing delay if it keeps crashing).
+ * With the spool (`spool`), every batch is appended to it when cut, before anything else
+ * happens to it, and acknowledged there when its worker reports it done (delivered to every
+ * output, or given up for a counted reason). The bound then changes meaning: intake is paused
+ * only when the spool is full (or cannot be written); `maxRecords` / `maxBytes` bound what is
+ * in memory, in flight to the workers, and batches beyond it wait on disk only, to be read
+ * back in order when the workers have room. Batches found in the spool at start-up, and
+ * those a replaced pipeline left, are handed over with `adopt()` and go first.
+ *
+ * A worker that dies is logged and restarted (with a growing delay if it keeps crashing).
+ * Its in-flight batches are sent again from the spool; without one they are counted in
+ * `dropped{reason="worker_crash"}` (their bytes were transferred, so they cannot be sent again).
  */
 export class ThreadedPipeline implements FrameSink {
   readonly config: PipelineConfig;
@@ -136,8 +168,15 @@ export class ThreadedPipeline implements FrameSink {
   private readonly hardFrames: number;
   private readonly hardBytes: number;
   private drainListeners: Array<() => void> = [];
+  private readonly spool: Spool | undefined;
+  /** Frames and bytes posted to workers and not reported done (with the spool, the memory bound applies to these). */
+  private inFlightFrames = 0;
+  private inFlightBytes = 0;
+  /** After a failed spool write: intake is paused until then (ms since the epoch). */
+  private spoolRetryAt = 0;
+  private spoolRetryTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  private shutdownPromise: Promise<PipelineShutdownResult> | undefined;
+  private shutdownPromise: Promise<ThreadedShutdownResult> | undefined;
   private readyPromise: Promise<void>;
   private readonly crashDropped;
   private readonly refusedDropped;
@@ -151,6 +190,7 @@ export class ThreadedPipeline implements FrameSink {
     const p = opts.pipeline;
     this.hardFrames = Math.floor(p.maxRecords * p.hardLimitFactor);
     this.hardBytes = p.maxBytes * p.hardLimitFactor;
+    this.spool = opts.spool;
     this.settings = {
       parser: opts.parser,
       outputs: opts.outputs,
@@ -158,6 +198,7 @@ export class ThreadedPipeline implements FrameSink {
       pipeline: { ...p, maxRecords: Math.max(p.batchSize, this.hardFrames + p.batchSize), maxBytes: Number.MAX_SAFE_INTEGER },
       metricsIntervalMs: opts.metricsIntervalMs ?? 250,
       ...(opts.directPath !== undefined ? { directPath: opts.directPath } : {}),
+      ...(opts.spool !== undefined ? { spooled: true } : {}),
     };
     this.crashDropped = opts.metrics.dropped.labels('worker_crash');
     this.refusedDropped = opts.metrics.dropped.labels('queue_full');
@@ -173,6 +214,7 @@ export class ThreadedPipeline implements FrameSink {
         outstandingFrames: 0,
         stopping: false,
         stopped: undefined,
+        leftover: [],
         onStopped: undefined,
         crashes: 0,
         startedAt: 0,
@@ -197,9 +239,27 @@ export class ThreadedPipeline implements FrameSink {
     return this.slots.length;
   }
 
-  /** True while the bound is below both high-water marks and not shut down. */
+  /** True while the bound is below both high-water marks (with the spool: while it has room and can be written) and not shut down. */
   get writable(): boolean {
-    return !this.closed && this.frames < this.config.maxRecords && this.bytes < this.config.maxBytes;
+    if (this.closed) return false;
+    if (this.spool !== undefined) return !this.spool.full && this.spoolRetryAt === 0;
+    return this.frames < this.config.maxRecords && this.bytes < this.config.maxBytes;
+  }
+
+  /** Why `writable` is false, for the inputs that count what they cannot offer (UDP). */
+  get refusalReason(): 'queue_full' | 'spool_full' {
+    return this.spool !== undefined && !this.closed ? 'spool_full' : 'queue_full';
+  }
+
+  /**
+   * Send these spooled batches (from an earlier run, or left by a replaced pipeline) before
+   * anything not yet sent; they are read back from disk as the workers have room.
+   */
+  adopt(refs: readonly SpoolRef[]): void {
+    if (refs.length === 0) return;
+    const parked: Packed[] = refs.map((ref) => ({ msg: undefined, frames: ref.frames, bytes: ref.bytes, ref }));
+    this.backlog.unshift(...parked);
+    this.flushBacklog();
   }
 
   /** Frames accepted and not yet delivered (pending batch + posted): what `/metrics` shows as queue depth. */
@@ -282,7 +342,7 @@ export class ThreadedPipeline implements FrameSink {
    * Sums the workers' `{delivered, undelivered}`; frames no worker could take are
    * undelivered too (counted `shutdown_deadline`). Idempotent.
    */
-  shutdown(deadlineMs: number = this.config.shutdownDeadlineMs): Promise<PipelineShutdownResult> {
+  shutdown(deadlineMs: number = this.config.shutdownDeadlineMs): Promise<ThreadedShutdownResult> {
     this.shutdownPromise ??= this.doShutdown(deadlineMs);
     return this.shutdownPromise;
   }
@@ -295,13 +355,15 @@ export class ThreadedPipeline implements FrameSink {
     await this.slots[index]?.worker?.terminate();
   }
 
-  private async doShutdown(deadlineMs: number): Promise<PipelineShutdownResult> {
+  private async doShutdown(deadlineMs: number): Promise<ThreadedShutdownResult> {
     const started = Date.now();
     this.cut(true);
     this.closed = true;
     this.drainListeners = [];
+    if (this.spoolRetryTimer !== undefined) clearTimeout(this.spoolRetryTimer);
     let delivered = 0;
     let undelivered = 0;
+    const spooled: SpoolRef[] = [];
     const answers = this.slots.map(async (slot) => {
       if (slot.restartTimer) clearTimeout(slot.restartTimer);
       slot.restartTimer = undefined;
@@ -317,28 +379,42 @@ export class ThreadedPipeline implements FrameSink {
       clearTimeout(timer);
       if (slot.stopped) {
         delivered += slot.stopped.delivered;
-        undelivered += slot.stopped.undelivered;
+        // With the spool, what the worker could not deliver is still on disk, not lost.
+        if (this.spool === undefined) undelivered += slot.stopped.undelivered;
+        spooled.push(...slot.leftover);
       } else {
         // No answer (hung or died): whatever it still held is lost.
-        const lost = slot.outstandingFrames;
-        this.opts.logger?.error('a pipeline worker thread did not finish its shutdown; terminating it', { thread: slot.index, inFlight: lost });
-        this.release(slot, slot.posted.length);
+        this.opts.logger?.error('a pipeline worker thread did not finish its shutdown; terminating it', { thread: slot.index, inFlight: slot.outstandingFrames });
+        let lost = 0;
+        for (const b of this.release(slot, slot.posted.length, false)) {
+          if (b.ref !== undefined) spooled.push(b.ref);
+          else lost += b.frames;
+        }
         if (lost > 0) this.opts.metrics.dropped.inc({ reason: 'shutdown_deadline' }, lost);
         undelivered += lost;
       }
       await this.waitExit(worker, slot.exited);
     });
     await Promise.all(answers);
-    // Batches no worker could take (every worker was restarting).
+    // Batches no worker could take (every worker was restarting, or they waited on disk).
+    let lost = 0;
     for (const b of this.backlog) {
-      undelivered += b.msg.count;
-      this.opts.metrics.dropped.inc({ reason: 'shutdown_deadline' }, b.msg.count);
-      this.frames -= b.msg.count;
-      this.bytes -= b.bytes;
+      if (b.ref !== undefined) {
+        spooled.push(b.ref);
+      } else {
+        lost += b.frames;
+      }
+      if (b.msg !== undefined) {
+        this.frames -= b.frames;
+        this.bytes -= b.bytes;
+      }
     }
+    if (lost > 0) this.opts.metrics.dropped.inc({ reason: 'shutdown_deadline' }, lost);
+    undelivered += lost;
     this.backlog = [];
     this.gauges();
-    return { delivered, undelivered };
+    spooled.sort(compareSpoolRefs);
+    return { delivered, undelivered, spooled };
   }
 
   private async waitExit(worker: Worker, exited: Promise<void>): Promise<void> {
@@ -350,6 +426,7 @@ export class ThreadedPipeline implements FrameSink {
 
   private belowLowWater(): boolean {
     const f = this.config.lowWaterFraction;
+    if (this.spool !== undefined) return this.spoolRetryAt === 0 && this.spool.bytes <= this.spool.config.maxBytes * f;
     return this.frames <= this.config.maxRecords * f && this.bytes <= this.config.maxBytes * f;
   }
 
@@ -450,7 +527,9 @@ export class ThreadedPipeline implements FrameSink {
     const nextSize = Math.max(MIN_BATCH_BYTES, bytes + (bytes >> 2));
     const packed: Packed = {
       msg: { t: 'batch', bytes: this.buf.buffer as ArrayBuffer, ends: this.ends.buffer as ArrayBuffer, count, ctxs: this.ctxs, ctxFirst: this.ctxFirst, urgent },
+      frames: count,
       bytes,
+      ref: this.spool !== undefined ? this.spoolAppend(count) : undefined,
     };
     this.buf = this.reuseBytes(nextSize);
     this.ends = this.reuseEnds();
@@ -459,7 +538,77 @@ export class ThreadedPipeline implements FrameSink {
     this.ctxs = [];
     this.ctxFirst = [];
     this.lastCtx = undefined;
-    if (!this.dispatch(packed)) this.backlog.push(packed);
+    if (this.backlog.length === 0 && this.hasRoom() && this.dispatch(packed)) return;
+    if (packed.ref !== undefined) this.park(packed);
+    this.backlog.push(packed);
+  }
+
+  /** Write the pending batch to the spool; undefined (and intake paused for a while) when the write fails. */
+  private spoolAppend(count: number): SpoolRef | undefined {
+    try {
+      return this.spool!.append({ bytes: this.buf, ends: this.ends, count, ctxs: this.ctxs, ctxFirst: this.ctxFirst });
+    } catch (err) {
+      // A full or failing disk pauses intake instead of crashing: this batch stays in memory
+      // only, and the next write is tried after SPOOL_RETRY_MS (logged and counted by the spool's observer).
+      this.spoolRetryAt = Date.now() + SPOOL_RETRY_MS;
+      this.opts.logger?.error('the spool could not be written; intake is paused until a write succeeds (the batch is kept in memory)', {
+        directory: this.spool!.config.directory,
+        error: err instanceof Error ? err.message : String(err),
+        retryInMs: SPOOL_RETRY_MS,
+      });
+      this.spoolRetryTimer ??= setTimeout(() => {
+        this.spoolRetryTimer = undefined;
+        this.spoolRetryAt = 0;
+        this.wakeDrainListeners();
+      }, SPOOL_RETRY_MS);
+      this.spoolRetryTimer.unref();
+      return undefined;
+    }
+  }
+
+  /** Without the spool every batch is posted at once (the bound is on intake); with it, only while the in-flight bound has room. */
+  private hasRoom(): boolean {
+    return this.spool === undefined || (this.inFlightFrames < this.config.maxRecords && this.inFlightBytes < this.config.maxBytes);
+  }
+
+  /** Keep a spooled batch on disk only: its memory goes back to the buffer pool. */
+  private park(packed: Packed): void {
+    const msg = packed.msg;
+    if (msg === undefined) return;
+    packed.msg = undefined;
+    this.frames -= packed.frames;
+    this.bytes -= packed.bytes;
+    if (this.spareBytes.length < MAX_SPARE_BATCH_BUFFERS) this.spareBytes.push(msg.bytes);
+    if (this.spareEnds.length < MAX_SPARE_BATCH_BUFFERS) this.spareEnds.push(msg.ends);
+  }
+
+  /** Read a parked batch back from the spool; false (the batch is counted lost) if it cannot be read. */
+  private unpark(packed: Packed): boolean {
+    const ref = packed.ref!;
+    let batch;
+    try {
+      batch = this.spool!.read(ref, this.config.batchSize);
+    } catch (err) {
+      this.opts.logger?.error('a spooled batch could not be read back; its records are lost (dropped{reason="spool_unreadable"})', {
+        error: err instanceof Error ? err.message : String(err),
+        records: ref.frames,
+      });
+      this.opts.metrics.dropped.inc({ reason: 'spool_unreadable' }, ref.frames);
+      this.spool!.ack(ref);
+      return false;
+    }
+    packed.msg = {
+      t: 'batch',
+      bytes: batch.bytes.buffer as ArrayBuffer,
+      ends: batch.ends.buffer as ArrayBuffer,
+      count: batch.count,
+      ctxs: batch.ctxs,
+      ctxFirst: batch.ctxFirst,
+      urgent: true,
+    };
+    this.frames += packed.frames;
+    this.bytes += packed.bytes;
+    return true;
   }
 
   /** A batch buffer of at least `size` bytes: one a worker gave back, or a new one. */
@@ -481,9 +630,12 @@ export class ThreadedPipeline implements FrameSink {
       if (best === undefined || slot.outstandingFrames < best.outstandingFrames) best = slot;
     }
     if (best === undefined) return false;
-    best.posted.push({ frames: packed.msg.count, bytes: packed.bytes });
-    best.outstandingFrames += packed.msg.count;
-    best.worker!.postMessage(packed.msg, [packed.msg.bytes, packed.msg.ends]);
+    const msg = packed.msg!;
+    best.posted.push({ frames: packed.frames, bytes: packed.bytes, ref: packed.ref });
+    best.outstandingFrames += packed.frames;
+    this.inFlightFrames += packed.frames;
+    this.inFlightBytes += packed.bytes;
+    best.worker!.postMessage(msg, [msg.bytes, msg.ends]);
     return true;
   }
 
@@ -524,14 +676,23 @@ export class ThreadedPipeline implements FrameSink {
     return ready;
   }
 
+  /** Post waiting batches, oldest first, while a worker is live and (with the spool) the in-flight bound has room. */
   private flushBacklog(): void {
-    while (this.backlog.length > 0 && this.dispatch(this.backlog[0] as Packed)) this.backlog.shift();
+    while (this.backlog.length > 0 && this.hasRoom()) {
+      const next = this.backlog[0] as Packed;
+      if (next.msg === undefined && !this.unpark(next)) {
+        this.backlog.shift();
+        continue;
+      }
+      if (!this.dispatch(next)) break;
+      this.backlog.shift();
+    }
   }
 
   private onMessage(slot: Slot, msg: FromWorker): void {
     switch (msg.t) {
       case 'done':
-        this.release(slot, msg.count);
+        this.release(slot, msg.count, true);
         break;
       case 'metrics':
         this.applyDeltas(msg.deltas);
@@ -542,8 +703,8 @@ export class ThreadedPipeline implements FrameSink {
         break;
       case 'stopped':
         slot.stopped = { delivered: msg.delivered, undelivered: msg.undelivered };
-        // Whatever the worker still held was counted by its pipeline (shutdown_deadline).
-        this.release(slot, slot.posted.length);
+        // Whatever the worker still held was counted by its pipeline (shutdown_deadline), or stays in the spool.
+        for (const b of this.release(slot, slot.posted.length, false)) if (b.ref !== undefined) slot.leftover.push(b.ref);
         slot.onStopped?.();
         break;
       case 'free':
@@ -555,27 +716,39 @@ export class ThreadedPipeline implements FrameSink {
     }
   }
 
-  /** The oldest `count` batches of `slot` have left its pipeline: free their share of the bound. */
-  private release(slot: Slot, count: number): void {
+  /**
+   * The oldest `count` batches of `slot` have left its pipeline: free their share of the bound,
+   * and when they were `delivered`, acknowledge them in the spool. Returns them.
+   */
+  private release(slot: Slot, count: number, delivered: boolean): Posted[] {
     let frames = 0;
     let bytes = 0;
-    for (const b of slot.posted.splice(0, count)) {
+    const gone = slot.posted.splice(0, count);
+    for (const b of gone) {
       frames += b.frames;
       bytes += b.bytes;
+      if (delivered && b.ref !== undefined) this.spool!.ack(b.ref);
     }
     slot.outstandingFrames -= frames;
+    this.inFlightFrames -= frames;
+    this.inFlightBytes -= bytes;
     this.frames -= frames;
     this.bytes -= bytes;
+    if (!this.closed) this.flushBacklog();
     this.gauges();
-    if (this.drainListeners.length > 0 && this.belowLowWater()) {
-      const listeners = this.drainListeners;
-      this.drainListeners = [];
-      for (const l of listeners) {
-        try {
-          l();
-        } catch {
-          // A listener's failure is the producer's problem.
-        }
+    this.wakeDrainListeners();
+    return gone;
+  }
+
+  private wakeDrainListeners(): void {
+    if (this.drainListeners.length === 0 || !this.belowLowWater()) return;
+    const listeners = this.drainListeners;
+    this.drainListeners = [];
+    for (const l of listeners) {
+      try {
+        l();
+      } catch {
+        // A listener's failure is the producer's problem.
       }
     }
   }
@@ -606,19 +779,35 @@ export class ThreadedPipeline implements FrameSink {
       if (slot.stopped === undefined) slot.onStopped?.();
       return;
     }
-    const lost = slot.outstandingFrames;
-    this.release(slot, slot.posted.length);
+    // Spooled batches are sent again (read back from disk, first); the others are lost.
+    const gone = this.release(slot, slot.posted.length, false);
+    let lost = 0;
+    const again: Packed[] = [];
+    for (const b of gone) {
+      if (b.ref !== undefined) again.push({ msg: undefined, frames: b.frames, bytes: b.bytes, ref: b.ref });
+      else lost += b.frames;
+    }
     if (lost > 0) this.crashDropped.inc(lost);
+    if (again.length > 0) {
+      this.backlog.unshift(...again);
+      this.flushBacklog();
+    }
     const quick = Date.now() - slot.startedAt < CRASH_LOOP_MS;
     slot.crashes = quick ? slot.crashes + 1 : 1;
     const delay = slot.crashes <= 1 ? 0 : Math.min(MAX_RESTART_DELAY_MS, 100 * 2 ** (slot.crashes - 2));
-    this.opts.logger?.error('a pipeline worker thread died; its records in flight are lost (dropped{reason="worker_crash"}); restarting it', {
+    this.opts.logger?.error(
+      this.spool !== undefined
+        ? 'a pipeline worker thread died; its records in flight are sent again from the spool; restarting it'
+        : 'a pipeline worker thread died; its records in flight are lost (dropped{reason="worker_crash"}); restarting it',
+      {
       thread: slot.index,
       exitCode: code,
       lost,
+      resent: again.reduce((n, b) => n + b.frames, 0),
       restartInMs: delay,
       ...(error !== undefined ? { error } : {}),
-    });
+      },
+    );
     slot.restartTimer = setTimeout(() => {
       slot.restartTimer = undefined;
       if (this.closed) return;

@@ -21,6 +21,11 @@ export interface WorkerSettings {
    * two). Default: direct when the only output is OTLP/HTTP protobuf.
    */
   directPath?: boolean;
+  /**
+   * The main thread spools every batch: at shutdown, what is not delivered by the deadline
+   * stays in the spool, so it is neither reported done nor counted as dropped.
+   */
+  spooled?: boolean;
 }
 
 /**

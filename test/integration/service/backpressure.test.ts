@@ -57,8 +57,14 @@ function config(sinkPort: number, extra: string[] = []): string {
   ].join('\n');
 }
 
-// Both pipelines: everything on the main thread (0), and worker threads (auto).
-describe.each(['0', 'auto'])('backpressure and shutdown (threads %s)', (threads) => {
+// Both pipelines: everything on the main thread (0), and worker threads (auto); the worker
+// threads with the spool off (the bound is the memory queue) and on (the default).
+const MODES = [
+  { name: 'threads 0', args: ['--threads', '0'], spool: false },
+  { name: 'threads auto, spool off', args: ['--threads', 'auto', '--no-spool'], spool: false },
+  { name: 'threads auto, spool on', args: ['--threads', 'auto'], spool: true },
+];
+describe.each(MODES)('backpressure and shutdown ($name)', ({ args, spool }) => {
   let sink: OtlpSink | undefined;
   let svc: ServiceProcess | undefined;
 
@@ -74,7 +80,7 @@ describe.each(['0', 'auto'])('backpressure and shutdown (threads %s)', (threads)
     const N = 200_000;
     sink = await startOtlpSink();
     await sink.stop(); // connection refused until started again
-    svc = await startServiceProcess(config(sink.port), ['--threads', threads]);
+    svc = await startServiceProcess(config(sink.port), args);
     const s = svc;
     const rssBefore = s.rss();
     let maxRss = rssBefore;
@@ -89,16 +95,24 @@ describe.each(['0', 'auto'])('backpressure and shutdown (threads %s)', (threads)
     const stats = { stalls: 0 };
     const sending = sendLines(s.port('tcp'), 0, N, stats);
 
-    // The queue fills, the connection is paused, the sender stalls; /healthz reports the failing output.
-    await until(async () => (await s.metric('iptables_otel_paused_connections')) >= 1, 30_000, 'a paused connection');
-    const queued = await s.metric('iptables_otel_queue_records');
-    expect(queued).toBeGreaterThan(0);
-    expect(queued).toBeLessThanOrEqual(2 * 20000);
+    if (spool) {
+      // The spool takes everything the sender has (it is far from full), memory holds at most the in-flight bound.
+      await until(async () => (await s.metric('iptables_otel_spool_records')) >= N, 60_000, 'every line in the spool');
+      expect(await s.metric('iptables_otel_paused_connections')).toBe(0);
+      expect(await s.metric('iptables_otel_spool_bytes')).toBeGreaterThan(N * 200);
+      expect(await s.metric('iptables_otel_queue_records')).toBeLessThanOrEqual(20000 + 1000);
+    } else {
+      // The queue fills, the connection is paused, the sender stalls; /healthz reports the failing output.
+      await until(async () => (await s.metric('iptables_otel_paused_connections')) >= 1, 30_000, 'a paused connection');
+      const queued = await s.metric('iptables_otel_queue_records');
+      expect(queued).toBeGreaterThan(0);
+      expect(queued).toBeLessThanOrEqual(2 * 20000);
+    }
     // An export counts as failed only after the OTLP exporter's own retries (~7 s against a closed
     // port), and the tracker wants 3 in a row: allow for that, whichever pipeline mode runs.
     await until(async () => (await s.get('/healthz')).status === 503, 45_000, '/healthz 503');
     const received = await s.metric('iptables_otel_received_total');
-    expect(received).toBeLessThan(N);
+    if (!spool) expect(received).toBeLessThan(N);
 
     // Endpoint back, but slow: every request takes 50 ms.
     sink.defaultResponse = { status: 200, delayMs: 50 };
@@ -112,8 +126,13 @@ describe.each(['0', 'auto'])('backpressure and shutdown (threads %s)', (threads)
     const seen = new Uint8Array(N);
     for (const r of sink.records) seen[keyOf(r)]!++;
     expect(seen.every((c) => c === 1)).toBe(true);
-    expect(stats.stalls).toBeGreaterThan(0);
+    if (!spool) expect(stats.stalls).toBeGreaterThan(0);
     expect(await s.metric('iptables_otel_dropped_total')).toBe(0);
+    if (spool) {
+      await until(async () => (await s.metric('iptables_otel_spool_records')) === 0, 10_000, 'the spool acknowledged');
+      // Every segment but the one being written is deleted once acknowledged.
+      expect(await s.metric('iptables_otel_spool_bytes')).toBeLessThanOrEqual(16 * 1048576);
+    }
     expect(await s.metric('iptables_otel_paused_connections')).toBe(0);
     expect((await s.get('/healthz')).status).toBe(200);
     const mib = (b: number): number => Math.round(b / 1048576);
@@ -125,7 +144,7 @@ describe.each(['0', 'auto'])('backpressure and shutdown (threads %s)', (threads)
     const N = 5000;
     sink = await startOtlpSink();
     sink.defaultResponse = { status: 200, delayMs: 200 };
-    svc = await startServiceProcess(config(sink.port, ['  shutdownDeadline: 30s']), ['--threads', threads]);
+    svc = await startServiceProcess(config(sink.port, ['  shutdownDeadline: 30s']), args);
     await sendLines(svc.port('tcp'), 0, N, { stalls: 0 });
     await until(async () => (await svc!.metric('iptables_otel_received_total')) === N, 20_000, 'all lines received');
     expect(sink.records.length).toBeLessThan(N); // still in flight
@@ -137,18 +156,39 @@ describe.each(['0', 'auto'])('backpressure and shutdown (threads %s)', (threads)
     expect(svc.logs().some((l) => l.msg === 'stopped; every record was delivered')).toBe(true);
   }, 60_000);
 
-  it('SIGTERM with the endpoint down: exits 0 at the deadline and logs the undelivered count', async () => {
-    sink = await startOtlpSink();
-    await sink.stop();
-    svc = await startServiceProcess(config(sink.port, ['  shutdownDeadline: 1s']), ['--threads', threads]);
-    await sendLines(svc.port('tcp'), 0, 100, { stalls: 0 });
-    await until(async () => (await svc!.metric('iptables_otel_received_total')) === 100, 20_000, 'all lines received');
-    const t0 = Date.now();
-    svc.kill('SIGTERM');
-    const exit = await svc.exited;
-    expect(exit.code).toBe(0);
-    expect(Date.now() - t0).toBeLessThan(5000);
-    const line = svc.logs().find((l) => l.msg === 'records not delivered before the shutdown deadline');
-    expect(line).toMatchObject({ level: 'error', undelivered: 100 });
-  }, 60_000);
+  it(
+    spool
+      ? 'SIGTERM with the endpoint down: exits 0 at the deadline, the records stay in the spool, and the next start delivers them'
+      : 'SIGTERM with the endpoint down: exits 3 at the deadline and logs the lost count',
+    async () => {
+      sink = await startOtlpSink();
+      await sink.stop();
+      const cfg = config(sink.port, ['  shutdownDeadline: 1s']);
+      svc = await startServiceProcess(cfg, args);
+      await sendLines(svc.port('tcp'), 0, 100, { stalls: 0 });
+      await until(async () => (await svc!.metric('iptables_otel_received_total')) === 100, 20_000, 'all lines received');
+      const t0 = Date.now();
+      svc.kill('SIGTERM');
+      const exit = await svc.exited;
+      // Within shutdownDeadline plus one second.
+      expect(Date.now() - t0).toBeLessThan(2000 + 500);
+      if (!spool) {
+        expect(exit.code).toBe(3);
+        const line = svc.logs().find((l) => l.msg === 'records lost: not delivered before the shutdown deadline, and the spool is off');
+        expect(line).toMatchObject({ level: 'error', undelivered: 100 });
+        return;
+      }
+      expect(exit.code).toBe(0);
+      const line = svc.logs().find((l) => l.msg === 'stopped; records not yet delivered stay in the spool and are sent first at the next start');
+      expect(line).toMatchObject({ level: 'warn', spooled: 100 });
+      // The same state directory (this test's), the endpoint up: the 100 lines arrive, once each.
+      await sink.start();
+      svc = await startServiceProcess(cfg, args);
+      await sink.waitForRecords(100, 20_000);
+      await until(async () => (await svc!.metric('iptables_otel_spool_records')) === 0, 10_000, 'the spool acknowledged');
+      expect(new Set(sink.records.map(keyOf)).size).toBe(100);
+      expect(sink.records).toHaveLength(100);
+    },
+    60_000,
+  );
 });

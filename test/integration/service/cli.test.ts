@@ -17,7 +17,7 @@ import { ensureBuilt, mainJs, startServiceProcess, until, type ServiceProcess } 
 const LINE = 'iptables-dropped: IN=eth0 OUT= SRC=192.0.2.1 DST=192.0.2.2 LEN=60 TTL=64 ID=4242 DF PROTO=TCP SPT=40000 DPT=22 WINDOW=64240 RES=0x00 SYN URGP=0 ';
 
 function cli(args: string[], input?: string): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [mainJs, ...args], { input, encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH ?? '' } });
+  const r = spawnSync(process.execPath, [mainJs, ...args], { input, encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH ?? '', STATE_DIRECTORY: process.env.STATE_DIRECTORY } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

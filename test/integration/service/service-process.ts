@@ -92,7 +92,8 @@ export async function startServiceProcess(
   const fullArgs = [mainJs, ...(yaml !== undefined ? ['--config', configFile] : []), ...args];
   const child = spawn(process.execPath, fullArgs, {
     cwd: dir,
-    env: options.env ?? { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    // STATE_DIRECTORY: this test's own (test/setup/state-directory.ts), so spools are never shared.
+    env: { STATE_DIRECTORY: process.env.STATE_DIRECTORY, ...(options.env ?? { PATH: process.env.PATH ?? '/usr/bin:/bin' }) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

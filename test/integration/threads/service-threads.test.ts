@@ -94,11 +94,24 @@ describe('service with worker threads', () => {
     expect(logLines.join('')).toContain('restart the service to apply it');
     await sendTcp(port, line(3000));
     await b.waitForRecords(2);
-    expect(await service.stop()).toEqual({ undelivered: 0 });
+    expect(await service.stop()).toEqual({ undelivered: 0, spooled: 0 });
     expect((await m.dropped.get()).values.reduce((s, v) => s + v.value, 0)).toBe(0);
   }, 60_000);
 
-  it('stop() with the endpoint down reports undelivered records from every thread', async () => {
+  it('stop() with the endpoint down and the spool off reports undelivered records from every thread', async () => {
+    const a = await startOtlpSink();
+    sinks.push(a);
+    await a.stop();
+    service = await startService(loadConfig({ env: {}, text: yaml(a.port, '2', '300ms'), overrides: { noSpool: true } }), { logger });
+    let text = '';
+    for (let i = 0; i < 40; i++) text += line(i);
+    await sendTcp(service.listeners()[0]!.port, text);
+    await until(async () => ((await service!.metrics.received.get()).values[0]?.value ?? 0) === 40, 5000, 'received');
+    expect(await service.stop()).toEqual({ undelivered: 40, spooled: 0 });
+    expect((await service.metrics.dropped.get()).values).toEqual([expect.objectContaining({ labels: { reason: 'shutdown_deadline' }, value: 40 })]);
+  }, 30_000);
+
+  it('stop() with the endpoint down and the spool on keeps every record in the spool, counted nowhere as dropped', async () => {
     const a = await startOtlpSink();
     sinks.push(a);
     await a.stop();
@@ -107,7 +120,7 @@ describe('service with worker threads', () => {
     for (let i = 0; i < 40; i++) text += line(i);
     await sendTcp(service.listeners()[0]!.port, text);
     await until(async () => ((await service!.metrics.received.get()).values[0]?.value ?? 0) === 40, 5000, 'received');
-    expect(await service.stop()).toEqual({ undelivered: 40 });
-    expect((await service.metrics.dropped.get()).values).toEqual([expect.objectContaining({ labels: { reason: 'shutdown_deadline' }, value: 40 })]);
+    expect(await service.stop()).toEqual({ undelivered: 0, spooled: 40 });
+    expect((await service.metrics.dropped.get()).values.reduce((s, v) => s + v.value, 0)).toBe(0);
   }, 30_000);
 });

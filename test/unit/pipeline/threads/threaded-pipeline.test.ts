@@ -11,6 +11,11 @@ import { Metrics } from '../../../../src/ops/metrics.js';
 import { resolvePipelineConfig, type PipelineConfig } from '../../../../src/pipeline/pipeline-config.js';
 import { ThreadedPipeline, type ThreadedPipelineOptions } from '../../../../src/pipeline/threads/threaded-pipeline.js';
 import { startOtlpSink, type NormRecord, type OtlpSink } from '../../../helpers/otlp-sink.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveSpoolConfig } from '../../../../src/pipeline/spool/spool-config.js';
+import { Spool } from '../../../../src/pipeline/spool/spool.js';
 
 const PARSER: ParserSpec = { timezone: 'UTC', preserveOriginal: true, dataset: 'iptables.log', namespace: 'default' };
 
@@ -253,7 +258,7 @@ describe('ThreadedPipeline', () => {
     for (let i = 0; i < 100; i++) p.offerFrames([Buffer.from(line(i))], { transport: 'tcp' });
     expect(sink.records.length).toBeLessThan(100);
     const r = await p.shutdown(10_000);
-    expect(r).toEqual({ delivered: 100, undelivered: 0 });
+    expect(r).toEqual({ delivered: 100, undelivered: 0, spooled: [] });
     expect(sink.records).toHaveLength(100);
     expect(await counter(metrics, 'exported')).toBe(100);
     expect(p.offerFrames([Buffer.from(line(1))], { transport: 'tcp' })).toBe(false);
@@ -292,6 +297,101 @@ describe('ThreadedPipeline', () => {
     await until(() => sink!.records.some((r) => idOf(r) === 500), 10_000, 'a record through the restarted worker');
     const r = await p.shutdown(5000);
     expect(r.undelivered).toBe(0);
+  });
+
+  describe('with the spool', () => {
+    let spool: Spool | undefined;
+    afterEach(() => {
+      spool?.close();
+      spool = undefined;
+    });
+    const openSpool = (dir = mkdtempSync(join(tmpdir(), 'tp-spool-'))): Spool =>
+      (spool = Spool.open(resolveSpoolConfig({ directory: dir, segmentBytes: 64 * 1024, maxBytes: 64 * 1024 * 1024, fsync: 'never' })));
+
+    it('the output down: intake stays open past the memory bound, memory holds only the in-flight bound, and everything arrives once when it is back', async () => {
+      sink = await startOtlpSink();
+      await sink.stop();
+      const metrics = new Metrics();
+      const s = openSpool();
+      const p = start({ sink, metrics, threads: 1, spool: s, pipeline: pipelineConfig({ batchSize: 10, maxRecords: 50 }) });
+      await p.ready();
+      for (let i = 0; i < 1000; i++) expect(p.offerFrames([Buffer.from(line(i))], { transport: 'tcp' })).toBe(true);
+      await until(() => s.frames === 1000, 2000, 'every frame spooled');
+      // 50 in flight (the memory bound) plus one pending batch at most.
+      expect(p.queuedRecords).toBeLessThanOrEqual(60);
+      expect(p.writable).toBe(true);
+      await sink.start();
+      await sink.waitForRecords(1000, 20_000);
+      await until(() => s.frames === 0, 5000, 'every batch acknowledged');
+      const ids = sink.records.map(idOf);
+      expect(new Set(ids).size).toBe(1000);
+      expect(ids).toHaveLength(1000);
+      expect(await counter(metrics, 'dropped')).toBe(0);
+    });
+
+    it('a crashed worker: its in-flight batches are sent again from the spool, nothing is counted lost', async () => {
+      sink = await startOtlpSink();
+      sink.defaultResponse = { status: 200, delayMs: 400 };
+      const metrics = new Metrics();
+      const s = openSpool();
+      const p = start({ sink, metrics, threads: 1, spool: s, pipeline: pipelineConfig({ batchSize: 10 }) });
+      await p.ready();
+      for (let i = 0; i < 20; i++) p.offerFrames([Buffer.from(line(i))], { transport: 'tcp' });
+      await until(() => sink!.requests.length === 0 && p.queuedRecords === 20, 1000, 'records in flight');
+      await p.crashWorkerForTest(0);
+      sink.defaultResponse = { status: 200 };
+      await until(() => new Set(sink!.records.map(idOf)).size === 20, 10_000, 'all 20 sent again');
+      await until(() => s.frames === 0, 5000, 'acknowledged');
+      expect(await counter(metrics, 'dropped')).toBe(0);
+      expect(logs.some((l) => l.msg.includes('sent again from the spool'))).toBe(true);
+    });
+
+    it('shutdown with the output down: nothing is counted lost, the batches are handed back, and a new pipeline (or the next start) delivers them', async () => {
+      sink = await startOtlpSink();
+      await sink.stop();
+      const metrics = new Metrics();
+      const dir = mkdtempSync(join(tmpdir(), 'tp-spool-'));
+      const s = openSpool(dir);
+      const p = start({ sink, metrics, spool: s });
+      await p.ready();
+      for (let i = 0; i < 30; i++) p.offerFrames([Buffer.from(line(i))], { transport: 'tcp' });
+      const r = await p.shutdown(300);
+      expect(r.undelivered).toBe(0);
+      expect(r.spooled.reduce((n, ref) => n + ref.frames, 0)).toBe(30);
+      expect(await counter(metrics, 'dropped')).toBe(0);
+      // The next start: the spool read back from disk, adopted by a fresh pipeline.
+      s.close();
+      const again = openSpool(dir);
+      expect(again.recovery.frames).toBe(30);
+      await sink.start();
+      const q = start({ sink, metrics, spool: again });
+      await q.ready();
+      q.adopt(again.recovery.refs);
+      await sink.waitForRecords(30, 10_000);
+      await until(() => again.frames === 0, 5000, 'acknowledged');
+      expect(new Set(sink.records.map(idOf)).size).toBe(30);
+      expect(sink.records).toHaveLength(30);
+    });
+
+    it('a full spool pauses intake (refusal reason spool_full) and drains when batches are acknowledged', async () => {
+      sink = await startOtlpSink();
+      await sink.stop();
+      const metrics = new Metrics();
+      spool = Spool.open(resolveSpoolConfig({ directory: mkdtempSync(join(tmpdir(), 'tp-spool-')), segmentBytes: 64 * 1024, maxBytes: 1024 * 1024, fsync: 'never' }));
+      const p = start({ sink, metrics, threads: 1, spool, pipeline: pipelineConfig({ batchSize: 100, maxRecords: 200 }) });
+      await p.ready();
+      let n = 0;
+      while (p.writable && n < 100_000) p.offerFrames([Buffer.from(line(n++))], { transport: 'tcp' });
+      expect(p.writable).toBe(false);
+      expect(p.refusalReason).toBe('spool_full');
+      expect(spool.bytes).toBeGreaterThanOrEqual(1024 * 1024);
+      const drained = new Promise<void>((resolve) => p.onDrain(resolve));
+      await sink.start();
+      await drained;
+      expect(p.writable).toBe(true);
+      await sink.waitForRecords(n, 20_000);
+      expect(new Set(sink.records.map(idOf)).size).toBe(Math.min(n, 65536));
+    });
   });
 
   it('setParser: frames offered after the change are parsed with the new options', async () => {
