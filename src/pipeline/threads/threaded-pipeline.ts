@@ -42,6 +42,13 @@ export interface ThreadedPipelineOptions {
    * to it when cut and acknowledged in it once the worker has delivered it; see `ThreadedPipeline`.
    */
   spool?: Spool;
+  /**
+   * Called, in the order batches are acknowledged, with the receive contexts of each batch every
+   * output has delivered (or given up for a counted reason). The one acknowledgement inputs with
+   * a durable source of their own (a file offset, a kmsg sequence number carried in their
+   * context) advance their checkpoints on; the spool's acknowledgement is the same event.
+   */
+  onAcknowledged?: (ctxs: readonly ReceiveContext[]) => void;
 }
 
 /** What `ThreadedPipeline.shutdown()` reports, beyond delivered/undelivered. */
@@ -61,6 +68,8 @@ interface Posted {
   bytes: number;
   /** Where it is in the spool, when it was written there. */
   ref: SpoolRef | undefined;
+  /** Its receive contexts (for `onAcknowledged`). */
+  ctxs: readonly ReceiveContext[];
 }
 
 /**
@@ -285,7 +294,7 @@ export class ThreadedPipeline implements FrameSink {
     }
     let accepted = 0;
     while (accepted < n && this.append(frames[accepted] as Buffer, ctx)) accepted++;
-    return this.offered(n - accepted);
+    return this.offered(n - accepted, ctx);
   }
 
   /** `offerFrames` for frames given as offsets into one chunk (see `FrameSink.offerSpans`). */
@@ -297,7 +306,7 @@ export class ThreadedPipeline implements FrameSink {
     }
     let accepted = 0;
     if (spans.head !== undefined) {
-      if (!this.append(spans.head, ctx)) return this.offered(n);
+      if (!this.append(spans.head, ctx)) return this.offered(n, ctx);
       accepted = 1;
     }
     const { chunk, offsets, count } = spans;
@@ -317,7 +326,7 @@ export class ThreadedPipeline implements FrameSink {
         if (!this.append(chunk.subarray(offsets[2 * i], offsets[2 * i + 1]), ctx)) break;
       }
     }
-    return this.offered(n - accepted);
+    return this.offered(n - accepted, ctx);
   }
 
   /** Call `listener` once, when the bound is next at or below its low-water mark (soon, if it already is). */
@@ -492,9 +501,13 @@ export class ThreadedPipeline implements FrameSink {
     this.lastCtx = ctx;
   }
 
-  /** End of an offer: count what was refused, arm the linger timer, answer the high-water flag. */
-  private offered(refused: number): boolean {
+  /** End of an offer: count what was refused, arm the linger timer (or spool now), answer the high-water flag. */
+  private offered(refused: number, ctx: ReceiveContext): boolean {
     if (refused > 0) this.refusedDropped.inc(refused);
+    // With the spool, what a stream read brought is on disk before the next read: a SIGKILL then
+    // loses no frame that was read (the worker still batches its exports). UDP has no such
+    // promise to keep, and one batch per datagram would cost too much: it lingers as before.
+    if (this.spool !== undefined && this.count > 0 && ctx.transport !== 'udp') this.cut(false);
     if (this.count > 0 && this.lingerTimer === undefined) {
       this.lingerTimer = setTimeout(() => {
         this.lingerTimer = undefined;
@@ -538,7 +551,7 @@ export class ThreadedPipeline implements FrameSink {
     this.ctxs = [];
     this.ctxFirst = [];
     this.lastCtx = undefined;
-    if (this.backlog.length === 0 && this.hasRoom() && this.dispatch(packed)) return;
+    if (this.backlog.length === 0 && this.hasRoom(packed) && this.dispatch(packed)) return;
     if (packed.ref !== undefined) this.park(packed);
     this.backlog.push(packed);
   }
@@ -566,9 +579,13 @@ export class ThreadedPipeline implements FrameSink {
     }
   }
 
-  /** Without the spool every batch is posted at once (the bound is on intake); with it, only while the in-flight bound has room. */
-  private hasRoom(): boolean {
-    return this.spool === undefined || (this.inFlightFrames < this.config.maxRecords && this.inFlightBytes < this.config.maxBytes);
+  /**
+   * Without the spool every batch is posted at once (the bound is on intake); with it, only
+   * while `packed` fits in the in-flight bound (a lone batch always does, or it could never pass).
+   */
+  private hasRoom(packed: Packed): boolean {
+    if (this.spool === undefined || this.inFlightFrames === 0) return true;
+    return this.inFlightFrames + packed.frames <= this.config.maxRecords && this.inFlightBytes + packed.bytes <= this.config.maxBytes;
   }
 
   /** Keep a spooled batch on disk only: its memory goes back to the buffer pool. */
@@ -631,7 +648,7 @@ export class ThreadedPipeline implements FrameSink {
     }
     if (best === undefined) return false;
     const msg = packed.msg!;
-    best.posted.push({ frames: packed.frames, bytes: packed.bytes, ref: packed.ref });
+    best.posted.push({ frames: packed.frames, bytes: packed.bytes, ref: packed.ref, ctxs: msg.ctxs });
     best.outstandingFrames += packed.frames;
     this.inFlightFrames += packed.frames;
     this.inFlightBytes += packed.bytes;
@@ -678,7 +695,7 @@ export class ThreadedPipeline implements FrameSink {
 
   /** Post waiting batches, oldest first, while a worker is live and (with the spool) the in-flight bound has room. */
   private flushBacklog(): void {
-    while (this.backlog.length > 0 && this.hasRoom()) {
+    while (this.backlog.length > 0 && this.hasRoom(this.backlog[0] as Packed)) {
       const next = this.backlog[0] as Packed;
       if (next.msg === undefined && !this.unpark(next)) {
         this.backlog.shift();
@@ -727,7 +744,9 @@ export class ThreadedPipeline implements FrameSink {
     for (const b of gone) {
       frames += b.frames;
       bytes += b.bytes;
-      if (delivered && b.ref !== undefined) this.spool!.ack(b.ref);
+      if (!delivered) continue;
+      if (b.ref !== undefined) this.spool!.ack(b.ref);
+      this.opts.onAcknowledged?.(b.ctxs);
     }
     slot.outstandingFrames -= frames;
     this.inFlightFrames -= frames;

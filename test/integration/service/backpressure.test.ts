@@ -170,8 +170,13 @@ describe.each(MODES)('backpressure and shutdown ($name)', ({ args, spool }) => {
       const t0 = Date.now();
       svc.kill('SIGTERM');
       const exit = await svc.exited;
-      // Within shutdownDeadline plus one second.
-      expect(Date.now() - t0).toBeLessThan(2000 + 500);
+      // Within shutdownDeadline plus one second, by the service's own clock (signal to last
+      // line); the wall clock, which adds process exit on a loaded machine, gets more room.
+      const times = svc.logs().map((l) => Date.parse(String(l.time)));
+      const signalled = svc.logs().findIndex((l) => l.msg === 'received signal; shutting down');
+      expect(signalled).toBeGreaterThanOrEqual(0);
+      expect(times[times.length - 1]! - times[signalled]!).toBeLessThanOrEqual(1000 + 1000);
+      expect(Date.now() - t0).toBeLessThan(1000 + 5000);
       if (!spool) {
         expect(exit.code).toBe(3);
         const line = svc.logs().find((l) => l.msg === 'records lost: not delivered before the shutdown deadline, and the spool is off');

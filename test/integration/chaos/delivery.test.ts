@@ -1,0 +1,268 @@
+/**
+ * The delivery chaos suite: rsyslog as the sender (imfile -> omfwd TCP with the queue settings of
+ * examples/rsyslog/30-iptables-otel.conf, read from that file), the service as a child process
+ * with the persistent spool, and an OTLP sink that is stopped and started. Every line carries a
+ * unique sequence number (ID + SPT); each scenario counts unique, duplicate and missing lines.
+ *
+ * - the endpoint down for 20 s, then SIGKILL, then a restart: 0 missing;
+ * - the same with SIGTERM: 0 missing, exit code 0, within shutdownDeadline + 1 s;
+ * - SIGKILL with the endpoint up in the middle of a 2,000 lines/s stream: 0 missing, duplicates reported;
+ * - a damaged spool segment: the service starts, counts the damage, and delivers the rest.
+ */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { repoRoot } from '../../helpers/paths.js';
+import { hasRsyslog, startRsyslog, type Daemon } from '../../helpers/peers.js';
+import { assertRequirement, requirement, shouldRun } from '../../helpers/requirements.js';
+import { startOtlpSink, type NormRecord, type OtlpSink } from '../../helpers/otlp-sink.js';
+import { spoolSegmentFiles } from '../../../src/pipeline/spool/spool.js';
+import { ensureBuilt, startServiceProcess, until, type ServiceProcess } from '../service/service-process.js';
+
+const req = requirement(hasRsyslog(), 'rsyslogd is needed as the sender of the delivery chaos suite');
+
+/** Line `seq`: ID and SPT together carry the sequence number. */
+function line(seq: number): string {
+  return `iptables-dropped: IN=eth0 OUT= SRC=192.0.2.${1 + (seq % 250)} DST=198.51.100.7 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=${seq % 65536} DF PROTO=TCP SPT=${1024 + Math.floor(seq / 65536)} DPT=22 WINDOW=64240 RES=0x00 SYN URGP=0`;
+}
+
+function seqOf(r: NormRecord): number {
+  const body = r.body !== null && 'string' in r.body ? r.body.string : '';
+  const m = / ID=(\d+) .* SPT=(\d+) /.exec(body);
+  return m ? (Number(m[2]) - 1024) * 65536 + Number(m[1]) : -1;
+}
+
+/** Unique, duplicate and missing sequence numbers among what the sink received. */
+function tally(sink: OtlpSink, n: number): { unique: number; duplicates: number; missing: number[]; stray: number } {
+  const seen = new Uint32Array(n);
+  let stray = 0;
+  for (const r of sink.records) {
+    const s = seqOf(r);
+    if (s >= 0 && s < n) seen[s]!++;
+    else stray++;
+  }
+  let unique = 0;
+  let duplicates = 0;
+  const missing: number[] = [];
+  seen.forEach((c, i) => {
+    if (c > 0) unique++;
+    if (c > 1) duplicates += c - 1;
+    if (c === 0) missing.push(i);
+  });
+  return { unique, duplicates, missing, stray };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** The omfwd action of the shipped rsyslog example, pointed at `port`. */
+function exampleAction(port: number): string {
+  const text = readFileSync(path.join(repoRoot, 'examples', 'rsyslog', '30-iptables-otel.conf'), 'utf8');
+  const m = /action\(\s*type="omfwd"[\s\S]*?\n\s*\)/.exec(text);
+  if (!m) throw new Error('no omfwd action in examples/rsyslog/30-iptables-otel.conf');
+  const action = m[0].replace(/#[^\n]*/g, '').replace(/port="\d+"/, `port="${port}"`);
+  if (!action.includes('queue.saveOnShutdown="on"') || !action.includes('action.resumeRetryCount="-1"')) throw new Error('the example lost its queue settings');
+  return action;
+}
+
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)));
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe.skipIf(!shouldRun(req))('delivery chaos suite (rsyslog -> iptables-otel with the spool -> OTLP)', () => {
+  let sink: OtlpSink | undefined;
+  let svc: ServiceProcess | undefined;
+  let rsyslog: Daemon | undefined;
+  let port = 0;
+  let spoolDir = '';
+  let input = '';
+
+  beforeAll(() => {
+    assertRequirement(req);
+    ensureBuilt();
+  }, 300_000);
+
+  afterEach(async () => {
+    svc?.kill('SIGKILL');
+    await rsyslog?.stop();
+    await sink?.stop();
+    svc = rsyslog = sink = undefined;
+  });
+
+  const config = (deadline = '2s'): string =>
+    [
+      'inputs:',
+      `  - tcp: {host: 127.0.0.1, port: ${port}}`,
+      'outputs:',
+      `  - otlp: {endpoint: "http://127.0.0.1:${sink!.port}"}`,
+      'pipeline:',
+      '  batch: {size: 500, linger: 20ms}',
+      '  retry: {initialDelay: 100ms, maxDelay: 1s}',
+      `  shutdownDeadline: ${deadline}`,
+      'ops: {address: "127.0.0.1:0"}',
+    ].join('\n');
+
+  const startSvc = (deadline?: string): Promise<ServiceProcess> => startServiceProcess(config(deadline), ['--spool-dir', spoolDir, '--log-level', 'info']);
+
+  /** A sink (stopped unless `up`), a port, a spool directory, and rsyslog tailing `input`. */
+  async function setUp(up: boolean): Promise<void> {
+    sink = await startOtlpSink();
+    if (!up) await sink.stop();
+    port = await freePort();
+    const dir = mkdtempSync(path.join(tmpdir(), 'chaos-'));
+    spoolDir = path.join(dir, 'spool');
+    input = path.join(dir, 'kern.log');
+    writeFileSync(input, '');
+    svc = await startSvc();
+    rsyslog = await startRsyslog(
+      [
+        'module(load="imfile" mode="inotify")',
+        `input(type="imfile" File="${input}" Tag="kernel:" Facility="kern" Severity="warning")`,
+        `if $syslogfacility-text == "kern" and $msg contains "iptables-dropped: " then {`,
+        exampleAction(port),
+        '}',
+      ].join('\n'),
+    );
+  }
+
+  const write = (from: number, to: number): void => {
+    let text = '';
+    for (let i = from; i < to; i++) text += line(i) + '\n';
+    appendFileSync(input, text);
+  };
+
+  async function expectAllDelivered(n: number, scenario: string): Promise<ReturnType<typeof tally>> {
+    try {
+      await until(() => tally(sink!, n).unique === n, 90_000, `${scenario}: all ${n} lines at the sink`);
+    } catch (err) {
+      const t = tally(sink!, n);
+      const m = t.missing;
+      throw new Error(`${(err as Error).message}; unique ${t.unique}, duplicates ${t.duplicates}, missing ${m.length}: ${m.slice(0, 20).join(',')}${m.length > 20 ? `...${m[m.length - 1]}` : ''}`);
+    }
+    // Late duplicates would arrive right after: wait until the spool is acknowledged and nothing more comes.
+    await until(async () => (await svc!.metric('iptables_otel_spool_records')) === 0, 10_000, `${scenario}: spool acknowledged`);
+    let last = -1;
+    await until(
+      () => {
+        const same = sink!.records.length === last;
+        last = sink!.records.length;
+        return same;
+      },
+      10_000,
+      `${scenario}: the sink quiet`,
+    );
+    const t = tally(sink!, n);
+    console.log(`chaos ${scenario}: sent ${n}, unique ${t.unique}, duplicates ${t.duplicates}, missing ${t.missing.length}`);
+    expect(t.stray).toBe(0);
+    return t;
+  }
+
+  it('the endpoint down for 20 s, then SIGKILL and a restart: 0 missing', async () => {
+    const N = 3000;
+    await setUp(false);
+    const downSince = Date.now();
+    write(0, N);
+    await until(async () => (await svc!.metric('iptables_otel_spool_records')) === N, 30_000, 'every line in the spool');
+    while (Date.now() - downSince < 20_000) await new Promise((r) => setTimeout(r, 250));
+    svc!.kill('SIGKILL');
+    await svc!.exited;
+    await sink!.start();
+    svc = await startSvc();
+    const t = await expectAllDelivered(N, 'endpoint down 20 s + SIGKILL');
+    expect(t.missing).toEqual([]);
+    expect(t.duplicates).toBe(0);
+  }, 120_000);
+
+  it('the endpoint down for 20 s, then SIGTERM and a restart: 0 missing, exit code 0 within shutdownDeadline + 1 s', async () => {
+    const N = 3000;
+    await setUp(false);
+    const downSince = Date.now();
+    write(0, N);
+    await until(async () => (await svc!.metric('iptables_otel_spool_records')) === N, 30_000, 'every line in the spool');
+    while (Date.now() - downSince < 20_000) await new Promise((r) => setTimeout(r, 250));
+    const t0 = Date.now();
+    svc!.kill('SIGTERM');
+    const exit = await within(svc!.exited, 10_000, 'SIGTERM exit');
+    expect(exit).toEqual({ code: 0, signal: null });
+    // shutdownDeadline (2 s) plus one second, by the service's own clock (signal to last line).
+    const logs = svc!.logs();
+    const signalled = logs.findIndex((l) => l.msg === 'received signal; shutting down');
+    expect(Date.parse(String(logs[logs.length - 1]!.time)) - Date.parse(String(logs[signalled]!.time))).toBeLessThanOrEqual(2000 + 1000);
+    expect(Date.now() - t0).toBeLessThan(2000 + 5000);
+    expect(svc!.logs().find((l) => typeof l.spooled === 'number')).toMatchObject({ spooled: N });
+    await sink!.start();
+    svc = await startSvc();
+    const t = await expectAllDelivered(N, 'endpoint down 20 s + SIGTERM');
+    expect(t.missing).toEqual([]);
+    expect(t.duplicates).toBe(0);
+  }, 120_000);
+
+  it('SIGKILL with the endpoint up, in the middle of a 2,000 lines/s stream: 0 missing, duplicates reported', async () => {
+    const N = 12_000;
+    await setUp(true);
+    let sent = 0;
+    const pace = setInterval(() => {
+      const to = Math.min(N, sent + 200);
+      write(sent, to);
+      sent = to;
+    }, 100);
+    try {
+      await until(() => sent >= N / 2, 30_000, 'half the stream written');
+      await until(() => tally(sink!, N).unique > 1000, 30_000, 'the stream flowing');
+      svc!.kill('SIGKILL');
+      await svc!.exited;
+      svc = await startSvc();
+      await until(() => sent >= N, 60_000, 'the whole stream written');
+    } finally {
+      clearInterval(pace);
+    }
+    const t = await expectAllDelivered(N, 'SIGKILL mid-stream at 2,000 lines/s');
+    expect(t.missing).toEqual([]);
+  }, 150_000);
+
+  it('a damaged spool segment: the service starts, counts and logs the damage, and delivers every other line', async () => {
+    const N = 2000;
+    await setUp(false);
+    // Batches of 200 lines, one write each: each becomes one or a few spool records.
+    for (let i = 0; i < N; i += 200) {
+      write(i, i + 200);
+      await until(async () => (await svc!.metric('iptables_otel_spool_records')) >= i + 200, 20_000, 'spooled');
+    }
+    svc!.kill('SIGKILL');
+    await svc!.exited;
+    const [first] = spoolSegmentFiles(spoolDir);
+    const data = readFileSync(first!);
+    // One flipped byte in the middle of the segment, as a bad sector would leave.
+    const at = data.length >> 1;
+    data[at] = data[at]! ^ 0xff;
+    writeFileSync(first!, data);
+    await sink!.start();
+    svc = await startSvc();
+    expect(await svc.metric('iptables_otel_spool_corrupt_bytes_total')).toBeGreaterThan(0);
+    expect(svc.logs().some((l) => l.level === 'error' && String(l.msg).startsWith('spool segment damaged'))).toBe(true);
+    await until(async () => (await svc!.metric('iptables_otel_spool_records')) === 0, 30_000, 'the rest delivered');
+    const t = tally(sink!, N);
+    console.log(`chaos damaged segment: sent ${N}, delivered ${t.unique}, missing ${t.missing.length} (one damaged batch), duplicates ${t.duplicates}`);
+    // What is missing is one batch: a contiguous run of lines, far fewer than all.
+    expect(t.missing.length).toBeGreaterThan(0);
+    expect(t.missing.length).toBeLessThanOrEqual(200);
+    expect(t.missing[t.missing.length - 1]! - t.missing[0]! + 1).toBe(t.missing.length);
+    expect(t.duplicates).toBe(0);
+  }, 120_000);
+});
