@@ -95,6 +95,16 @@ describe('AutoDetectFramer', () => {
     expect(run(new AutoDetectFramer(), [b('<4>x\n12'), b('3')])).toEqual(['<4>x', '123']);
   });
 
+  it('digits still undecided at EOF are held to maxFrameSize like any delimited frame', () => {
+    for (const tail of ['', ' ', ' <']) {
+      const errors: FramingError[] = [];
+      const atCap = `${'9'.repeat(6 - tail.length)}${tail}`;
+      expect(run(new AutoDetectFramer({ maxFrameSize: 6, onError: (e) => errors.push(e) }), [b(atCap.slice(0, 3)), b(atCap.slice(3))], errors)).toEqual([atCap]);
+      expect(run(new AutoDetectFramer({ maxFrameSize: 6, onError: (e) => errors.push(e) }), [b('9' + atCap.slice(0, 3)), b(atCap.slice(3))], errors)).toEqual([]);
+      expect(errors.map((e) => e.reason)).toEqual(['oversize']);
+    }
+  });
+
   it('skips past the counted bytes when the count is larger than the cap', () => {
     const errors: FramingError[] = [];
     const f = new AutoDetectFramer({ maxFrameSize: 16, onError: (e) => errors.push(e) });

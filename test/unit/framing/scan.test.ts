@@ -300,6 +300,8 @@ describe('Framer.scan', () => {
         ),
         fc.constantFrom(`${max} <1`, `${max + 1} <1`, `${max - 1} <1`, '999999999 x\n', '999999999 <4>huge\n', '1 <', '12', '12 ', '12 <'),
         fc.constantFrom('0 <1>\n', ' ', '\r', '\n', '\0', '  \r\n', '3 abc', '5 hello\n', '12345678901 <1>x\n', ' 3 <1>\n', '\t\n'),
+        // A count still undecided when the chunk or the stream ends, longer or shorter than a small cap.
+        fc.tuple(fc.integer({ min: 1, max: MAX_COUNT_DIGITS + 1 }), fc.constantFrom('', ' ', ' <')).map(([n, tail]) => '9'.repeat(n) + tail),
         text(max + 4),
       );
     fc.assert(
