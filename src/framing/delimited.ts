@@ -35,8 +35,8 @@ export interface DelimitedFramerOptions extends FramerOptions {
  * an octet-counted frame) are not frames and are skipped uncounted, as rsyslog does: no
  * byte of content is lost. A frame of only spaces and CR (`" "`, `"\r"`), which trimming
  * would leave empty, is emitted untrimmed, so the parser turns it into a record with
- * `error.type=empty_frame` and the original text, as it does for a whitespace UDP datagram
- * or a whitespace octet-counted body.
+ * `error.type=empty_frame` and the original text, as it does for a whitespace UDP datagram.
+ * (A whitespace octet-counted body fails the count's plausibility rule instead.)
  */
 export class DelimitedFramer extends ScanningFramer {
   private readonly opts: ResolvedFramerOptions;
