@@ -27,9 +27,16 @@ export interface DelimitedFramerOptions extends FramerOptions {
 /**
  * Delimiter-terminated frames ("octet stuffing", RFC 6587 §3.4.2).
  *
- * Tolerances: a CR before the LF is dropped, leading spaces of a frame are dropped
- * (Cisco ASA sends `\n <PRI>...`), and empty frames are skipped. A frame longer
- * than `maxFrameSize` is reported as `oversize` and skipped up to its delimiter.
+ * Tolerances: a CR before the LF is dropped and leading spaces of a frame are dropped
+ * (Cisco ASA sends `\n <PRI>...`). A frame longer than `maxFrameSize` (counted with
+ * its CR and leading spaces) is reported as `oversize` and skipped up to its delimiter.
+ *
+ * Empty frames: zero bytes between two delimiters (`\n\n`, the LF some senders put after
+ * an octet-counted frame) are not frames and are skipped uncounted, as rsyslog does: no
+ * byte of content is lost. A frame of only spaces and CR (`" "`, `"\r"`), which trimming
+ * would leave empty, is emitted untrimmed, so the parser turns it into a record with
+ * `error.type=empty_frame` and the original text, as it does for a whitespace UDP datagram.
+ * (A whitespace octet-counted body fails the count's plausibility rule instead.)
  */
 export class DelimitedFramer extends ScanningFramer {
   private readonly opts: ResolvedFramerOptions;
@@ -42,7 +49,6 @@ export class DelimitedFramer extends ScanningFramer {
   /** Cached NUL position for `lf_or_nul`, so each chunk is scanned once (not once per frame). */
   private nulChunk: Buffer | undefined;
   private nulIndex = -1;
-  /** Scratch for `feed`. */
 
   constructor(options: DelimitedFramerOptions = {}) {
     super();
@@ -73,7 +79,7 @@ export class DelimitedFramer extends ScanningFramer {
     if (this.partsLength > 0 && !this.discarding) {
       const frame = trim(this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.partsLength), this.delimiter);
       this.reset();
-      if (frame !== undefined) emit(frame);
+      emit(frame);
       return;
     }
     this.reset();
@@ -81,10 +87,15 @@ export class DelimitedFramer extends ScanningFramer {
 
   /**
    * Seed the current frame with bytes that were read before the caller knew the
-   * frame was delimited (the auto-detecting framer's digits). Copies `prefix`.
+   * frame was delimited (the auto-detecting framer's digits). Copies `prefix`; a prefix
+   * that alone exceeds `maxFrameSize` starts an `oversize` skip, like any other frame.
    */
   carry(prefix: Buffer): void {
-    if (prefix.length === 0) return;
+    if (prefix.length === 0 || this.discarding) return;
+    if (this.partsLength + prefix.length > this.opts.maxFrameSize) {
+      this.startDiscarding(this.partsLength + prefix.length);
+      return;
+    }
     this.parts.push(Buffer.from(prefix));
     this.partsLength += prefix.length;
   }
@@ -120,18 +131,22 @@ export class DelimitedFramer extends ScanningFramer {
       return end + 1;
     }
     if (this.partsLength === 0) {
+      if (end === pos) return end + 1; // two delimiters in a row: no frame (see the class comment)
       // The whole frame is in this chunk: trim it in place (CR before LF, leading spaces).
+      let start = pos;
       let stop = end;
-      if (this.delimiter !== 'nul' && stop > pos && chunk[stop - 1] === CR) stop--;
-      while (pos < stop && chunk[pos] === SP) pos++;
-      if (pos < stop) out.push(pos, stop);
+      if (this.delimiter !== 'nul' && chunk[stop - 1] === CR) stop--;
+      while (start < stop && chunk[start] === SP) start++;
+      // Only whitespace: emitted as sent, for an `empty_frame` record with its text.
+      if (start < stop) out.push(start, stop);
+      else out.push(pos, end);
       return end + 1;
     }
     this.parts.push(chunk.subarray(pos, end));
     const frame = trim(Buffer.concat(this.parts, length), this.delimiter);
     this.parts = [];
     this.partsLength = 0;
-    if (frame !== undefined) out.setHead(frame);
+    out.setHead(frame);
     return end + 1;
   }
 
@@ -166,12 +181,15 @@ export class DelimitedFramer extends ScanningFramer {
   }
 }
 
-/** `frame` without a CR before the delimiter (unless NUL-delimited) and leading spaces; undefined if empty. */
-function trim(frame: Buffer, delimiter: Delimiter): Buffer | undefined {
+/**
+ * `frame` (never empty) without a CR before the delimiter (unless NUL-delimited) and leading
+ * spaces; `frame` itself when that would leave nothing (see the class comment).
+ */
+function trim(frame: Buffer, delimiter: Delimiter): Buffer {
   let start = 0;
   let stop = frame.length;
   if (delimiter !== 'nul' && stop > 0 && frame[stop - 1] === CR) stop--;
   while (start < stop && frame[start] === SP) start++;
-  if (start >= stop) return undefined;
+  if (start >= stop) return frame;
   return start === 0 && stop === frame.length ? frame : frame.subarray(start, stop);
 }

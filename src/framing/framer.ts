@@ -11,11 +11,22 @@
  * should turn frames into strings/records right away.
  */
 
-/** Why a framer discarded bytes. The stream always re-syncs; the connection stays up. */
+/**
+ * Why a framer discarded bytes. The stream always re-syncs; the connection stays up. Frames
+ * of only whitespace are not discarded (they reach the parser, which records them as
+ * `empty_frame`); zero bytes between two delimiters are no frame at all.
+ */
 export type FramingErrorReason =
-  /** A frame (delimited or counted) longer than `maxFrameSize`: it is skipped. */
+  /**
+   * A frame longer than `maxFrameSize`: a delimited one is skipped to its delimiter; after an
+   * octet count above the cap the stream re-syncs at the next LF or NUL.
+   */
   | 'oversize'
-  /** Strict octet counting: the bytes where a count was expected are not `[1-9][0-9]* `. */
+  /**
+   * Strict octet counting: where a count was expected there is no plausible one,
+   * `[1-9][0-9]{0,9} SP` and then a body starting with `<` and a digit (the syslog PRI).
+   * The framer re-syncs at the next LF or NUL.
+   */
   | 'bad_octet_count'
   /** End of stream in the middle of an octet-counted frame: the partial body is dropped. */
   | 'truncated';
@@ -125,7 +136,10 @@ export interface Framer {
    * an incomplete octet-counted frame is reported as `truncated`. The framer is reset.
    */
   flush(emit: FrameSink): void;
-  /** Bytes currently held for a frame split across chunks (never more than `maxFrameSize`). */
+  /**
+   * Bytes currently held for a frame split across chunks: never more than `maxFrameSize`, but
+   * for the up to 12 bytes of an octet count the auto-detecting framer holds while undecided.
+   */
   readonly buffered: number;
 }
 

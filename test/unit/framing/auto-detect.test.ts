@@ -17,14 +17,74 @@ describe('AutoDetectFramer', () => {
   });
 
   it('accepts mixed framing on one stream', () => {
-    const stream = `${oc('<4>counted one\n')}<4>lf one\n${oc('<4>counted two')}\n\x00<4>nul one\x00 <4>leading space\r\n2021-01-01 x\n${oc('a')}`;
-    const expected = ['<4>counted one\n', '<4>lf one', '<4>counted two', '<4>nul one', '<4>leading space', '2021-01-01 x', 'a'];
+    const stream = `${oc('<4>counted one\n')}<4>lf one\n${oc('<4>counted two')}\n\x00<4>nul one\x00 <4>leading space\r\n2021-01-01 x\n${oc('<1>a')}`;
+    const expected = ['<4>counted one\n', '<4>lf one', '<4>counted two', '<4>nul one', '<4>leading space', '2021-01-01 x', '<1>a'];
     expect(run(new AutoDetectFramer(), [b(stream)])).toEqual(expected);
     expect(run(new AutoDetectFramer(), bytewise(b(stream)))).toEqual(expected);
   });
 
   it('keeps digits split across chunks that turn out to be text', () => {
-    expect(run(new AutoDetectFramer(), [b('20'), b('21'), b('-03-12 line\n'), b('5 hello')])).toEqual(['2021-03-12 line', 'hello']);
+    expect(run(new AutoDetectFramer(), [b('20'), b('21'), b('-03-12 line\n'), b('8 <1>hello')])).toEqual(['2021-03-12 line', '<1>hello']);
+    expect(run(new AutoDetectFramer(), [b('1'), b('2'), b(' '), b('<'), b('x> not a PRI\n'), b('1'), b('0 <'), b('1>hello!\n')])).toEqual([
+      '12 <x> not a PRI',
+      '<1>hello!\n',
+    ]);
+  });
+
+  it('a count is only a count when SP and the "<digit" of a PRI follow: other lines are text', () => {
+    const lines = ['3 packets dropped', '999999999 x', '12 <x>', '1 <1>', '12 ', '0 <1>zero', '12345678901 <1>x', ' 5 <1>ab', '\t5 <1>ab'];
+    const errors: FramingError[] = [];
+    expect(run(new AutoDetectFramer({ onError: (e) => errors.push(e) }), [b(lines.map((l) => `${l}\n`).join(''))], errors)).toEqual(
+      lines.map((l) => l.replace(/^ +/, '')),
+    );
+    expect(errors).toEqual([]);
+  });
+
+  it('one garbage count does not swallow the 1,000 lines after it', () => {
+    const lines = Array.from({ length: 1000 }, (_, i) => `<4>Nov 26 14:20:01 fw1 kernel: line ${i}`);
+    const good = lines.map((l, i) => (i % 3 === 0 ? oc(l) : `${l}\n`)).join('');
+    // A count above the cap with a PRI after it is an oversize counted frame, re-synced at its LF.
+    for (const chunks of [[b(`999999999 <4>claims to be huge\n${good}`)], cut(b(`999999999 <4>claims to be huge\n${good}`), [4, 10, 11, 12, 13, 40])]) {
+      const errors: FramingError[] = [];
+      expect(run(new AutoDetectFramer({ onError: (e) => errors.push(e) }), chunks, errors)).toEqual(lines);
+      expect(errors.map((e) => e.reason)).toEqual(['oversize']);
+    }
+    // Without a PRI it is a line of text, which reaches the parser (as a not_netfilter record).
+    const errors: FramingError[] = [];
+    expect(run(new AutoDetectFramer({ onError: (e) => errors.push(e) }), [b(`999999999 x\n${good}`)], errors)).toEqual(['999999999 x', ...lines]);
+    expect(errors).toEqual([]);
+  });
+
+  it('whitespace-only frames are emitted as sent; LF or NUL at a frame start (after a counted frame too) is skipped', () => {
+    const stream = `${oc('<1>a')}\n\n${oc('<1>b')}\x00 \n\r\n \r\x00\t\n${oc('<1>c')}  `;
+    const expected = ['<1>a', '<1>b', ' ', '\r', ' \r', '\t', '<1>c', '  '];
+    expect(run(new AutoDetectFramer(), [b(stream)])).toEqual(expected);
+    expect(run(new AutoDetectFramer(), bytewise(b(stream)))).toEqual(expected);
+  });
+
+  describe('the maxFrameSize boundary', () => {
+    for (const max of [16, 1024]) {
+      const frame = (n: number): string => '<1>' + 'x'.repeat(n - 3);
+      const reasons = (chunks: Buffer[]): { frames: string[]; reasons: string[] } => {
+        const errors: FramingError[] = [];
+        const frames = run(new AutoDetectFramer({ maxFrameSize: max, onError: (e) => errors.push(e) }), chunks, errors);
+        return { frames, reasons: errors.map((e) => e.reason) };
+      };
+      it(`a count of exactly maxFrameSize (${max}) is accepted, one more is oversize`, () => {
+        for (const split of [(s: Buffer): Buffer[] => [s], bytewise]) {
+          expect(reasons(split(b(oc(frame(max)) + '<1>next\n')))).toEqual({ frames: [frame(max), '<1>next'], reasons: [] });
+          expect(reasons(split(b(oc(frame(max + 1)) + '\n<1>next\n')))).toEqual({ frames: ['<1>next'], reasons: ['oversize'] });
+        }
+      });
+      it(`an LF or NUL frame of exactly maxFrameSize (${max}) is accepted, one more is oversize`, () => {
+        for (const split of [(s: Buffer): Buffer[] => [s], bytewise]) {
+          for (const d of ['\n', '\x00']) {
+            expect(reasons(split(b(`${frame(max)}${d}<1>next${d}`)))).toEqual({ frames: [frame(max), '<1>next'], reasons: [] });
+            expect(reasons(split(b(`${frame(max + 1)}${d}<1>next${d}`)))).toEqual({ frames: ['<1>next'], reasons: ['oversize'] });
+          }
+        }
+      });
+    }
   });
 
   it('a stream of more than 10 digits is a delimited frame', () => {
@@ -33,6 +93,16 @@ describe('AutoDetectFramer', () => {
 
   it('digits alone at EOF are a frame', () => {
     expect(run(new AutoDetectFramer(), [b('<4>x\n12'), b('3')])).toEqual(['<4>x', '123']);
+  });
+
+  it('digits still undecided at EOF are held to maxFrameSize like any delimited frame', () => {
+    for (const tail of ['', ' ', ' <']) {
+      const errors: FramingError[] = [];
+      const atCap = `${'9'.repeat(6 - tail.length)}${tail}`;
+      expect(run(new AutoDetectFramer({ maxFrameSize: 6, onError: (e) => errors.push(e) }), [b(atCap.slice(0, 3)), b(atCap.slice(3))], errors)).toEqual([atCap]);
+      expect(run(new AutoDetectFramer({ maxFrameSize: 6, onError: (e) => errors.push(e) }), [b('9' + atCap.slice(0, 3)), b(atCap.slice(3))], errors)).toEqual([]);
+      expect(errors.map((e) => e.reason)).toEqual(['oversize']);
+    }
   });
 
   it('skips past the counted bytes when the count is larger than the cap', () => {
@@ -79,8 +149,10 @@ describe('AutoDetectFramer', () => {
   it('any chunking of a mixed stream gives the same frames (property)', () => {
     const body = fc.string({ unit: fc.constantFrom('a', ' ', '1', '<', '>', '-'), minLength: 1, maxLength: 25 });
     const frame = fc.oneof(
-      body.map((m) => ({ text: oc(m), expect: m })),
-      body.filter((m) => !/^[ ]*[1-9][0-9]{0,9} /.test(m) && m.trim().length > 0).map((m) => ({ text: `${m}\n`, expect: m.replace(/^ +/, '') })),
+      body.map((m) => `<1>${m}`).map((m) => ({ text: oc(m), expect: m })),
+      body
+        .filter((m) => !/^[1-9][0-9]{0,9} <[0-9]/.test(m))
+        .map((m) => ({ text: `${m}\n`, expect: m.trim().length > 0 ? m.replace(/^ +/, '') : m })),
     );
     fc.assert(
       fc.property(fc.array(frame, { maxLength: 10 }), fc.array(fc.nat(300), { maxLength: 12 }), (frames, points) => {
@@ -97,7 +169,7 @@ describe('AutoDetectFramer', () => {
   it('createFramer builds each mode', () => {
     expect(run(createFramer('lf'), [b('a\nb')])).toEqual(['a', 'b']);
     expect(run(createFramer('nul'), [b('a\x00b')])).toEqual(['a', 'b']);
-    expect(run(createFramer('octet'), [b('1 a1 b')])).toEqual(['a', 'b']);
-    expect(run(createFramer('auto'), [b('1 a\nb\n')])).toEqual(['a', 'b']);
+    expect(run(createFramer('octet'), [b('4 <1>a4 <1>b')])).toEqual(['<1>a', '<1>b']);
+    expect(run(createFramer('auto'), [b('4 <1>a\nb\n')])).toEqual(['<1>a', 'b']);
   });
 });

@@ -8,8 +8,15 @@ const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
 describe('DelimitedFramer (LF)', () => {
   it('splits on LF, drops CR before LF, leading spaces and empty frames', () => {
-    const frames = run(new DelimitedFramer(), [b('<4>a\r\n\n\n <4>b\n   \n<4>c\n')]);
+    const frames = run(new DelimitedFramer(), [b('<4>a\r\n\n\n <4>b\n<4>c\n')]);
     expect(frames).toEqual(['<4>a', '<4>b', '<4>c']);
+  });
+
+  it('emits a whitespace-only frame as sent (the parser makes it an empty_frame record)', () => {
+    const stream = b('<4>a\n \n\r\n  \r\n\n\t\n<4>b\n  ');
+    const expected = ['<4>a', ' ', '\r', '  \r', '\t', '<4>b', '  '];
+    expect(run(new DelimitedFramer(), [stream])).toEqual(expected);
+    expect(run(new DelimitedFramer(), bytewise(stream))).toEqual(expected);
   });
 
   it('joins a frame split across chunks, byte by byte', () => {
@@ -66,6 +73,39 @@ describe('DelimitedFramer (LF)', () => {
 describe('DelimitedFramer (NUL)', () => {
   it('splits on NUL and keeps LF inside a frame', () => {
     expect(run(new DelimitedFramer({ delimiter: 'nul' }), [b('<4>a\n\x00<4>b\x00\x00<4>c')])).toEqual(['<4>a\n', '<4>b', '<4>c']);
+  });
+
+  it('emits whitespace-only frames as sent, skips zero-length ones', () => {
+    expect(run(new DelimitedFramer({ delimiter: 'nul' }), [b('\x00 \x00\x00\r\x00 <4>a\r\x00')])).toEqual([' ', '\r', '<4>a\r']);
+  });
+});
+
+describe('DelimitedFramer: the maxFrameSize boundary', () => {
+  for (const delimiter of ['lf', 'nul', 'lf_or_nul'] as const) {
+    const d = delimiter === 'nul' ? '\x00' : '\n';
+    for (const max of [16, 1024]) {
+      const frame = (n: number): string => '<1>' + 'x'.repeat(n - 3);
+      it(`${delimiter}: a frame of exactly maxFrameSize (${max}) is accepted, one more is oversize`, () => {
+        for (const chunking of [(s: Buffer): Buffer[] => [s], bytewise, (s: Buffer): Buffer[] => cut(s, [max - 1, max, max + 1, max + 2])]) {
+          const errors: FramingError[] = [];
+          const ok = new DelimitedFramer({ delimiter, maxFrameSize: max, onError: (e) => errors.push(e) });
+          expect(run(ok, chunking(b(`${frame(max)}${d}<1>next${d}`)), errors)).toEqual([frame(max), '<1>next']);
+          // The same at EOF, without the delimiter.
+          expect(run(ok, chunking(b(frame(max))), errors)).toEqual([frame(max)]);
+          expect(errors).toEqual([]);
+          const over = new DelimitedFramer({ delimiter, maxFrameSize: max, onError: (e) => errors.push(e) });
+          expect(run(over, chunking(b(`${frame(max + 1)}${d}<1>next${d}`)), errors)).toEqual(['<1>next']);
+          expect(run(over, chunking(b(frame(max + 1))), errors)).toEqual([]);
+          expect(errors.map((e) => e.reason)).toEqual(['oversize', 'oversize']);
+        }
+      });
+    }
+  }
+
+  it('the limit counts the CR and leading spaces that trimming removes', () => {
+    const errors: FramingError[] = [];
+    expect(run(new DelimitedFramer({ maxFrameSize: 4, onError: (e) => errors.push(e) }), [b('abcd\r\n abcd\nabc\r\n')], errors)).toEqual(['abc']);
+    expect(errors.map((e) => e.reason)).toEqual(['oversize', 'oversize']);
   });
 });
 

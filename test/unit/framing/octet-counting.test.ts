@@ -6,6 +6,14 @@ import { bytewise, cut, oc, run } from './framing-helpers.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
+/** Frames and error reasons of `chunks` through a fresh strict octet-counting framer. */
+function octet(chunks: Buffer[], maxFrameSize?: number): { frames: string[]; reasons: string[] } {
+  const errors: FramingError[] = [];
+  const framer = new OctetCountingFramer({ ...(maxFrameSize !== undefined ? { maxFrameSize } : {}), onError: (e) => errors.push(e) });
+  const frames = run(framer, chunks, errors);
+  return { frames, reasons: errors.map((e) => e.reason) };
+}
+
 describe('OctetCountingFramer', () => {
   it('reads counted frames, including an LF counted in the body', () => {
     const m1 = '<12>1 2026-11-26T14:19:13.283484+00:00 vm kernel - - -  iptables-dropped: x\n';
@@ -13,51 +21,88 @@ describe('OctetCountingFramer', () => {
     expect(run(new OctetCountingFramer(), [b(oc(m1) + oc(m2))])).toEqual([m1, m2]);
   });
 
-  it('ignores LF / NUL / SP between frames', () => {
-    expect(run(new OctetCountingFramer(), [b('3 abc\n\n3 def\x00 1 g')])).toEqual(['abc', 'def', 'g']);
+  it('ignores LF / CR / NUL / SP between frames', () => {
+    expect(run(new OctetCountingFramer(), [b('5 <1>ab\n\n5 <1>cd\x00 \r\n3 <1>')])).toEqual(['<1>ab', '<1>cd', '<1>']);
   });
 
   it('handles a count split across chunks and a body split byte by byte', () => {
-    const stream = b(oc('hello world') + oc('x'.repeat(123)));
-    expect(run(new OctetCountingFramer(), bytewise(stream))).toEqual(['hello world', 'x'.repeat(123)]);
-    expect(run(new OctetCountingFramer(), [b('1'), b('1'), b(' hello'), b(' world')])).toEqual(['hello world']);
+    const stream = b(oc('<1>hello world') + oc('<1>' + 'x'.repeat(123)));
+    expect(run(new OctetCountingFramer(), bytewise(stream))).toEqual(['<1>hello world', '<1>' + 'x'.repeat(123)]);
+    expect(run(new OctetCountingFramer(), [b('1'), b('4'), b(' <'), b('1'), b('>hello'), b(' world')])).toEqual(['<1>hello world']);
   });
 
   it('emits subarrays for frames inside one chunk', () => {
-    const chunk = b('3 abc3 def');
+    const chunk = b('5 <1>ab5 <1>cd');
     const got: Buffer[] = [];
     new OctetCountingFramer().feed(chunk, (f) => got.push(f));
     expect(got.map((f) => f.buffer === chunk.buffer)).toEqual([true, true]);
   });
 
-  it('skips the counted bytes of a frame larger than the cap, then continues', () => {
-    const errors: FramingError[] = [];
-    const f = new OctetCountingFramer({ maxFrameSize: 10, onError: (e) => errors.push(e) });
-    const big = 'z'.repeat(50);
-    const frames = run(f, cut(b(oc('ok1') + oc(big) + oc('ok2')), [3, 10, 30, 55]), errors);
-    expect(frames).toEqual(['ok1', 'ok2']);
-    expect(errors.map((e) => e.reason)).toEqual(['oversize']);
+  it('a count above the cap is oversize for that frame only: the stream re-syncs at the next LF', () => {
+    const big = '<1>' + 'z'.repeat(50);
+    const stream = b(oc('<1>ok1') + oc(big) + '\n' + oc('<1>ok2'));
+    expect(octet(cut(stream, [3, 10, 30, 55]), 10)).toEqual({ frames: ['<1>ok1', '<1>ok2'], reasons: ['oversize'] });
   });
 
-  it('resyncs after garbage at the next LF', () => {
-    const errors: FramingError[] = [];
-    const f = new OctetCountingFramer({ onError: (e) => errors.push(e) });
-    const frames = run(f, [b('3 abcGARBAGE 12 x\n'), b('3 def'), b('0 nope\n3 ghi'), b('12345678901 too many digits\n2 ok')], errors);
-    expect(frames).toEqual(['abc', 'def', 'ghi', 'ok']);
-    expect(errors.map((e) => e.reason)).toEqual(['bad_octet_count', 'bad_octet_count', 'bad_octet_count']);
+  it('one garbage count does not swallow the 1,000 frames after it', () => {
+    const good = Array.from({ length: 1000 }, (_, i) => oc(`<4>Nov 26 14:20:01 fw1 kernel: line ${i}`) + (i % 2 === 0 ? '\n' : '')).join('');
+    for (const garbage of ['999999999 x\n', '999999999 <4>claims to be huge\n', '12 x\n', '70 hello there, no PRI\n', 'GET / HTTP/1.1\r\n']) {
+      const stream = b(garbage + good);
+      const expected = Array.from({ length: 1000 }, (_, i) => `<4>Nov 26 14:20:01 fw1 kernel: line ${i}`);
+      const reason = garbage.startsWith('999999999') ? 'oversize' : 'bad_octet_count';
+      expect(octet([stream])).toEqual({ frames: expected, reasons: [reason] });
+      expect(octet(cut(stream, [5, 11, 12, 13, 500]))).toEqual({ frames: expected, reasons: [reason] });
+    }
+  });
+
+  it('a count must be followed by SP and "<digit": anything else re-syncs at the next LF or NUL', () => {
+    const cases: Array<[string, string]> = [
+      ['3 abc\n', 'a bare message (no PRI)'],
+      ['5 <x>ab\n', 'no digit after <'],
+      ['1 <\n', 'too small for a PRI'],
+      ['5 \n', 'LF right after the SP'],
+      ['0 <1>\n', 'leading zero'],
+      ['12345678901 <1>x\n', 'eleven digits'],
+      ['12x <1>\x00', 'no SP'],
+      ['<13>Nov 26 lf framed\n', 'an LF sender on an octet port'],
+    ];
+    for (const [garbage, why] of cases) {
+      expect(octet([b(`${oc('<1>a')}${garbage}${oc('<1>b')}`)]), why).toEqual({ frames: ['<1>a', '<1>b'], reasons: ['bad_octet_count'] });
+    }
+  });
+
+  it('checks the PRI start when it is split across chunks', () => {
+    expect(octet([b('5 '), b('<'), b('1>ab'), b('5 <'), b('x>ab\n'), b('5 <1>cd')])).toEqual({ frames: ['<1>ab', '<1>cd'], reasons: ['bad_octet_count'] });
   });
 
   it('reports a partial frame at EOF as truncated', () => {
-    const errors: FramingError[] = [];
-    expect(run(new OctetCountingFramer({ onError: (e) => errors.push(e) }), [b('3 abc10 short')], errors)).toEqual(['abc']);
-    expect(errors.map((e) => e.reason)).toEqual(['truncated']);
-    const errors2: FramingError[] = [];
-    run(new OctetCountingFramer({ onError: (e) => errors2.push(e) }), [b('12')], errors2);
-    expect(errors2.map((e) => e.reason)).toEqual(['truncated']);
+    expect(octet([b('5 <1>ab10 <1>short')])).toEqual({ frames: ['<1>ab'], reasons: ['truncated'] });
+    expect(octet([b('12')])).toEqual({ frames: [], reasons: ['truncated'] });
+    expect(octet([b('12 ')])).toEqual({ frames: [], reasons: ['truncated'] });
+    expect(octet([b('12 <')])).toEqual({ frames: [], reasons: ['truncated'] });
+    // A re-sync under way at EOF has been reported already.
+    expect(octet([b('12 x no LF')])).toEqual({ frames: [], reasons: ['bad_octet_count'] });
+  });
+
+  it('a whitespace body is not a syslog message: bad_octet_count, counted, not silent', () => {
+    expect(octet([b('3    \n5 <1>ab')])).toEqual({ frames: ['<1>ab'], reasons: ['bad_octet_count'] });
+  });
+
+  describe('the maxFrameSize boundary', () => {
+    for (const max of [16, 1024]) {
+      const body = (n: number): string => '<1>' + 'x'.repeat(n - 3);
+      it(`a count of exactly maxFrameSize (${max}) is accepted, one more is oversize`, () => {
+        expect(octet([b(oc(body(max)) + oc('<1>after'))], max)).toEqual({ frames: [body(max), '<1>after'], reasons: [] });
+        expect(octet(bytewise(b(oc(body(max)) + oc('<1>after'))), max)).toEqual({ frames: [body(max), '<1>after'], reasons: [] });
+        expect(octet([b(oc(body(max + 1)) + '\n' + oc('<1>after'))], max)).toEqual({ frames: ['<1>after'], reasons: ['oversize'] });
+        expect(octet(bytewise(b(oc(body(max + 1)) + '\n' + oc('<1>after'))), max)).toEqual({ frames: ['<1>after'], reasons: ['oversize'] });
+        expect(new OctetCountingFramer({ maxFrameSize: max }).buffered).toBe(0);
+      });
+    }
   });
 
   it('any chunking gives the same frames (property)', () => {
-    const msg = fc.string({ unit: fc.constantFrom('a', ' ', '\n', '1', '<', '\x00'), minLength: 1, maxLength: 30 });
+    const msg = fc.string({ unit: fc.constantFrom('a', ' ', '\n', '1', '<', '\x00'), minLength: 0, maxLength: 30 }).map((m) => `<7>${m}`);
     fc.assert(
       fc.property(fc.array(msg, { maxLength: 10 }), fc.array(fc.nat(300), { maxLength: 10 }), (msgs, points) => {
         const stream = b(msgs.map(oc).join(''));

@@ -59,7 +59,7 @@ describe('ThreadedPipeline.offerSpans', () => {
   });
 
   it('packs the same batches as offerFrames: head first, runs cut at the batch size, one context range per read', async () => {
-    const reads = [`f1\nf2\r\n  f3\n\nf4\nf5\npar`, `tial\nf6\n2 f7f8\n`];
+    const reads = [`f1\nf2\r\n  f3\n\nf4\nf5\npar`, `tial\nf6\n5 <1>f7<1>f8\n`];
     const viaSpans = start({});
     const viaFrames = start({});
     await Promise.all([viaSpans.p.ready(), viaFrames.p.ready()]);
@@ -82,14 +82,14 @@ describe('ThreadedPipeline.offerSpans', () => {
     expect(viaSpans.batches).toEqual([
       { frames: ['f1', 'f2', 'f3', 'f4'], reads: [{ peerPort: 1000, first: 0 }], urgent: false },
       {
-        frames: ['f5', 'partial', 'f6', 'f7'],
+        frames: ['f5', 'partial', 'f6', '<1>f7'],
         reads: [
           { peerPort: 1000, first: 0 },
           { peerPort: 1001, first: 1 },
         ],
         urgent: false,
       },
-      { frames: ['f8'], reads: [{ peerPort: 1001, first: 0 }], urgent: true },
+      { frames: ['<1>f8'], reads: [{ peerPort: 1001, first: 0 }], urgent: true },
     ]);
     expect(viaFrames.batches).toEqual(viaSpans.batches);
     await until(() => viaSpans.p.queuedRecords === 0, 5000, 'the bound to drain');
