@@ -288,3 +288,42 @@ describe.skipIf(!shouldRun(req))('delivery chaos suite (rsyslog -> iptables-otel
     expect(t.duplicates).toBe(0);
   }, 120_000);
 });
+
+describe('a garbage octet count on a connection (the service as a child process)', () => {
+  let sink: OtlpSink | undefined;
+  let svc: ServiceProcess | undefined;
+  beforeAll(() => ensureBuilt(), 300_000);
+  afterEach(async () => {
+    svc?.kill('SIGKILL');
+    await sink?.stop();
+    svc = sink = undefined;
+  });
+
+  it.each([
+    ['auto', '999999999 x\n'],
+    ['auto', '999999999 <13>oversize count\n'],
+    ['octet-counting', '999999999 x\n'],
+  ])('framing %s, garbage %j: the 1,000 valid lines after it arrive, and the garbage is counted', async (framing, garbage) => {
+    const N = 1000;
+    sink = await startOtlpSink();
+    const yaml = ['inputs:', `  - tcp: {host: 127.0.0.1, port: 0, framing: ${framing}}`, 'outputs:', `  - otlp: {endpoint: "http://127.0.0.1:${sink.port}"}`, 'ops: {address: "127.0.0.1:0"}'].join('\n');
+    svc = await startServiceProcess(yaml);
+    let text = garbage;
+    for (let i = 0; i < N; i++) {
+      const msg = `<4>Nov 26 14:20:01 fw1 kernel: ${line(i)}`;
+      // Strict octet counting: valid frames are counted; auto: LF lines.
+      text += framing === 'auto' ? `${msg}\n` : `${Buffer.byteLength(msg)} ${msg}`;
+    }
+    const sock = net.connect(svc.port('tcp'), '127.0.0.1');
+    await new Promise<void>((resolve, reject) => {
+      sock.on('error', reject);
+      sock.on('connect', () => sock.end(text, () => resolve()));
+    });
+    await until(() => tally(sink!, N).unique === N, 30_000, 'every valid line');
+    const t = tally(sink!, N);
+    expect(t.duplicates).toBe(0);
+    const framingErrors = await svc.metric('iptables_otel_framing_errors_total');
+    // The garbage is either a framing error (counted) or a record of its own with the original text.
+    expect(framingErrors + t.stray).toBeGreaterThanOrEqual(1);
+  }, 60_000);
+});
