@@ -14,7 +14,8 @@ export class TcpInput extends StreamInput {
   }
 
   protected override createServer(): net.Server {
-    return net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+    // pauseOnConnect: a socket is not read before accept() decides it has a slot.
+    return net.createServer({ noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket));
   }
 }
 

@@ -29,6 +29,12 @@ export class Metrics {
   readonly queueBytes: Gauge;
   readonly openConnections: Gauge<'input'>;
   readonly pausedConnections: Gauge<'input'>;
+  /** Connections refused above maxConnections + maxPendingConnections, by input. */
+  readonly connectionsRefused: Counter<'input'>;
+  /** Connections accepted but not yet read (waiting for a free slot under maxConnections), by input. */
+  readonly waitingConnections: Gauge<'input'>;
+  /** Bytes held in partial (unterminated) frames across all stream connections (the input budget). */
+  readonly partialFrameBytes: Gauge;
 
   constructor(registry: Registry = new Registry()) {
     this.registry = registry;
@@ -45,5 +51,8 @@ export class Metrics {
     this.queueBytes = new Gauge({ name: 'iptables_otel_queue_bytes', help: 'Approximate bytes waiting in the pipeline queue.', registers: r });
     this.openConnections = new Gauge({ name: 'iptables_otel_open_connections', help: 'Open TCP/TLS connections, by input.', labelNames: ['input'], registers: r });
     this.pausedConnections = new Gauge({ name: 'iptables_otel_paused_connections', help: 'TCP/TLS connections paused by backpressure, by input.', labelNames: ['input'], registers: r });
+    this.connectionsRefused = new Counter({ name: 'iptables_otel_connections_refused_total', help: 'Connections refused above maxConnections + maxPendingConnections, by input.', labelNames: ['input'], registers: r });
+    this.waitingConnections = new Gauge({ name: 'iptables_otel_waiting_connections', help: 'Connections accepted but waiting (not read) for a slot under maxConnections, by input.', labelNames: ['input'], registers: r });
+    this.partialFrameBytes = new Gauge({ name: 'iptables_otel_partial_frame_bytes', help: 'Bytes held in partial frames across all TCP/TLS connections (the input budget).', registers: r });
   }
 }
