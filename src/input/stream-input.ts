@@ -100,7 +100,10 @@ class Connection implements PartialFrameHolder {
  * accept-then-close: senders (logger, rsyslog) count a line as sent once it is written to a
  * connected socket. Above `maxConnections + maxPendingConnections`, Node's
  * `server.maxConnections` closes new connections before they are read; those are refused
- * visibly (`connections_refused_total`, a rate-limited warning with the peer).
+ * visibly (`connections_refused_total`, a rate-limited warning with the peer). Memory of a
+ * waiting connection is bounded: a TCP one holds no bytes in the process (its handle does
+ * not read), a TLS one at most the socket's readable high-water mark (16 KiB) of records
+ * decrypted during the handshake's last read, plus the TLS session.
  */
 export abstract class StreamInput implements Input {
   readonly name: string;
