@@ -8,6 +8,7 @@ import { inputLogger, type InputDeps, type InputLogger } from './input-deps.js';
 import { sharedPartialFrameBudget, type PartialFrameBudget, type PartialFrameHolder } from './partial-frame-budget.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import { canonicalPeerAddress, receiveTime } from './receive-context.js';
+import { stopReadingNow } from './stop-reading.js';
 
 type StreamConfig = Omit<TcpInputConfig, 'type'> | Omit<TlsInputConfig, 'type'>;
 
@@ -102,8 +103,8 @@ class Connection implements PartialFrameHolder {
  * `server.maxConnections` closes new connections before they are read; those are refused
  * visibly (`connections_refused_total`, a rate-limited warning with the peer). Memory of a
  * waiting connection is bounded: a TCP one holds no bytes in the process (its handle does
- * not read), a TLS one at most the socket's readable high-water mark (16 KiB) of records
- * decrypted during the handshake's last read, plus the TLS session.
+ * not read), a TLS one about the socket's readable high-water mark (16 KiB, plus one read)
+ * of data decrypted after the handshake, and its TLS session.
  */
 export abstract class StreamInput implements Input {
   readonly name: string;
@@ -341,7 +342,10 @@ export abstract class StreamInput implements Input {
       this.pausedNow += flow ? -1 : 1;
       this.pausedGauge.set(this.pausedNow);
       if (flow) socket.resume();
-      else socket.pause();
+      else {
+        socket.pause();
+        if (this.transport === 'tcp') stopReadingNow(socket);
+      }
     }
     // Our own pausing must not look like an idle peer; while stopping, the timeout detects a quiet one.
     socket.setTimeout(!flow ? 0 : this.stopping ? this.drainQuietMs : this.config.idleTimeoutMs);

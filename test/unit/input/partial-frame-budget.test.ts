@@ -132,6 +132,24 @@ describe('the budget on real connections', () => {
     expect(await metricValue(metrics, 'iptables_otel_partial_frame_bytes')).toBe(0);
   }, 60_000);
 
+  it('a connection paused by the budget reads nothing more while its sender keeps sending', async () => {
+    const { input, budget, port } = await setup(100_000, 60_000);
+    const a = await connect(port);
+    await write(a, 'a'.repeat(FRAME));
+    await waitFor(() => budget.total === FRAME, 'a holds its partial');
+    const b = await connect(port);
+    await write(b, 'b'.repeat(FRAME));
+    await waitFor(() => budget.pausedCount === 1, 'b paused');
+    const held = budget.total;
+    b.write('b'.repeat(500_000));
+    await sleep(200);
+    const conns = [...(input as unknown as { connections: Set<{ socket: import('node:net').Socket; pausedBudget: boolean }> }).connections];
+    const paused = conns.find((c) => c.pausedBudget)!;
+    // Not in the framer, and not in the stream buffer either: the bytes wait in the kernel.
+    expect(paused.socket.readableLength).toBe(0);
+    expect(budget.total).toBe(held);
+  });
+
   it('a sender of complete lines is served while stuck partials exhaust the budget', async () => {
     const maxBytes = 1024 * 1024;
     const { sink, metrics, budget, port } = await setup(maxBytes, 60_000);
