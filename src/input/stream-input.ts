@@ -293,7 +293,7 @@ export abstract class StreamInput implements Input {
     socket.on('end', () => this.onEnd(conn));
     socket.on('timeout', () => {
       if (this.stopping) {
-        this.finish(conn); // quiet for drainQuietMs: what the sender had sent is read
+        this.finishIfQuiet(conn);
         return;
       }
       this.deps.metrics.connectionsClosed.inc({ input: this.name, reason: 'idle_timeout' });
@@ -473,6 +473,23 @@ export abstract class StreamInput implements Input {
       conn.pausedBackpressure = false;
       this.applyFlow(conn);
     }
+  }
+
+  /**
+   * The drain's timeout fired: the connection looks quiet for `drainQuietMs`. Look once more
+   * after the next poll phase before closing: timers run before the loop polls sockets, so
+   * after a busy stretch of the event loop (parsing, GC) the timeout can fire while the
+   * kernel still holds data that simply was not polled yet. Only a poll that reads nothing
+   * proves the sender quiet.
+   */
+  private finishIfQuiet(conn: Connection): void {
+    const socket = conn.socket;
+    const before = socket.bytesRead;
+    setImmediate(() => {
+      if (conn.finished || socket.destroyed) return;
+      if (socket.bytesRead === before && conn.flowing) this.finish(conn);
+      else this.applyFlow(conn); // it read more (or is paused): wait for the next quiet spell
+    });
   }
 
   /** The drain's last step for one connection: flush its framer and close it. */

@@ -91,6 +91,9 @@ export class UdpInput implements Input {
     while (this.messages !== seen && Date.now() < deadline) {
       seen = this.messages;
       await new Promise((r) => setTimeout(r, Math.min(quiet, deadline - Date.now())));
+      // Timers run before the loop polls sockets: let one poll read what the kernel holds
+      // before deciding the sender went quiet (the loop may have been busy for a while).
+      await new Promise((r) => setImmediate(r));
     }
     await this.kernelDrops?.stop();
     this.kernelDrops = undefined;
