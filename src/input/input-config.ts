@@ -18,6 +18,13 @@ export interface ListenerConfigBase {
   name?: string;
   /** Largest frame / datagram accepted, bytes. Default 64 KiB. */
   maxFrameSize: number;
+  /**
+   * On `stop()`, keep reading what senders already sent (and the kernel holds) for at most
+   * this long, ms. Default 1000; 0 = close at once.
+   */
+  drainTimeoutMs?: number;
+  /** During that drain, a connection (or the UDP socket) silent this long is done, ms. Default 150. */
+  drainQuietMs?: number;
 }
 
 /** A UDP listener: one message per datagram. */
@@ -35,8 +42,16 @@ export interface TcpInputConfig extends ListenerConfigBase {
   type: 'tcp';
   /** `auto` (per frame, like rsyslog imtcp), `lf`, `nul` or `octet`. Default `auto`. */
   framing: FramingMode;
-  /** Open connections allowed; more are refused and counted. Default 10000; 0 = unlimited. */
+  /**
+   * Connections read at the same time. Default 10000; 0 = unlimited. Further connections
+   * wait (accepted, not read) until one closes; see `maxPendingConnections`.
+   */
   maxConnections: number;
+  /**
+   * Connections allowed to wait above `maxConnections`; beyond that they are refused
+   * (closed at once, counted in `connections_refused_total`, logged). Default 1000.
+   */
+  maxPendingConnections?: number;
   /** Close a connection idle for this long, ms. Default 300000 (Filebeat's 300 s); 0 = never. */
   idleTimeoutMs: number;
 }
@@ -75,6 +90,13 @@ export const TCP_INPUT_DEFAULTS = {
   framing: 'auto' as FramingMode,
   maxConnections: 10_000,
   idleTimeoutMs: 300_000,
+  maxPendingConnections: 1000,
+} as const;
+
+/** Defaults of the drain on `stop()`, for every listener type. */
+export const DRAIN_DEFAULTS = {
+  drainTimeoutMs: 1000,
+  drainQuietMs: 150,
 } as const;
 
 /** Defaults for TLS listeners. */
@@ -104,11 +126,12 @@ export class InputConfigError extends Error {
   }
 }
 
-const COMMON_KEYS = ['type', 'host', 'port', 'name', 'maxFrameSize'];
+const COMMON_KEYS = ['type', 'host', 'port', 'name', 'maxFrameSize', 'drainTimeoutMs', 'drainQuietMs'];
+const STREAM_KEYS = ['framing', 'maxConnections', 'maxPendingConnections', 'idleTimeoutMs'];
 const KEYS: Record<InputConfig['type'], readonly string[]> = {
   udp: [...COMMON_KEYS, 'recvBufferSize'],
-  tcp: [...COMMON_KEYS, 'framing', 'maxConnections', 'idleTimeoutMs'],
-  tls: [...COMMON_KEYS, 'framing', 'maxConnections', 'idleTimeoutMs', 'certFile', 'keyFile', 'caFile', 'requireClientCert', 'watchCertificates'],
+  tcp: [...COMMON_KEYS, ...STREAM_KEYS],
+  tls: [...COMMON_KEYS, ...STREAM_KEYS, 'certFile', 'keyFile', 'caFile', 'requireClientCert', 'watchCertificates'],
 };
 
 function int(raw: Record<string, unknown>, key: string, path: string, def: number, min: number, max: number): number {
@@ -118,6 +141,12 @@ function int(raw: Record<string, unknown>, key: string, path: string, def: numbe
     throw new InputConfigError(`${path}.${key}`, `must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
   }
   return v;
+}
+
+/** Like `int`, but a missing key stays missing (optional keys keep the validated object unchanged). */
+function optionalInt(raw: Record<string, unknown>, key: string, path: string, min: number, max: number): Record<string, number> {
+  if (raw[key] === undefined) return {};
+  return { [key]: int(raw, key, path, 0, min, max) };
 }
 
 function bool(raw: Record<string, unknown>, key: string, path: string, def: boolean): boolean {
@@ -165,6 +194,8 @@ export function validateInputConfig(raw: unknown, path = 'input'): InputConfig {
     port: int(r, 'port', path, type === 'tls' ? DEFAULT_TLS_PORT : DEFAULT_PORT, 0, 65535),
     maxFrameSize: int(r, 'maxFrameSize', path, DEFAULT_MAX_FRAME_SIZE, 64, 16 * 1024 * 1024),
     ...(r.name !== undefined ? { name: str(r, 'name', path)! } : {}),
+    ...optionalInt(r, 'drainTimeoutMs', path, 0, 60_000),
+    ...optionalInt(r, 'drainQuietMs', path, 1, 60_000),
   };
   if (type === 'udp') {
     return { type, ...base, recvBufferSize: int(r, 'recvBufferSize', path, UDP_INPUT_DEFAULTS.recvBufferSize, 0, 2 ** 31 - 1) };
@@ -178,6 +209,7 @@ export function validateInputConfig(raw: unknown, path = 'input'): InputConfig {
     framing: framing as FramingMode,
     maxConnections: int(r, 'maxConnections', path, TCP_INPUT_DEFAULTS.maxConnections, 0, 10_000_000),
     idleTimeoutMs: int(r, 'idleTimeoutMs', path, TCP_INPUT_DEFAULTS.idleTimeoutMs, 0, 2 ** 31 - 1),
+    ...optionalInt(r, 'maxPendingConnections', path, 0, 10_000_000),
   };
   if (type === 'tcp') return { type, ...stream };
   const certFile = str(r, 'certFile', path);

@@ -3,6 +3,7 @@ import type { Metrics } from '../ops/metrics.js';
 import type { FrameSink } from '../pipeline/frame-sink.js';
 import type { RecordSink } from '../pipeline/record-sink.js';
 import type { FrameDecoder } from './input.js';
+import type { PartialFrameBudget } from './partial-frame-budget.js';
 
 /** The part of the service logger an input uses (the project's `Logger`: `(msg, fields)`). */
 export type InputLogger = Pick<Logger, 'info' | 'warn' | 'error'>;
@@ -19,6 +20,11 @@ export interface InputDeps {
    */
   frameSink?: FrameSink;
   metrics: Metrics;
+  /**
+   * The budget for partial frames shared by all stream inputs (see `PartialFrameBudget`).
+   * Default: one budget per `metrics` registry, with the default size.
+   */
+  partialFrames?: PartialFrameBudget;
   /** Optional; inputs stay silent without one. */
   logger?: InputLogger;
 }

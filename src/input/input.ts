@@ -13,7 +13,11 @@ export interface Input {
   readonly name: string;
   /** Bind the socket. Resolves once the listener accepts traffic; rejects on bind errors. */
   start(): Promise<void>;
-  /** Stop accepting, finish the frames already read, close every socket. */
+  /**
+   * Stop accepting, then drain: keep reading what senders already sent (and the kernel
+   * holds) until each goes quiet or the input's `drainTimeoutMs` passes, flush the framers
+   * (a final unterminated frame is emitted), close every socket. Resolves when closed.
+   */
   stop(): Promise<void>;
   /** The bound address (useful with port 0 in tests). */
   address(): { address: string; port: number } | undefined;

@@ -14,7 +14,9 @@ export class TcpInput extends StreamInput {
   }
 
   protected override createServer(): net.Server {
-    return net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+    // pauseOnConnect: a socket is not read before accept() decides it has a slot.
+    // highWaterMark 0: a paused socket does not read ahead to fill its stream buffer (see stop-reading.ts).
+    return net.createServer({ noDelay: true, pauseOnConnect: true, highWaterMark: 0 }, (socket) => this.accept(socket));
   }
 }
 

@@ -2,15 +2,19 @@ import dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import type { FirewallLogRecord } from '../mapping/record.js';
 import type { Input } from './input.js';
-import type { UdpInputConfig } from './input-config.js';
+import { DRAIN_DEFAULTS, type UdpInputConfig } from './input-config.js';
 import { inputLogger, type InputDeps, type InputLogger } from './input-deps.js';
 import { formatListenUrl } from './listen-url.js';
 import { canonicalPeerAddress, receiveTime } from './receive-context.js';
+import { UdpKernelDrops } from './udp-kernel-drops.js';
+import { readRmemMax, receiveBufferReport } from './udp-receive-buffer.js';
 
 /**
  * UDP syslog listener: one message per datagram, never split (a trailing LF/NUL
  * is the decoder's business). UDP cannot be paused, so while the sink is not
- * writable each datagram is counted in `dropped{reason="queue_full"}`.
+ * writable each datagram is counted in `dropped{reason="queue_full"}`; datagrams the
+ * kernel dropped because the receive buffer was full are read from /proc/net/udp and
+ * counted in `dropped{reason="udp_receive_buffer"}`.
  */
 export class UdpInput implements Input {
   readonly name: string;
@@ -21,6 +25,10 @@ export class UdpInput implements Input {
   private readonly received;
   private readonly droppedQueueFull;
   private readonly oversize;
+  private kernelDrops: UdpKernelDrops | undefined;
+  /** Datagrams seen; the drain on stop watches it to tell when the sender went quiet. */
+  private messages = 0;
+  private stopping: Promise<void> | undefined;
 
   constructor(config: UdpInputConfig, deps: InputDeps) {
     this.config = config;
@@ -51,18 +59,51 @@ export class UdpInput implements Input {
         socket.on('error', (err) => this.log.error('udp socket error', { input: this.name, error: err.message }));
         socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
         this.checkRecvBuffer(socket);
+        const bound = socket.address();
+        const dropped = this.deps.metrics.dropped.labels('udp_receive_buffer');
+        this.kernelDrops = new UdpKernelDrops(bound, (n) => dropped.inc(n));
+        this.kernelDrops.start();
         this.log.info('listening', { input: this.name, address: this.address() });
         resolve();
       });
     });
   }
 
-  /** Close the socket. Datagrams already handed to the sink stay there. */
+  /**
+   * Drain, then close: datagrams the kernel already holds are still read until none arrived
+   * for `drainQuietMs` (at most `drainTimeoutMs`); the kernel's drop count is read a last
+   * time. Datagrams already handed to the sink stay there.
+   */
   stop(): Promise<void> {
+    this.stopping ??= this.drainAndClose().finally(() => {
+      this.stopping = undefined;
+    });
+    return this.stopping;
+  }
+
+  private async drainAndClose(): Promise<void> {
     const socket = this.socket;
+    if (socket === undefined) return;
+    const timeout = this.config.drainTimeoutMs ?? DRAIN_DEFAULTS.drainTimeoutMs;
+    const quiet = this.config.drainQuietMs ?? DRAIN_DEFAULTS.drainQuietMs;
+    const deadline = Date.now() + timeout;
+    let seen = -1;
+    while (this.messages !== seen && Date.now() < deadline) {
+      seen = this.messages;
+      await new Promise((r) => setTimeout(r, Math.min(quiet, deadline - Date.now())));
+      // Timers run before the loop polls sockets: let one poll read what the kernel holds
+      // before deciding the sender went quiet (the loop may have been busy for a while).
+      await new Promise((r) => setImmediate(r));
+    }
+    await this.kernelDrops?.stop();
+    this.kernelDrops = undefined;
     this.socket = undefined;
-    if (socket === undefined) return Promise.resolve();
-    return new Promise((resolve) => socket.close(() => resolve()));
+    await new Promise<void>((resolve) => socket.close(() => resolve()));
+  }
+
+  /** Read the kernel's drop count now (tests; the input also polls every second). */
+  pollKernelDrops(): Promise<void> {
+    return this.kernelDrops?.poll() ?? Promise.resolve();
   }
 
   /** The bound address. */
@@ -77,6 +118,7 @@ export class UdpInput implements Input {
   }
 
   private onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    this.messages++;
     if (msg.length === 0) return; // nothing to decode; not a message
     this.received.inc();
     if (msg.length > this.config.maxFrameSize) {
@@ -120,25 +162,14 @@ export class UdpInput implements Input {
   }
 
   private checkRecvBuffer(socket: dgram.Socket): void {
-    const asked = this.config.recvBufferSize;
-    let got: number;
+    let granted: number;
     try {
-      got = socket.getRecvBufferSize();
+      granted = socket.getRecvBufferSize();
     } catch {
       return;
     }
-    // Linux doubles the requested SO_RCVBUF (bookkeeping overhead) and caps the request at rmem_max.
-    const expected = process.platform === 'linux' ? asked * 2 : asked;
-    if (asked > 0 && got < expected) {
-      this.log.warn(
-        `UDP receive buffer is smaller than configured: asked ${asked} bytes, the kernel gave ${got}; ` +
-          'bursts may be dropped by the kernel (see RcvbufErrors in /proc/net/snmp). ' +
-          `Raise it with: sysctl -w net.core.rmem_max=${asked}`,
-        { input: this.name, recvBufferSize: asked, effective: got },
-      );
-    } else {
-      this.log.info('UDP receive buffer', { input: this.name, effective: got });
-    }
+    const report = receiveBufferReport(this.config.recvBufferSize, granted, readRmemMax());
+    this.log[report.level](report.msg, { input: this.name, ...report.fields });
   }
 }
 

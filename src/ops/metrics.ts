@@ -41,6 +41,12 @@ export class Metrics {
   readonly spoolWriteErrors: Counter;
   /** What the spool gauges read at scrape time; set by the service when the spool is on. */
   spoolSource: (() => { bytes: number; records: number; oldestReceivedAtMs: number | undefined }) | undefined;
+  /** Connections refused above maxConnections + maxPendingConnections, by input. */
+  readonly connectionsRefused: Counter<'input'>;
+  /** Connections accepted but not yet read (waiting for a free slot under maxConnections), by input. */
+  readonly waitingConnections: Gauge<'input'>;
+  /** Bytes held in partial (unterminated) frames across all stream connections (the input budget). */
+  readonly partialFrameBytes: Gauge;
 
   constructor(registry: Registry = new Registry()) {
     this.registry = registry;
@@ -86,5 +92,8 @@ export class Metrics {
     this.spoolCorruptBytes = new Counter({ name: 'iptables_otel_spool_corrupt_bytes_total', help: 'Spool bytes found damaged at start-up and skipped.', registers: r });
     this.spoolWriteErrors = new Counter({ name: 'iptables_otel_spool_write_errors_total', help: 'Failed spool writes or fsyncs (intake pauses meanwhile).', registers: r });
     this.pausedConnections = new Gauge({ name: 'iptables_otel_paused_connections', help: 'TCP/TLS connections paused by backpressure, by input.', labelNames: ['input'], registers: r });
+    this.connectionsRefused = new Counter({ name: 'iptables_otel_connections_refused_total', help: 'Connections refused above maxConnections + maxPendingConnections, by input.', labelNames: ['input'], registers: r });
+    this.waitingConnections = new Gauge({ name: 'iptables_otel_waiting_connections', help: 'Connections accepted but waiting (not read) for a slot under maxConnections, by input.', labelNames: ['input'], registers: r });
+    this.partialFrameBytes = new Gauge({ name: 'iptables_otel_partial_frame_bytes', help: 'Bytes held in partial frames across all TCP/TLS connections (the input budget).', registers: r });
   }
 }
