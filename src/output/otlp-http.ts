@@ -30,7 +30,7 @@ import type { Metrics } from '../ops/metrics.js';
 import { endpointForLog, secretHeaderValues } from '../ops/redact.js';
 import { PermanentExportError } from './export-error.js';
 import { formatExportFailure, NOT_RETRIED, RETRYING } from './export-failure.js';
-import { otlpStatusHandling } from './otlp-http-status.js';
+import { otlpStatusHandling, type StatusHandling } from './otlp-http-status.js';
 import { responseExcerpt } from './response-body.js';
 import { SplittingSender, type PartFailure } from './split-on-too-large.js';
 import { OtlpJsonRequestEncoder } from './otlp-json-request.js';
@@ -104,6 +104,13 @@ export interface FailureContext {
   timeoutMs?: number;
   /** Bytes of the refused request. */
   requestBytes?: number;
+  /** Records in the refused request. */
+  records?: number;
+  /**
+   * What follows a status (default `otlpStatusHandling`). The SDK path passes `() => 'retry'`:
+   * its processor retries every failure, so that is what the text must say.
+   */
+  handling?: (status: number) => StatusHandling;
 }
 
 /** Error messages of the delegate and its transport that have no code of their own. */
@@ -121,9 +128,9 @@ export function describeOtlpFailure(error: Error | undefined, ctx: FailureContex
   const secrets = ctx.secrets ?? [];
   let cause: string;
   let response: string | undefined;
-  let handling: 'retry' | 'reject' | 'split' = 'retry';
+  let handling: StatusHandling = 'retry';
   if (error instanceof OTLPExporterError && error.code !== undefined) {
-    handling = otlpStatusHandling(error.code);
+    handling = (ctx.handling ?? otlpStatusHandling)(error.code);
     cause = `HTTP ${error.code}${error.message ? ` ${error.message}` : ''}`;
     response = responseExcerpt(error.data, secrets);
   } else if (error?.message === RETRYABLE_STATUS_EXHAUSTED) {
@@ -141,7 +148,8 @@ export function describeOtlpFailure(error: Error | undefined, ctx: FailureContex
   const parts = { cause, endpoint, ...(response !== undefined ? { response } : {}) };
   const size = ctx.requestBytes !== undefined ? ctx.requestBytes : undefined;
   if (handling === 'reject') {
-    const text = formatExportFailure({ ...parts, retry: `${NOT_RETRIED}, batch dropped (export_rejected)` });
+    const what = ctx.records !== undefined ? `batch of ${ctx.records} record${ctx.records === 1 ? '' : 's'}` : 'batch';
+    const text = formatExportFailure({ ...parts, retry: `${NOT_RETRIED}, ${what} dropped (export_rejected)` });
     return { tooLarge: false, retryable: false, error: new PermanentExportError(text, { cause: error }), parts, ...(size !== undefined ? { requestBytes: size } : {}) };
   }
   const retryable = new Error(formatExportFailure({ ...parts, retry: RETRYING }), { cause: error });
@@ -289,7 +297,7 @@ export class OtlpHttpOutput implements Output {
         requestBytes ??= lease?.bytes.length;
         lease?.release();
         if (result.code === ExportResultCode.SUCCESS) resolve(undefined);
-        else resolve(describeOtlpFailure(result.error, requestBytes !== undefined ? { ...this.failureContext, requestBytes } : this.failureContext));
+        else resolve(describeOtlpFailure(result.error, { ...this.failureContext, records: records.length, ...(requestBytes !== undefined ? { requestBytes } : {}) }));
       });
       // delegate.export serialises synchronously; the bytes are ours again once the callback ran.
       lease = this.serializer.takeLease();

@@ -15,6 +15,7 @@ import { PartialExportError, PermanentExportError } from '../../../src/output/ex
 import { describeExportFailure } from '../../../src/output/export-failure.js';
 import { OtlpDirectEncoder, type EncodedLogRecord } from '../../../src/output/otlp-direct.js';
 import { OtlpHttpOutput } from '../../../src/output/otlp-http.js';
+import { SdkOtlpOutput } from '../../../src/output/otlp-sdk.js';
 import type { OtlpOutputConfig } from '../../../src/output/otlp-settings.js';
 import { directOutput } from '../../../src/pipeline/in-process-frames.js';
 import { resolvePipelineConfig } from '../../../src/pipeline/pipeline-config.js';
@@ -269,7 +270,7 @@ describe('OTLP/HTTP 4xx', () => {
     expect(response.startsWith('invalid request: field log_records[3] is bad;')).toBe(true);
     expect(response).toMatch(/…\(\d+ bytes\)$/);
     expect(Buffer.byteLength(response.replace(/…\(\d+ bytes\)$/, ''))).toBeLessThanOrEqual(512);
-    expect(String(line.error)).toMatch(/^HTTP 400 Bad Request from http:\/\/127\.0\.0\.1:\d+\/v1\/logs; not retried, batch dropped \(export_rejected\)$/);
+    expect(String(line.error)).toMatch(/^HTTP 400 Bad Request from http:\/\/127\.0\.0\.1:\d+\/v1\/logs; not retried, batch of 10 records dropped \(export_rejected\)$/);
   });
 
   it('400 on the output itself: PermanentExportError, as before', async () => {
@@ -420,5 +421,30 @@ describe('direct path through the pipeline (as a worker runs it)', () => {
     expect(await counter(metrics, 'dropped', { reason: 'export_too_large' })).toBe(1);
     expect(await counter(metrics, 'exported', { output: 'otlp' })).toBe(63);
     expect(lines.filter((l) => l.level === 'error')).toHaveLength(1);
+  });
+});
+
+describe('mode: sdk (its processor retries by itself)', () => {
+  it('logs its own failures (401 at error, once) and the recovery, without credentials', async () => {
+    const c = await collector();
+    c.script = [
+      { status: 401, body: (req) => `no: ${req.headers.authorization}` },
+      { status: 401, body: (req) => `no: ${req.headers.authorization}` },
+    ];
+    const { lines, text, logger } = captureLogger();
+    const out = new SdkOtlpOutput(cfg(c.url, { mode: 'sdk', headers: { Authorization: 'ApiKey sdk-secret-42' } }), {
+      logger,
+      processor: { backoff: { initialMs: 10, maxMs: 20, multiplier: 2, jitter: 0 } },
+    });
+    try {
+      await out.export(sampleRecords(0, 3));
+    } finally {
+      await out.shutdown();
+    }
+    expect(seqs(c.records)).toEqual(range(0, 3));
+    expect(lines.map((l) => l.level)).toEqual(['error', 'info']);
+    expect(lines[0]).toMatchObject({ status: 401, retrying: true, endpoint: c.url, response: 'no: [REDACTED]' });
+    expect(lines[1]).toMatchObject({ failures: 2 });
+    expect(text()).not.toContain('sdk-secret-42');
   });
 });
