@@ -5,7 +5,7 @@
  * 429/502/503/504 honouring Retry-After (5 attempts, within `timeoutMs`), request
  * timeouts, gzip, headers, keep-alive agent, concurrency limit. What happens after each
  * other status is in otlp-http-status.ts; a 413 splits the batch (split-on-too-large.ts).
- * Failures are described by `exportFailure()` in the one-line form of export-failure.ts,
+ * Failures are described by `describeOtlpFailure()` in the one-line form of export-failure.ts,
  * without credentials, for the export log and /healthz.
  *
  * Why this fits without wrapping records: `createOtlpHttpExportDelegate<Internal, Response>`
@@ -94,7 +94,7 @@ export function delegateConfiguration(config: OtlpOutputConfig, contentType: str
   };
 }
 
-/** What `exportFailure()` needs to know about the output. */
+/** What `describeOtlpFailure()` needs to know about the output and the request. */
 export interface FailureContext {
   /** The configured URL (credentials and query are stripped before it is shown). */
   url: string;
@@ -146,7 +146,7 @@ export function describeOtlpFailure(error: Error | undefined, ctx: FailureContex
     cause = 'ERROR (export failed)';
   }
   const parts = { cause, endpoint, ...(response !== undefined ? { response } : {}) };
-  const size = ctx.requestBytes !== undefined ? ctx.requestBytes : undefined;
+  const size = ctx.requestBytes;
   if (handling === 'reject') {
     const what = ctx.records !== undefined ? `batch of ${ctx.records} record${ctx.records === 1 ? '' : 's'}` : 'batch';
     const text = formatExportFailure({ ...parts, retry: `${NOT_RETRIED}, ${what} dropped (export_rejected)` });
@@ -156,13 +156,9 @@ export function describeOtlpFailure(error: Error | undefined, ctx: FailureContex
   return { tooLarge: handling === 'split', retryable: true, error: retryable, parts, ...(size !== undefined ? { requestBytes: size } : {}) };
 }
 
+/** An error message of our own transport, cleaned like a response body (it may quote a header). */
 function maskSecretText(text: string, secrets: readonly string[]): string {
   return responseExcerpt(text, secrets, 1024) ?? '';
-}
-
-/** Turn the delegate's failure into what the pipeline understands (permanent or retryable). */
-export function exportFailure(error: Error | undefined, url: string): Error {
-  return describeOtlpFailure(error, { url }).error;
 }
 
 /**
