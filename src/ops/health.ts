@@ -1,5 +1,7 @@
 import type { FirewallLogRecord } from '../mapping/record.js';
 import type { PipelineOutput } from '../pipeline/pipeline.js';
+import { ExportLog, type ExportLogOptions } from './export-log.js';
+import type { Logger } from './logger.js';
 
 /** When `/healthz` turns 503. */
 export interface HealthPolicy {
@@ -24,24 +26,43 @@ export interface HealthReport {
   outputs: Record<string, { consecutiveFailures: number; lastSuccessAt?: string; lastError?: string }>;
 }
 
+/** Options of `HealthTracker` beyond its policy. */
+export interface HealthTrackerOptions extends ExportLogOptions {
+  /**
+   * Where export failures and recoveries are logged, rate-limited per output across all
+   * workers (see src/ops/export-log.ts). Without it, nothing is logged (library use, tests).
+   */
+  logger?: Logger;
+}
+
 /**
  * Tracks what `/healthz` reports. The service is healthy once every listener is bound, and
  * stays healthy unless an output fails `unhealthyAfterFailures` exports in a row, or records
  * have been queued for `unhealthyAfterStallMs` while some output delivered nothing in that
- * time (a hung endpoint that never errors). One success clears both conditions.
+ * time (a hung endpoint that never errors). One success clears both conditions. Every outcome
+ * also goes to the export log (`options.logger`): export failures are logged there, not by
+ * the outputs, so that one collector outage gives one line per minute, not one per worker.
  */
 export class HealthTracker {
   private state: 'starting' | 'running' | 'stopping' = 'starting';
   private readonly outputs = new Map<string, OutputHealth>();
   /** Last time the queue was seen empty: the stall clock starts when records start waiting. */
   private lastQueueEmptyAt: number;
+  private log: ExportLog | undefined;
 
   constructor(
     private policy: HealthPolicy,
     private readonly queueDepth: () => number = () => 0,
     private readonly now: () => number = Date.now,
+    options: HealthTrackerOptions = {},
   ) {
     this.lastQueueEmptyAt = now();
+    if (options.logger !== undefined) this.log = new ExportLog(options.logger, { now, ...options });
+  }
+
+  /** Log export failures and recoveries to `logger` from now on (see `HealthTrackerOptions.logger`). */
+  setLogger(logger: Logger, options: ExportLogOptions = {}): void {
+    this.log = new ExportLog(logger, { now: this.now, ...options });
   }
 
   /** Replace the thresholds (config reload). */
@@ -67,6 +88,7 @@ export class HealthTracker {
   /** Forgets an output (removed on reload). */
   removeOutput(name: string): void {
     this.outputs.delete(name);
+    this.log?.forget(name);
   }
 
   /** An export of `name` succeeded. */
@@ -75,20 +97,29 @@ export class HealthTracker {
     const o = this.outputs.get(name)!;
     o.consecutiveFailures = 0;
     o.lastSuccessAt = this.now();
+    this.log?.succeeded(name);
   }
 
-  /** An export of `name` failed. */
+  /**
+   * An export of `name` failed. `error` is the output's error, or (worker threads) its message;
+   * either way in the form of src/output/export-failure.ts when the output builds it.
+   */
   exportFailed(name: string, error: unknown): void {
     this.addOutput(name);
     const o = this.outputs.get(name)!;
     o.consecutiveFailures++;
     o.lastFailureAt = this.now();
     o.lastError = error instanceof Error ? error.message : String(error);
+    this.log?.failed(name, error);
   }
 
-  /** Samples the queue depth; call it periodically (the ops server does, once a second). */
+  /**
+   * Samples the queue depth and writes export-log lines held back by the rate limit; call it
+   * periodically (the ops server does, once a second).
+   */
   sample(): void {
     if (this.queueDepth() === 0) this.lastQueueEmptyAt = this.now();
+    this.log?.flush();
   }
 
   /** The current verdict. */

@@ -124,3 +124,26 @@ export const nullLogger: Logger = {
     return false;
   },
 };
+
+/** Receives the lines of a `forwardingLogger`. */
+export type LogForward = (level: 'info' | 'warn' | 'error', msg: string, fields: LogFields) => void;
+
+/**
+ * A logger that hands each line (info and above) to `forward` instead of writing it: a worker
+ * thread's components log through one, and the worker posts the lines to the main thread's
+ * logger (which redacts and writes them). Debug lines are not forwarded: the worker does not
+ * know the main thread's level, and they would cost a message each.
+ */
+export function forwardingLogger(forward: LogForward, bindings: LogFields = {}): Logger {
+  const line = (level: 'info' | 'warn' | 'error') => (msg: string, fields?: LogFields): void => {
+    forward(level, msg, fields ? { ...bindings, ...fields } : { ...bindings });
+  };
+  return {
+    debug() {},
+    info: line('info'),
+    warn: line('warn'),
+    error: line('error'),
+    child: (more) => forwardingLogger(forward, { ...bindings, ...more }),
+    isLevelEnabled: (level) => level !== 'debug' && level !== 'silent',
+  };
+}

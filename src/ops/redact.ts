@@ -40,3 +40,53 @@ export function redactUrlCredentials(s: string): string {
   if (!s.includes('@') || !s.includes('://')) return s;
   return s.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:)[^\s/@]*@/gi, `$1${REDACTED}@`);
 }
+
+/**
+ * A URL as it may appear in a log line: scheme, host, port and path, without `user:password@`,
+ * query string or fragment (collectors and proxies take API keys as query parameters, too).
+ * Something that does not parse as a URL keeps only what precedes `?` or `#`, with any
+ * userinfo removed.
+ */
+export function endpointForLog(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    const cut = url.split(/[?#]/, 1)[0] ?? '';
+    return cut.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1');
+  }
+}
+
+/** Values shorter than this are not masked inside free text: they would mask ordinary words. */
+const MIN_SECRET_LENGTH = 4;
+
+/**
+ * `text` with every occurrence of a secret value replaced by `[REDACTED]`. Used on text that
+ * came from the far end (an HTTP error body may echo the request's Authorization header):
+ * the service knows which values are credentials, so it masks those exact values.
+ * For a `Bearer xyz`-style value the token alone is masked too.
+ */
+export function maskSecretValues(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of secrets) {
+    for (const part of secretParts(s)) {
+      if (part.length >= MIN_SECRET_LENGTH && out.includes(part)) out = out.split(part).join(REDACTED);
+    }
+  }
+  return out;
+}
+
+/** The whole value first, then the credential after a scheme word (`Bearer`, `ApiKey`, `Basic`). */
+function secretParts(value: string): string[] {
+  const trimmed = value.trim();
+  const space = trimmed.indexOf(' ');
+  return space > 0 ? [trimmed, trimmed.slice(space + 1).trim()] : [trimmed];
+}
+
+/** The values of `headers` that may be credentials: all but the harmless ones (Content-Type and the like). */
+export function secretHeaderValues(headers: Readonly<Record<string, string>> | undefined): string[] {
+  if (!headers) return [];
+  return Object.entries(headers)
+    .filter(([k]) => !HARMLESS_HEADER.test(k))
+    .map(([, v]) => v);
+}

@@ -1,3 +1,4 @@
+import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { ConfigIssue } from '../pipeline/pipeline-config.js';
 import { ConsoleOutput, type ConsoleOutputConfig } from './console.js';
@@ -16,6 +17,11 @@ export interface OutputDeps {
   metrics?: Metrics;
   /** Replaces process.stdout / process.stderr for the console output. */
   stream?: NodeJS.WritableStream;
+  /**
+   * The output's logger. Only `mode: sdk` logs by itself (its processor retries failures, so
+   * they never reach the health tracker, which logs every other output's failures).
+   */
+  logger?: Logger;
 }
 
 /** A Fluent output config from partial options over `FLUENT_DEFAULTS`. */
@@ -62,7 +68,9 @@ export function validateOutputConfig(config: OutputConfig, prefix = 'outputs[0]'
 export function createOutput(config: OutputConfig, deps: OutputDeps = {}): Output {
   switch (config.type) {
     case 'otlp':
-      return config.mode === 'sdk' ? new SdkOtlpOutput(config) : new OtlpHttpOutput(config, { metrics: deps.metrics });
+      return config.mode === 'sdk'
+        ? new SdkOtlpOutput(config, deps.logger !== undefined ? { logger: deps.logger } : {})
+        : new OtlpHttpOutput(config, { metrics: deps.metrics });
     case 'fluent':
       return new FluentOutput(config);
     case 'console':

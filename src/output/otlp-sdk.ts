@@ -18,13 +18,16 @@ import { CompressionAlgorithm, OTLPExporterBase } from '@opentelemetry/otlp-expo
 import { createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
 import { LogsExporterMetricsHelper, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { LoggerProvider, type LogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { FirewallLogRecord } from '../mapping/record.js';
+import { ExportLog } from '../ops/export-log.js';
+import type { Logger as ServiceLogger } from '../ops/logger.js';
 import {
   BackpressureLogRecordProcessor,
   type BackpressureLogRecordProcessorOptions,
 } from '../pipeline/backpressure-log-record-processor.js';
-import { delegateConfiguration, tlsAgentOptions } from './otlp-http.js';
+import { delegateConfiguration, describeOtlpFailure, otlpSecrets, tlsAgentOptions, type FailureContext } from './otlp-http.js';
 import { completeResource, instrumentationScope, OTLP_DEFAULTS, type OtlpOutputConfig } from './otlp-settings.js';
 import type { Output } from './output.js';
 
@@ -75,6 +78,41 @@ export interface SdkOtlpOutputOptions {
   processor?: Omit<BackpressureLogRecordProcessorOptions, 'exporter'>;
   /** An exporter to use instead of the OTLP/HTTP one (tests, custom transports). */
   exporter?: LogRecordExporter;
+  /**
+   * Where this output logs its export failures and recoveries (rate-limited, src/ops/export-log.ts).
+   * Needed because the processor retries failures itself: `export()` only waits, so they never
+   * reach the pipeline or the health tracker. Without it, they are only counted.
+   */
+  logger?: ServiceLogger;
+}
+
+/**
+ * Passes every export through and tells `log` how it went, with the failure in the text of
+ * export-failure.ts (endpoint without credentials, status or code, response body masked).
+ */
+class LoggedLogExporter implements LogRecordExporter {
+  constructor(
+    private readonly inner: LogRecordExporter,
+    private readonly name: string,
+    private readonly log: ExportLog,
+    private readonly context: FailureContext,
+  ) {}
+
+  export(records: ReadableLogRecord[], done: (result: ExportResult) => void): void {
+    this.inner.export(records, (result) => {
+      if (result.code === ExportResultCode.SUCCESS) this.log.succeeded(this.name);
+      else this.log.failed(this.name, describeOtlpFailure(result.error, { ...this.context, records: records.length }).error);
+      done(result);
+    });
+  }
+
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush?.() ?? Promise.resolve();
+  }
 }
 
 /**
@@ -92,6 +130,12 @@ export class SdkOtlpOutput implements Output {
 
   constructor(config: OtlpOutputConfig, options: SdkOtlpOutputOptions = {}) {
     this.name = config.name ?? OTLP_DEFAULTS.name;
+    let exporter = options.exporter ?? createSdkLogExporter(config);
+    if (options.logger !== undefined) {
+      // The processor retries every failure (413 and 400 included): the text says so.
+      const context: FailureContext = { url: config.url, secrets: otlpSecrets(config), timeoutMs: config.timeoutMs, handling: () => 'retry' };
+      exporter = new LoggedLogExporter(exporter, this.name, new ExportLog(options.logger), context);
+    }
     // The pipeline bounds what is in here (batchSize × in-flight), so the processor's own
     // caps only have to be generous; its private Metrics avoid double-counting `exported`.
     this.processor = new BackpressureLogRecordProcessor({
@@ -100,7 +144,7 @@ export class SdkOtlpOutput implements Output {
       scheduledDelayMillis: 5,
       name: this.name,
       ...options.processor,
-      exporter: options.exporter ?? createSdkLogExporter(config),
+      exporter,
     });
     this.provider = new LoggerProvider({
       resource: resourceFromAttributes(completeResource(config.resource)),

@@ -42,7 +42,10 @@ export interface BatchQueueOptions<T> {
   sizeOf(item: T): number;
   /** Reason label for items refused at the hard cap. */
   refuseReason: string;
-  /** False for errors that retrying cannot fix; the batch is then dropped (`export_rejected`) for that target. */
+  /**
+   * False for errors that retrying cannot fix; the batch is then dropped (`export_rejected`) for
+   * that target, or only the records the error's `drops` names (see `droppedByReason`).
+   */
   isRetryable?(error: unknown): boolean;
   observer?: QueueObserver;
 }
@@ -83,6 +86,22 @@ interface SeqWaiter {
  */
 export function defaultIsRetryable(error: unknown): boolean {
   return !(typeof error === 'object' && error !== null && (error as { retryable?: unknown }).retryable === false);
+}
+
+/**
+ * Records given up by a failed export that delivered the rest (`PartialExportError` in
+ * src/output/export-error.ts: `drops`, count by reason), or undefined when the error does not
+ * say, in which case the whole batch counts as `export_rejected`.
+ */
+export function droppedByReason(error: unknown): Array<[string, number]> | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const drops = (error as { drops?: unknown }).drops;
+  if (typeof drops !== 'object' || drops === null) return undefined;
+  const out: Array<[string, number]> = [];
+  for (const [reason, n] of Object.entries(drops as Record<string, unknown>)) {
+    if (typeof n === 'number' && Number.isFinite(n) && n > 0) out.push([reason, n]);
+  }
+  return out;
 }
 
 function retryAfterHint(error: unknown): number | undefined {
@@ -339,8 +358,17 @@ export class BatchQueue<T> {
     if (batch.abandoned) return;
     const n = batch.items.length;
     if (!this.isRetryable(err)) {
-      this.opts.observer?.exportFailed?.(lane.target.name, n, err, undefined);
-      this.opts.observer?.dropped?.('export_rejected', n);
+      const partial = droppedByReason(err);
+      if (partial === undefined) {
+        this.opts.observer?.exportFailed?.(lane.target.name, n, err, undefined);
+        this.opts.observer?.dropped?.('export_rejected', n);
+      } else {
+        // The output delivered the rest of the batch; only these records are lost.
+        const lost = Math.min(n, partial.reduce((a, [, c]) => a + c, 0));
+        if (lost < n) this.opts.observer?.exported?.(lane.target.name, n - lost);
+        this.opts.observer?.exportFailed?.(lane.target.name, lost, err, undefined);
+        for (const [reason, count] of partial) this.opts.observer?.dropped?.(reason, count);
+      }
       this.retire(lane, batch);
       return;
     }
