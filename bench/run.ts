@@ -17,6 +17,10 @@
  * --iot-config FILE (extra `--config` for the iptables-otel rows, for tuning experiments),
  * --iot-variant FILE,FILE (one more iptables-otel row per config file, interleaved
  * with the others, to compare settings under the same machine noise).
+ *
+ * The iptables-otel rows with worker threads run with the persistent spool on (the service's
+ * default), each run in a fresh spool directory; extra rows run with `--no-spool` and with the
+ * `batch` and `never` fsync policies (bench/e2e/systems.ts, `SpoolMode`).
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -24,7 +28,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeLinesFile } from './e2e/generate-lines.js';
 import { startOtlpCountSink, type OtlpCountSink } from './e2e/otlp-count-sink.js';
-import { cpuSeconds, peakRssMiB, processTree } from './e2e/proc-stats.js';
+import { cpuSeconds, diskWriteBytes, peakRssMiB, processTree } from './e2e/proc-stats.js';
 import { measureSenderRate, sendFiles, senderName } from './e2e/send-file.js';
 import {
   collectorSyslog,
@@ -132,6 +136,7 @@ async function runOnce(
     }
     const tree0 = started.pids.flatMap((p) => processTree(p));
     const cpu0 = cpuSeconds(tree0);
+    const disk0 = diskWriteBytes(tree0);
     const h0 = process.cpuUsage();
     const t0 = Date.now();
     let sendError: Error | undefined;
@@ -155,6 +160,7 @@ async function runOnce(
     }
     const tree1 = [...new Set([...tree0, ...started.pids.flatMap((p) => processTree(p))])];
     const cpu1 = cpuSeconds(tree1);
+    const disk1 = diskWriteBytes(tree1);
     const rss = peakRssMiB(tree1);
     const h1 = process.cpuUsage(h0);
     await sending;
@@ -168,6 +174,7 @@ async function runOnce(
       peakRssMiB: rss,
       parsedFully: started.parsedFully(delivered),
       harnessCpuSeconds: (h1.user + h1.system) / 1e6,
+      diskWriteBytes: disk1 - disk0,
       otlpBytes: sink.counts.bytes,
       complete,
       error: complete
@@ -227,6 +234,9 @@ async function main(): Promise<void> {
 
   const all: SystemDef[] = [
     iptablesOtel(repoRoot, 'auto'),
+    iptablesOtel(repoRoot, 'auto', undefined, 'off'),
+    iptablesOtel(repoRoot, 'auto', undefined, 'fsync-batch'),
+    iptablesOtel(repoRoot, 'auto', undefined, 'fsync-never'),
     iptablesOtel(repoRoot, '1'),
     iptablesOtel(repoRoot, '0'),
     ...args.variants.map((f) => iptablesOtel(repoRoot, 'auto', f)),
@@ -266,6 +276,7 @@ async function main(): Promise<void> {
         console.log(
           `[round ${round + 1}] ${sys.id}: ${r.complete ? `${Math.round(r.rate)} msg/s in ${r.seconds.toFixed(2)} s` : `INCOMPLETE: ${r.error}`}` +
             `, CPU ${r.cpuSeconds.toFixed(2)} s (${cpuPerM} s/1M), peak RSS ${r.peakRssMiB.toFixed(0)} MiB, parsed ${r.parsedFully}` +
+            (r.delivered ? `, disk ${Math.round((r.diskWriteBytes ?? 0) / r.delivered)} B/msg` : '') +
             (r.otlpBytes && r.delivered ? `, OTLP ${Math.round(r.otlpBytes / r.delivered)} B/record` : ''),
         );
       }
@@ -291,7 +302,8 @@ How it is measured (bench/run.ts, bench/e2e/):
 
 - Flags: \`--lines N\` (default 1000000; \`--lines 200000\` for a quick run), \`--warmup W\` (default 100000),
   \`--runs R\` (default 3), \`--only id,id\`
-  (iptables-otel-threads-auto, iptables-otel-threads-1, iptables-otel, iptables-otel-via-otelcol, rsyslog, syslog-ng, otelcol-syslog), \`--no-doc\`,
+  (iptables-otel-threads-auto, iptables-otel-threads-auto-no-spool, iptables-otel-threads-auto-fsync-batch,
+  iptables-otel-threads-auto-fsync-never, iptables-otel-threads-1, iptables-otel, iptables-otel-via-otelcol, rsyslog, syslog-ng, otelcol-syslog), \`--no-doc\`,
   \`--profile\`, \`--iot-config FILE\` (a config for every iptables-otel row), \`--iot-variant FILE,FILE\` (an extra
   iptables-otel row per config file, to compare settings under the same noise).
 - Input: ${args.lines.toLocaleString('en-US')} generated iptables lines, ${avg} B average, in rsyslog's traditional forward
@@ -308,14 +320,18 @@ How it is measured (bench/run.ts, bench/e2e/):
   the OTLP systems). Median of up to ${args.runs} runs (syslog-ng and the Collector syslog receiver: ${Math.min(2, args.runs)}; the
   Collector check row: 1, to bound the wall time); rounds are interleaved so machine noise hits every system alike.
 - CPU s per 1M msgs: utime+stime of the receiver's process tree (worker threads included) from
-  /proc, before and after, scaled to 1M. Peak RSS: VmHWM, summed over the tree. The last column is the harness
+  /proc, before and after, scaled to 1M. Peak RSS: VmHWM, summed over the tree. Disk B/msg: \`write_bytes\` of
+  /proc/PID/io over the timed run (page-cache pages first dirtied: the spool's segments and acks for iptables-otel,
+  the output file for rsyslog and syslog-ng), per message. The last column is the harness
   process's own CPU (the OTLP sink's decoding, or the output-file polling), which competes for the same cores.
 - OTLP sink: a node HTTP server in the harness that walks each protobuf request down to LogRecord attribute
   keys (no object decoding) and answers 200.
 - iptables-otel: \`node dist/src/cli/main.js --listen tcp://127.0.0.1:PORT --output otlp\` with
   \`OTEL_EXPORTER_OTLP_ENDPOINT\` pointing at the sink, one connection, and \`--threads auto\` (the default: the main
   thread reads and frames, ${availableParallelism()} worker threads parse, encode and export; src/pipeline/threads/),
-  \`--threads 1\`, or \`--threads 0\` (everything on the main thread).
+  \`--threads 1\`, or \`--threads 0\` (everything on the main thread). The spool is on (the default, fsync
+  \`interval\`) with worker threads, in a fresh \`--spool-dir\` per run; the \`--no-spool\` row turns it off, the fsync
+  rows set \`pipeline.spool.fsync\` (\`batch\`, \`never\`) in a config file; \`--threads 0\` has no spool.
   "-> Collector": the same, into the reference Collector's otlp receiver, which forwards OTLP/HTTP protobuf to the sink
   (CPU and RSS are iptables-otel's only).
 - rsyslog and syslog-ng: the configurations in local-peers.md §4 (rsyslog imptcp + mmnormalize \`v2-iptables\` -> omfile JSON;

@@ -84,3 +84,23 @@ export function peakRssMiB(pids: readonly number[]): number {
   }
   return kib / 1024;
 }
+
+/**
+ * Bytes the given processes caused to be written to storage (`write_bytes` of /proc/PID/io:
+ * counted when a page of a file is first dirtied, so a file deleted before writeback still
+ * counts, and a small write to a page already dirty does not). Socket traffic is not included.
+ * Threads are included (the file is per process); a process that exited reads as 0.
+ */
+export function diskWriteBytes(pids: readonly number[]): number {
+  let bytes = 0;
+  for (const pid of pids) {
+    try {
+      const io = readFileSync(`/proc/${pid}/io`, 'latin1');
+      const m = /^write_bytes:\s+(\d+)$/m.exec(io);
+      if (m) bytes += Number(m[1]);
+    } catch {
+      // Exited, or not ours to read.
+    }
+  }
+  return bytes;
+}

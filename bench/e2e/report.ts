@@ -15,6 +15,8 @@ export interface RunResult {
   parsedFully: number;
   /** Harness-side CPU (sink decoding + polling) during the run. */
   harnessCpuSeconds: number;
+  /** Bytes the receiver's processes wrote to storage during the run (/proc/PID/io write_bytes). */
+  diskWriteBytes?: number;
   /** OTLP request bytes the sink received (0 for file outputs). */
   otlpBytes?: number;
   complete: boolean;
@@ -48,30 +50,31 @@ export function renderTable(results: readonly SystemResult[], lines: number, bas
   const base = results.find((r) => r.id === baseline);
   const baseRate = base && ok(base).length ? median(ok(base).map((x) => x.rate)) : undefined;
   const out = [
-    '| system | msg/s (median) | runs (msg/s) | ratio to iptables-otel | CPU s per 1M msgs | peak RSS MiB | parsed fully | sink+harness CPU s |',
-    '|---|---:|---|---:|---:|---:|---|---:|',
+    '| system | msg/s (median) | runs (msg/s) | ratio to iptables-otel | CPU s per 1M msgs | peak RSS MiB | disk B/msg | parsed fully | sink+harness CPU s |',
+    '|---|---:|---|---:|---:|---:|---:|---|---:|',
   ];
   for (const r of results) {
     if (r.skipped) {
-      out.push(`| ${r.label} | skipped: ${r.skipped} | | | | | | |`);
+      out.push(`| ${r.label} | skipped: ${r.skipped} | | | | | | | |`);
       continue;
     }
     const good = ok(r);
     const bad = r.runs.filter((x) => !x.complete);
     if (good.length === 0) {
       const why = bad[0]?.error ?? 'no complete run';
-      out.push(`| ${r.label} | failed: ${why.replace(/\|/g, '/').replace(/\n/g, ' ').slice(0, 160)} | | | | | | |`);
+      out.push(`| ${r.label} | failed: ${why.replace(/\|/g, '/').replace(/\n/g, ' ').slice(0, 160)} | | | | | | | |`);
       continue;
     }
     const rate = median(good.map((x) => x.rate));
     const cpu = median(good.map((x) => (x.cpuSeconds / x.delivered) * 1e6));
     const rss = median(good.map((x) => x.peakRssMiB));
+    const disk = median(good.map((x) => (x.diskWriteBytes ?? 0) / x.delivered));
     const parsed = good[good.length - 1]!.parsedFully;
     const pct = ((100 * parsed) / lines).toFixed(1);
     const ratio = baseRate ? `${(rate / baseRate).toFixed(2)}x` : 'n/a';
     const runs = r.runs.map((x) => (x.complete ? fmtInt(x.rate) : `incomplete ${fmtInt(x.delivered)}/${fmtInt(lines)}`)).join(', ');
     const harness = median(good.map((x) => x.harnessCpuSeconds)).toFixed(2);
-    out.push(`| ${r.label} | **${fmtInt(rate)}** | ${runs} | ${ratio} | ${cpu.toFixed(2)} | ${rss.toFixed(0)} | ${fmtInt(parsed)} (${pct}%) | ${harness} |`);
+    out.push(`| ${r.label} | **${fmtInt(rate)}** | ${runs} | ${ratio} | ${cpu.toFixed(2)} | ${rss.toFixed(0)} | ${fmtInt(disk)} | ${fmtInt(parsed)} (${pct}%) | ${harness} |`);
   }
   return out.join('\n');
 }

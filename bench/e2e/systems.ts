@@ -294,19 +294,36 @@ export function iptablesOtelMain(repoRoot: string): string {
   return path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 }
 
+/**
+ * How a row runs the persistent spool (src/pipeline/spool/): `on` is the service's default
+ * (fsync `interval`); `off` is `--no-spool`; `fsync-batch` / `fsync-never` set
+ * `pipeline.spool.fsync` through a config file of their own. Every run that has the spool
+ * gets a fresh directory under the run's scratch directory (`--spool-dir`), so no run
+ * replays what another left behind, and none touches the machine's default spool.
+ */
+export type SpoolMode = 'on' | 'off' | 'fsync-batch' | 'fsync-never';
+
 async function startIptablesOtel(
   ctx: RunContext,
   endpoint: string,
   threads: string,
   configFile?: string,
+  spool: SpoolMode = 'on',
 ): Promise<{ d: Daemon; port: number }> {
   const port = await freePort();
   const opsPort = await freePort();
   const args = [iptablesOtelMain(ctx.repoRoot), '--listen', `tcp://127.0.0.1:${port}`, '--output', 'otlp', '--ops-address', `127.0.0.1:${opsPort}`, '--log-level', 'warn'];
   // Pinned for every row, so a change of the default never silently changes what a row measures.
   args.push('--threads', threads);
+  if (spool === 'off') args.push('--no-spool');
+  else args.push('--spool-dir', path.join(ctx.dir, 'spool'));
   // For tuning experiments: a config file whose non-input/output settings (pipeline, parser) apply.
-  const config = configFile ?? process.env.IPTABLES_OTEL_BENCH_CONFIG;
+  // The fsync rows bring their own (only pipeline.spool.fsync), in place of --iot-config.
+  let config = configFile ?? process.env.IPTABLES_OTEL_BENCH_CONFIG;
+  if (spool === 'fsync-batch' || spool === 'fsync-never') {
+    config = path.join(ctx.dir, `spool-${spool}.yaml`);
+    writeFileSync(config, `pipeline:\n  spool:\n    fsync: ${spool.slice('fsync-'.length)}\n`);
+  }
   if (config) args.push('--config', config);
   const extra = process.env.IPTABLES_OTEL_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const d = startDaemon(process.execPath, [...extra, ...args], path.join(ctx.dir, `iptables-otel-t${threads}.log`), {
@@ -321,19 +338,31 @@ async function startIptablesOtel(
   return { d, port };
 }
 
+const SPOOL_LABEL: Record<SpoolMode, string> = {
+  on: 'spool on',
+  off: '--no-spool',
+  'fsync-batch': 'spool, fsync: batch',
+  'fsync-never': 'spool, fsync: never',
+};
+
 /**
  * iptables-otel (TCP in, OTLP/HTTP out, one connection) into the counting sink.
  * `threads` is `--threads`: `0` = everything on the main thread; N = the main thread reads
  * and frames, N worker threads parse, encode and export (src/pipeline/threads/); `auto` = one
- * per core. `configFile` makes a tuning variant (its own row, named after the file).
+ * per core. `configFile` makes a tuning variant (its own row, named after the file). `spool`:
+ * see `SpoolMode`; the default is the service's (on) with worker threads, and `off` with
+ * `--threads 0`, where the service has no spool (it needs worker threads).
  */
-export function iptablesOtel(repoRoot: string, threads = '0', configFile?: string): SystemDef {
+export function iptablesOtel(repoRoot: string, threads = '0', configFile?: string, spool: SpoolMode = threads === '0' ? 'off' : 'on'): SystemDef {
   const variant = configFile ? path.basename(configFile).replace(/\.ya?ml$/, '') : undefined;
-  const base = threads === '0' ? 'iptables-otel' : `iptables-otel-threads-${threads}`;
+  let base = threads === '0' ? 'iptables-otel' : `iptables-otel-threads-${threads}`;
+  if (spool === 'off' && threads !== '0') base += '-no-spool';
+  else if (spool === 'fsync-batch' || spool === 'fsync-never') base += `-${spool}`;
+  const spoolNote = threads === '0' ? 'no spool' : SPOOL_LABEL[spool];
   const label =
     threads === '0'
-      ? 'iptables-otel, single thread (--threads 0)'
-      : `iptables-otel, ${threads === 'auto' ? 'a worker thread per core' : `${threads} worker thread${threads === '1' ? '' : 's'}`} (--threads ${threads})`;
+      ? `iptables-otel, single thread (--threads 0, ${spoolNote})`
+      : `iptables-otel, ${threads === 'auto' ? 'a worker thread per core' : `${threads} worker thread${threads === '1' ? '' : 's'}`} (--threads ${threads}, ${spoolNote})`;
   return {
     id: variant ? `${base}+${variant}` : base,
     label: variant ? `${label} [${variant}]` : label,
@@ -341,7 +370,7 @@ export function iptablesOtel(repoRoot: string, threads = '0', configFile?: strin
     parsedRule: 'records without an `error.type` attribute',
     unavailable: () => (existsSync(iptablesOtelMain(repoRoot)) ? undefined : 'dist/src/cli/main.js not built yet'),
     async start(ctx) {
-      const { d, port } = await startIptablesOtel(ctx, `http://127.0.0.1:${ctx.sink.port}`, threads, configFile);
+      const { d, port } = await startIptablesOtel(ctx, `http://127.0.0.1:${ctx.sink.port}`, threads, configFile, spool);
       return sinkSystem(ctx, port, [d], [d], (delivered) => delivered - (ctx.sink.counts.withKey['error.type'] ?? 0));
     },
   };
