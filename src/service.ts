@@ -151,7 +151,10 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   let threaded: ThreadedPipeline | undefined;
   const health = new HealthTracker(
     { unhealthyAfterFailures: config.ops.unhealthyAfterFailures, unhealthyAfterStallMs: config.ops.unhealthyAfterStallMs },
-    () => threaded?.queuedRecords ?? pipeline?.queuedRecords ?? 0,
+    // Records waiting: in memory, or on disk in the spool.
+    () => Math.max(threaded?.queuedRecords ?? pipeline?.queuedRecords ?? 0, spool?.frames ?? 0),
+    Date.now,
+    { logger: logger.child({ component: 'output' }) },
   );
   const queued = (): number => threaded?.queuedRecords ?? pipeline?.queuedRecords ?? 0;
   // Fakes given by tests live in this thread: they cannot run in a worker.
@@ -188,6 +191,9 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   // The spool belongs to the service, not to one pipeline: a reload hands what the old
   // pipeline left over to the new one, and stop() closes it last.
   const spool = threadCount > 0 && config.spool.enabled ? openSpool(config, metrics, logger) : undefined;
+  if (spool !== undefined) {
+    health.setSpool(() => ({ directory: spool.config.directory, bytes: spool.bytes, maxBytes: spool.config.maxBytes, records: spool.frames, oldestReceivedAtMs: spool.oldestReceivedAtMs() }));
+  }
   if (spool === undefined && config.spool.enabled) {
     logger.warn('the spool needs worker threads (pipeline.threads >= 1); with threads: 0 queued records are kept in memory only');
   }

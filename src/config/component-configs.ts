@@ -4,9 +4,9 @@ import type { ListenerSpec, PipelineSpec } from './service-config.js';
 
 /** The input factory's config for one listener of the resolved service config. */
 export function toInputConfig(l: ListenerSpec): InputConfig {
-  const base = { host: l.host, port: l.port, maxFrameSize: l.maxFrameSize, ...(l.name !== undefined ? { name: l.name } : {}) };
+  const base = { host: l.host, port: l.port, maxFrameSize: l.maxFrameSize, drainTimeoutMs: l.drainTimeoutMs, ...(l.name !== undefined ? { name: l.name } : {}) };
   if (l.type === 'udp') return { type: 'udp', ...base, recvBufferSize: l.recvBufferSize };
-  const stream = { ...base, framing: l.framing, maxConnections: l.maxConnections, idleTimeoutMs: l.idleTimeoutMs };
+  const stream = { ...base, framing: l.framing, maxConnections: l.maxConnections, maxPendingConnections: l.maxPendingConnections, idleTimeoutMs: l.idleTimeoutMs };
   if (l.type === 'tcp') return { type: 'tcp', ...stream };
   const tls = l.tls!;
   return {

@@ -225,7 +225,9 @@ interface RawListener {
   framing?: ListenerSpec['framing'] | 'octet-counting';
   maxFrameSize: number | string;
   maxConnections?: number;
+  maxPendingConnections?: number;
   idleTimeout?: number | string;
+  drainTimeout?: number | string;
   recvBufferSize?: number | string;
   tls?: { cert: string; key: string; ca?: string; requireClientCert: boolean; watch?: boolean };
 }
@@ -298,7 +300,9 @@ function listenerFromRaw(type: ListenerSpec['type'], r: RawListener): ListenerSp
     framing: r.framing === 'octet-counting' ? 'octet' : (r.framing ?? 'auto'),
     maxFrameSize: parseSize(r.maxFrameSize)!,
     maxConnections: r.maxConnections ?? 10000,
+    maxPendingConnections: r.maxPendingConnections ?? 1000,
     idleTimeoutMs: parseDuration(r.idleTimeout) ?? 300000,
+    drainTimeoutMs: parseDuration(r.drainTimeout) ?? 1000,
     recvBufferSize: parseSize(r.recvBufferSize) ?? 4194304,
   };
   if (r.name !== undefined) spec.name = r.name;

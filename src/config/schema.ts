@@ -20,6 +20,7 @@ const listenerCommon = {
   port: { ...port, default: 9001, description: 'Port to bind (0 = any free port).' },
   maxFrameSize: { ...size, default: 65536, description: 'Longest accepted frame (64 B .. 16 MiB); longer ones are counted and skipped.' },
   name: { type: 'string', minLength: 1, description: 'Name in logs and metric labels. Default: tcp://HOST:PORT.' },
+  drainTimeout: { ...duration, default: 1000, description: 'On stop: how long to keep reading what senders (and the kernel) already have before closing (0 = close at once).' },
 } as const;
 
 const streamCommon = {
@@ -29,7 +30,8 @@ const streamCommon = {
     default: 'auto',
     description: 'auto detects RFC 6587 octet counting per frame, else LF (or NUL) delimited.',
   },
-  maxConnections: { type: 'integer', minimum: 0, default: 10000, description: 'Further connections are refused and counted; 0 = unlimited.' },
+  maxConnections: { type: 'integer', minimum: 0, default: 10000, description: 'Connections read at once; further ones wait, accepted but unread, until one closes; 0 = unlimited.' },
+  maxPendingConnections: { type: 'integer', minimum: 0, default: 1000, description: 'Connections that may wait beyond maxConnections; further ones are refused (closed before any byte is read), counted and logged.' },
   idleTimeout: { ...duration, default: 300000, description: 'Close connections idle this long; 0 = never.' },
 } as const;
 

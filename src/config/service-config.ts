@@ -48,6 +48,10 @@ export interface ListenerSpec {
   maxFrameSize: number;
   /** TCP/TLS only. */
   maxConnections: number;
+  /** TCP/TLS only: connections that may wait beyond `maxConnections` before further ones are refused. */
+  maxPendingConnections: number;
+  /** On stop: how long to keep reading what senders already sent (ms). */
+  drainTimeoutMs: number;
   /** TCP/TLS only; 0 = never. */
   idleTimeoutMs: number;
   /** UDP only; 0 = OS default. */

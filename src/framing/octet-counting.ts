@@ -72,9 +72,9 @@ export class OctetCountingFramer extends ScanningFramer {
     this.opts = resolveFramerOptions(options);
   }
 
-  /** Bytes held for a frame split across chunks. */
+  /** Bytes held for a frame split across chunks: the whole body buffer, allocated at its count, not only what is filled. */
   get buffered(): number {
-    return this.filled;
+    return this.body?.length ?? this.filled;
   }
 
   /** True when a frame (count or body) has started but not ended, or a re-sync is under way. */

@@ -24,6 +24,7 @@ export class UdpInput implements Input {
   private socket: dgram.Socket | undefined;
   private readonly received;
   private readonly droppedQueueFull;
+  private readonly droppedSpoolFull;
   private readonly oversize;
   private kernelDrops: UdpKernelDrops | undefined;
   /** Datagrams seen; the drain on stop watches it to tell when the sender went quiet. */
@@ -38,6 +39,7 @@ export class UdpInput implements Input {
     // Label children resolved once: the per-datagram path does no label hashing.
     this.received = deps.metrics.received.labels(this.name);
     this.droppedQueueFull = deps.metrics.dropped.labels('queue_full');
+    this.droppedSpoolFull = deps.metrics.dropped.labels('spool_full');
     this.oversize = deps.metrics.framingErrors.labels(this.name, 'oversize');
   }
 
@@ -128,7 +130,8 @@ export class UdpInput implements Input {
     const frameSink = this.deps.frameSink;
     if (frameSink !== undefined) {
       if (!frameSink.writable) {
-        this.droppedQueueFull.inc();
+        if (frameSink.refusalReason === 'spool_full') this.droppedSpoolFull.inc();
+        else this.droppedQueueFull.inc();
         return;
       }
       frameSink.offerFrames([msg], {

@@ -24,6 +24,21 @@ export interface HealthReport {
   status: 'starting' | 'ok' | 'unhealthy' | 'stopping';
   reasons: string[];
   outputs: Record<string, { consecutiveFailures: number; lastSuccessAt?: string; lastError?: string }>;
+  /** The persistent spool, when it is on: its fill level and how far behind delivery is. */
+  spool?: SpoolHealth;
+}
+
+/** What `/healthz` says of the spool. */
+export interface SpoolHealth {
+  directory: string;
+  bytes: number;
+  maxBytes: number;
+  /** bytes / maxBytes, 0..1: at 1 senders are paused. */
+  fill: number;
+  /** Records not yet acknowledged by every output. */
+  records: number;
+  /** Age of the oldest of them, in seconds (0 when there is none). */
+  oldestAgeSeconds: number;
 }
 
 /** Options of `HealthTracker` beyond its policy. */
@@ -50,6 +65,8 @@ export class HealthTracker {
   private lastQueueEmptyAt: number;
   private log: ExportLog | undefined;
 
+  private spool: Parameters<HealthTracker['setSpool']>[0];
+
   constructor(
     private policy: HealthPolicy,
     private readonly queueDepth: () => number = () => 0,
@@ -63,6 +80,11 @@ export class HealthTracker {
   /** Log export failures and recoveries to `logger` from now on (see `HealthTrackerOptions.logger`). */
   setLogger(logger: Logger, options: ExportLogOptions = {}): void {
     this.log = new ExportLog(logger, { now: this.now, ...options });
+  }
+
+  /** Report the spool's state in `report()` from now on; a full spool makes the service unhealthy. */
+  setSpool(spool: (() => Omit<SpoolHealth, 'fill' | 'oldestAgeSeconds'> & { oldestReceivedAtMs: number | undefined }) | undefined): void {
+    this.spool = spool;
   }
 
   /** Replace the thresholds (config reload). */
@@ -144,11 +166,17 @@ export class HealthTracker {
         }
       }
     }
+    let spool: SpoolHealth | undefined;
+    if (this.spool !== undefined) {
+      const { oldestReceivedAtMs, ...s } = this.spool();
+      spool = { ...s, fill: Math.min(1, s.bytes / s.maxBytes), oldestAgeSeconds: oldestReceivedAtMs === undefined ? 0 : Math.max(0, Math.round((now - oldestReceivedAtMs) / 1000)) };
+      if (s.bytes >= s.maxBytes) reasons.push(`spool full (${s.bytes} of ${s.maxBytes} bytes): senders are paused, UDP is dropped`);
+    }
     if (this.state === 'starting') reasons.unshift('listeners are not bound yet');
     if (this.state === 'stopping') reasons.unshift('shutting down');
     const healthy = this.state === 'running' && reasons.length === 0;
     const status = this.state === 'starting' ? 'starting' : this.state === 'stopping' ? 'stopping' : healthy ? 'ok' : 'unhealthy';
-    return { healthy, status, reasons, outputs };
+    return { healthy, status, reasons, outputs, ...(spool !== undefined ? { spool } : {}) };
   }
 }
 

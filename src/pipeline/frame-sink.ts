@@ -18,6 +18,11 @@ import type { ReceiveContext } from '../mapping/record.js';
 export interface FrameSink {
   /** True while the bound is below its high-water mark. */
   readonly writable: boolean;
+  /**
+   * Why `writable` is false, as the `dropped{reason}` label for what a datagram input cannot offer:
+   * `queue_full` (the default) or `spool_full` (the persistent spool is full or cannot be written).
+   */
+  readonly refusalReason?: 'queue_full' | 'spool_full';
   /** Take the frames of one socket read (all received with `ctx`); false = pause. */
   offerFrames(frames: Buffer[], ctx: ReceiveContext): boolean;
   /**

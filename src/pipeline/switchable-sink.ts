@@ -60,6 +60,11 @@ export class SwitchableSink extends SwitchableTarget<RecordSink> implements Reco
 
 /** A replaceable `FrameSink` (the threaded path). */
 export class SwitchableFrameSink extends SwitchableTarget<FrameSink> implements FrameSink {
+  /** The current target's. */
+  get refusalReason(): 'queue_full' | 'spool_full' {
+    return this.target.refusalReason ?? 'queue_full';
+  }
+
   /** Forwards to the current target. */
   offerFrames(frames: Buffer[], ctx: ReceiveContext): boolean {
     return this.target.offerFrames(frames, ctx);

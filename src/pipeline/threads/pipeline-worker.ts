@@ -14,6 +14,7 @@ import { Counter } from 'prom-client';
 import { parseFrame, validateParseOptions, type ParseOptions } from '../../mapping/parse-frame.js';
 import type { FirewallLogRecord, ReceiveContext } from '../../mapping/record.js';
 import { Metrics } from '../../ops/metrics.js';
+import { forwardingLogger } from '../../ops/logger.js';
 import { createOutput } from '../../output/create-output.js';
 import { OtlpDirectEncoder, type EncodedLogRecord } from '../../output/otlp-direct.js';
 import { directOutput, ENCODED_RECORD_OVERHEAD } from '../in-process-frames.js';
@@ -59,7 +60,9 @@ class PipelineWorker {
     private readonly port: NonNullable<typeof parentPort>,
   ) {
     this.parseOptions = validateParseOptions(settings.parser, 'parser');
-    const built = settings.outputs.map((spec) => createOutput(spec, { metrics: this.metrics }));
+    // Outputs that log for themselves (mode: sdk) log through the main thread's logger.
+    const logger = forwardingLogger((level, msg, fields) => this.log(level, msg, fields));
+    const built = settings.outputs.map((spec) => createOutput(spec, { metrics: this.metrics, logger: logger.child({ component: 'output', output: spec.name }) }));
     const direct = settings.directPath !== false ? directOutput(built, (o) => this.track(o)) : undefined;
     if (direct !== undefined) {
       this.direct = new OtlpDirectEncoder(this.parseOptions);
