@@ -50,7 +50,7 @@ describe.skipIf(!shouldRun(fdReq))('malformed traffic', () => {
       [
         'inputs:',
         '  - udp: {host: 127.0.0.1, port: 0}',
-        `  - tcp: {host: 127.0.0.1, port: 0, maxConnections: ${IDLE + 500}, maxFrameSize: 64KiB}`,
+        `  - tcp: {host: 127.0.0.1, port: 0, maxConnections: ${IDLE + 500}, maxPendingConnections: 50, maxFrameSize: 64KiB}`,
         'outputs:',
         `  - otlp: {endpoint: "http://127.0.0.1:${sink.port}"}`,
         'pipeline: {batch: {linger: 5ms}}',
@@ -119,15 +119,17 @@ describe.skipIf(!shouldRun(fdReq))('malformed traffic', () => {
     huge.destroy();
   }, 180_000);
 
-  it('refuses connections above maxConnections and counts them', async () => {
-    const before = await svc.metric('iptables_otel_connections_closed_total', { reason: 'max_connections' });
+  it('connections above maxConnections wait; above maxConnections + maxPendingConnections they are refused and counted', async () => {
+    const before = await svc.metric('iptables_otel_connections_refused_total');
     const extra: net.Socket[] = [];
     for (let i = 0; i < 600; i++) {
       const s = net.connect(svc.port('tcp'), '127.0.0.1');
       s.on('error', () => {});
       extra.push(s);
     }
-    await until(async () => (await svc.metric('iptables_otel_connections_closed_total', { reason: 'max_connections' })) > before, 20_000, 'refusals counted');
+    await until(async () => (await svc.metric('iptables_otel_waiting_connections')) >= 50, 20_000, 'connections waiting');
+    await until(async () => (await svc.metric('iptables_otel_connections_refused_total')) > before, 20_000, 'refusals counted');
+    expect(svc.logs().some((l) => String(l.msg).includes('refused') && typeof l.peer === 'string')).toBe(true);
     for (const s of extra) s.destroy();
     expect(svc.child.exitCode).toBeNull();
   }, 60_000);
