@@ -3,7 +3,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Metrics } from '../../../src/ops/metrics.js';
 import { TCP_INPUT_DEFAULTS, type TcpInputConfig } from '../../../src/input/input-config.js';
 import { TcpInput, createTcpInput } from '../../../src/input/tcp-input.js';
+import { assertRequirement, ipv6LoopbackRequirement, shouldRun } from '../../helpers/requirements.js';
 import { CaptureSink, metricValue, sleep, textDecoder, waitFor } from './capture-sink.js';
+
+const ipv6 = await ipv6LoopbackRequirement();
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -67,14 +70,9 @@ describe('TcpInput', () => {
     expect(t[0]).toBe(t[2]);
   });
 
-  it('accepts IPv6 peers with a canonical address', async () => {
-    let input: TcpInput | undefined;
-    try {
-      ({ input } = await startTcp({ host: '::1' }));
-    } catch {
-      console.warn('skipping: no IPv6 loopback');
-      return;
-    }
+  it.skipIf(!shouldRun(ipv6))('accepts IPv6 peers with a canonical address', async () => {
+    assertRequirement(ipv6);
+    const { input }: { input: TcpInput } = await startTcp({ host: '::1' });
     const s = await connect(input.address()!.port, '::1');
     await write(s, '<4>v6\n');
     const sink = (input as unknown as { deps: { sink: CaptureSink } }).deps.sink;
