@@ -312,8 +312,10 @@ export function decodeJsonRequest(text: string): NormRecord[] {
 export class OtlpSink {
   /** Records of requests answered 2xx, in arrival order. */
   readonly records: NormRecord[] = [];
-  /** Every request, whatever the answer. */
+  /** Every request, whatever the answer (pushed once answered). */
   readonly requests: SinkRequest[] = [];
+  /** Requests whose body has arrived, answered or not (a `delayMs` answer is pending meanwhile). */
+  arrived = 0;
   /** Answers for the next requests, consumed in order; then `defaultResponse`. */
   script: SinkResponse[] = [];
   defaultResponse: SinkResponse = { status: 200 };
@@ -393,6 +395,7 @@ export class OtlpSink {
     let body = Buffer.concat(chunks);
     const contentType = String(req.headers['content-type'] ?? '');
     const contentEncoding = String(req.headers['content-encoding'] ?? '');
+    this.arrived++;
     const answer = this.script.shift() ?? this.defaultResponse;
     if (answer.delayMs) await new Promise((r) => setTimeout(r, answer.delayMs));
     let records: NormRecord[] = [];

@@ -63,3 +63,23 @@ export async function holdsFor(condition: () => boolean | Promise<boolean>, opti
     await pause(interval);
   }
 }
+
+/**
+ * Wait until `value` has not changed for `stableMs` (e.g. a sender's completed writes once the
+ * kernel buffers are full) and return it. Times out when it keeps changing for `timeoutMs`.
+ */
+export async function waitForStable<T>(value: () => T, options: WaitOptions & { stableMs: number }): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const deadline = Date.now() + timeoutMs;
+  let last = value();
+  let since = Date.now();
+  for (;;) {
+    await pause(options.intervalMs ?? 10);
+    const now = value();
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    } else if (Date.now() - since >= options.stableMs) return now;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${options.what} (still changing: ${String(now)})`);
+  }
+}

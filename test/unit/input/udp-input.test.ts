@@ -4,7 +4,7 @@ import { Metrics } from '../../../src/ops/metrics.js';
 import { UDP_INPUT_DEFAULTS, type UdpInputConfig } from '../../../src/input/input-config.js';
 import { createUdpInput } from '../../../src/input/udp-input.js';
 import { assertRequirement, ipv6LoopbackRequirement, shouldRun } from '../../helpers/requirements.js';
-import { CaptureSink, metricValue, sleep, textDecoder, waitFor } from './capture-sink.js';
+import { CaptureSink, metricValue, textDecoder, waitFor, waitForAsync } from './capture-sink.js';
 
 const ipv6 = await ipv6LoopbackRequirement();
 
@@ -56,7 +56,8 @@ describe('UdpInput', () => {
     const s = sender();
     sink.full = true;
     for (let i = 0; i < 5; i++) await send(s, `<4>dropped ${i}`, port);
-    await sleep(200);
+    // All five read (and dropped) while the sink is full, before it drains.
+    await waitForAsync(async () => (await metricValue(metrics, 'iptables_otel_dropped_total', { reason: 'queue_full' })) === 5, '5 datagrams dropped');
     sink.drain();
     await send(s, '<4>kept', port);
     await waitFor(() => sink.records.length === 1, 'kept');
