@@ -5,7 +5,7 @@ import { TCP_INPUT_DEFAULTS, type TcpInputConfig } from '../../../src/input/inpu
 import { TcpInput, createTcpInput } from '../../../src/input/tcp-input.js';
 import { assertRequirement, ipv6LoopbackRequirement, shouldRun } from '../../helpers/requirements.js';
 import { tcpConnection } from '../../helpers/sockets.js';
-import { holdsFor, waitForStable } from '../../helpers/wait.js';
+import { holdsFor, waitFor as waitUntil, waitForStable } from '../../helpers/wait.js';
 import { CaptureSink, metricValue, textDecoder, waitFor } from './capture-sink.js';
 
 const ipv6 = await ipv6LoopbackRequirement();
@@ -151,7 +151,7 @@ describe('TcpInput', () => {
     await waitFor(() => input.pausedCount === 1, 'paused');
     await write(s, '<4>two\n');
     // '<4>two' sits unread in the receiver's kernel queue (the socket is paused) ...
-    await waitFor(() => (tcpConnection(port, s.localPort!)?.rxQueue ?? 0) > 0, { what: "'<4>two' unread in the paused socket's receive queue" });
+    await waitUntil(() => (tcpConnection(port, s.localPort!)?.rxQueue ?? 0) > 0, { what: "'<4>two' unread in the paused socket's receive queue" });
     // ... and the connection outlives several idle timeouts (100 ms each).
     await holdsFor(() => !s.destroyed && input.connectionCount === 1, { forMs: 400, what: 'the paused connection stays open' });
     sink.drain();
@@ -206,7 +206,7 @@ describe('TcpInput', () => {
     // holds unread bytes and the sender's kernel holds unsent ones (the window is closed).
     const stalledAt = await waitForStable(() => completed, { stableMs: 200, what: "the sender's completed writes to stop", timeoutMs: 20_000 });
     expect(stalledAt).toBeLessThan(total);
-    await waitFor(() => (tcpConnection(port, s.localPort!)?.rxQueue ?? 0) > 0 && (tcpConnection(s.localPort!, port)?.txQueue ?? 0) > 0, {
+    await waitUntil(() => (tcpConnection(port, s.localPort!)?.rxQueue ?? 0) > 0 && (tcpConnection(s.localPort!, port)?.txQueue ?? 0) > 0, {
       what: 'unread bytes at the receiver and unsent bytes at the sender',
     });
     // Now nothing moves while paused: no write completes, nothing reaches the sink.

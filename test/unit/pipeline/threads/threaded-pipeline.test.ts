@@ -235,7 +235,8 @@ describe('ThreadedPipeline', () => {
       await sink.start();
       await sent;
       await sink.waitForRecords(N, 30_000);
-      await new Promise((r) => setTimeout(r, 200));
+      // Idle: every batch reported done (the bound is released), so no late duplicate can follow.
+      await until(() => p.queuedRecords === 0, 10_000, 'the pipeline idle');
       expect(sink.records).toHaveLength(N);
       expect(new Set(sink.records.map(idOf)).size).toBe(N);
       expect(input.pausedCount).toBe(0);
