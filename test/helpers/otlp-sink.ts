@@ -316,6 +316,10 @@ export class OtlpSink {
   readonly requests: SinkRequest[] = [];
   /** Requests whose body has arrived, answered or not (a `delayMs` answer is pending meanwhile). */
   arrived = 0;
+  /** Requests held by `hold()` right now (arrived, not answered). */
+  heldCount = 0;
+  private holding = false;
+  private held: Array<() => void> = [];
   /** Answers for the next requests, consumed in order; then `defaultResponse`. */
   script: SinkResponse[] = [];
   defaultResponse: SinkResponse = { status: 200 };
@@ -363,6 +367,7 @@ export class OtlpSink {
     if (!s) return;
     this.server = undefined;
     for (const sock of this.sockets) sock.destroy();
+    this.release(); // held requests of destroyed sockets end as abandoned (status 0)
     await new Promise<void>((resolve) => s.close(() => resolve()));
   }
 
@@ -384,6 +389,23 @@ export class OtlpSink {
     }
   }
 
+  /**
+   * Block: requests still arrive (counted in `arrived`) but get no answer until `release()`, as
+   * from a collector that hangs. A request its client abandoned meanwhile (timeout) is recorded
+   * with status 0 and its records are not kept: the client did not get them acknowledged.
+   */
+  hold(): void {
+    this.holding = true;
+  }
+
+  /** Answer the held requests and stop holding. */
+  release(): void {
+    this.holding = false;
+    const h = this.held;
+    this.held = [];
+    for (const r of h) r();
+  }
+
   /** Requests answered with `status`. */
   countStatus(status: number): number {
     return this.requests.filter((r) => r.status === status).length;
@@ -396,6 +418,11 @@ export class OtlpSink {
     const contentType = String(req.headers['content-type'] ?? '');
     const contentEncoding = String(req.headers['content-encoding'] ?? '');
     this.arrived++;
+    if (this.holding) {
+      this.heldCount++;
+      await new Promise<void>((r) => this.held.push(r));
+      this.heldCount--;
+    }
     const answer = this.script.shift() ?? this.defaultResponse;
     if (answer.delayMs) await new Promise((r) => setTimeout(r, answer.delayMs));
     let records: NormRecord[] = [];
@@ -410,6 +437,11 @@ export class OtlpSink {
       } catch {
         status = 400;
       }
+    }
+    if (req.socket.destroyed) {
+      // The client gave up on this request (a held or slow answer): nothing was acknowledged.
+      this.requests.push({ status: 0, contentType, contentEncoding, headers: req.headers, records: records.length, bytes: body.length });
+      return;
     }
     this.requests.push({ status, contentType, contentEncoding, headers: req.headers, records: records.length, bytes: body.length });
     if (status >= 200 && status < 300) this.records.push(...records);
