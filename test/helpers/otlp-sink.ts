@@ -203,6 +203,11 @@ function pbLogRecord(
   return rec;
 }
 
+/** Decode one LogRecord message (its bytes, without the field tag and length). */
+export function decodeProtobufLogRecord(buf: Buffer): NormRecord {
+  return pbLogRecord(buf, {}, { name: '', version: '' });
+}
+
 /** Decode an ExportLogsServiceRequest (protobuf) into normalised records. */
 export function decodeProtobufRequest(buf: Buffer): NormRecord[] {
   const out: NormRecord[] = [];
