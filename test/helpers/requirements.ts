@@ -40,7 +40,7 @@ export function requirement(ok: boolean, reason: string): Requirement {
 
 /**
  * Returns true when the suite should run. Outside CI, returns false when the
- * requirement is missing (use with `describe.skipIf(!runIf(...))`). In CI it returns
+ * requirement is missing (use with `describe.skipIf(!shouldRun(req))`). In CI it returns
  * true regardless, and `assertRequirement` inside the suite then fails loudly.
  */
 export function shouldRun(req: Requirement): boolean {
