@@ -203,6 +203,11 @@ function pbLogRecord(
   return rec;
 }
 
+/** Decode one LogRecord message (its bytes, without the field tag and length). */
+export function decodeProtobufLogRecord(buf: Buffer): NormRecord {
+  return pbLogRecord(buf, {}, { name: '', version: '' });
+}
+
 /** Decode an ExportLogsServiceRequest (protobuf) into normalised records. */
 export function decodeProtobufRequest(buf: Buffer): NormRecord[] {
   const out: NormRecord[] = [];
@@ -312,8 +317,14 @@ export function decodeJsonRequest(text: string): NormRecord[] {
 export class OtlpSink {
   /** Records of requests answered 2xx, in arrival order. */
   readonly records: NormRecord[] = [];
-  /** Every request, whatever the answer. */
+  /** Every request, whatever the answer (pushed once answered). */
   readonly requests: SinkRequest[] = [];
+  /** Requests whose body has arrived, answered or not (a `delayMs` answer is pending meanwhile). */
+  arrived = 0;
+  /** Requests held by `hold()` right now (arrived, not answered). */
+  heldCount = 0;
+  private holding = false;
+  private held: Array<() => void> = [];
   /** Answers for the next requests, consumed in order; then `defaultResponse`. */
   script: SinkResponse[] = [];
   defaultResponse: SinkResponse = { status: 200 };
@@ -361,6 +372,7 @@ export class OtlpSink {
     if (!s) return;
     this.server = undefined;
     for (const sock of this.sockets) sock.destroy();
+    this.release(); // held requests of destroyed sockets end as abandoned (status 0)
     await new Promise<void>((resolve) => s.close(() => resolve()));
   }
 
@@ -382,6 +394,23 @@ export class OtlpSink {
     }
   }
 
+  /**
+   * Block: requests still arrive (counted in `arrived`) but get no answer until `release()`, as
+   * from a collector that hangs. A request its client abandoned meanwhile (timeout) is recorded
+   * with status 0 and its records are not kept: the client did not get them acknowledged.
+   */
+  hold(): void {
+    this.holding = true;
+  }
+
+  /** Answer the held requests and stop holding. */
+  release(): void {
+    this.holding = false;
+    const h = this.held;
+    this.held = [];
+    for (const r of h) r();
+  }
+
   /** Requests answered with `status`. */
   countStatus(status: number): number {
     return this.requests.filter((r) => r.status === status).length;
@@ -393,6 +422,12 @@ export class OtlpSink {
     let body = Buffer.concat(chunks);
     const contentType = String(req.headers['content-type'] ?? '');
     const contentEncoding = String(req.headers['content-encoding'] ?? '');
+    this.arrived++;
+    if (this.holding) {
+      this.heldCount++;
+      await new Promise<void>((r) => this.held.push(r));
+      this.heldCount--;
+    }
     const answer = this.script.shift() ?? this.defaultResponse;
     if (answer.delayMs) await new Promise((r) => setTimeout(r, answer.delayMs));
     let records: NormRecord[] = [];
@@ -407,6 +442,11 @@ export class OtlpSink {
       } catch {
         status = 400;
       }
+    }
+    if (req.socket.destroyed) {
+      // The client gave up on this request (a held or slow answer): nothing was acknowledged.
+      this.requests.push({ status: 0, contentType, contentEncoding, headers: req.headers, records: records.length, bytes: body.length });
+      return;
     }
     this.requests.push({ status, contentType, contentEncoding, headers: req.headers, records: records.length, bytes: body.length });
     if (status >= 200 && status < 300) this.records.push(...records);

@@ -11,6 +11,7 @@ import type { ParseOptions } from '../../src/mapping/parse-frame.js';
 import type { ReceiveContext } from '../../src/mapping/record.js';
 import { LINES } from '../unit/netfilter/sample-lines.js';
 import { fixturesDir, repoRoot } from './paths.js';
+import { requirement, type Requirement } from './requirements.js';
 
 export const corpusDir = path.join(repoRoot, 'test', 'corpus');
 
@@ -137,6 +138,18 @@ export function byteMutations(bases: readonly string[], n: number, seed: number)
   return out;
 }
 
+const FIXTURE_DIRS = ['beats-module', 'elastic-integrations', 'captures'];
+
+/**
+ * Elastic's fixtures and the senders' captures in ../shared/fixtures (IPTABLES_OTEL_SHARED):
+ * tests that read them through `fixtureLines()` require them (an empty list must not pass).
+ */
+export function fixturesRequirement(): Requirement {
+  const missing = FIXTURE_DIRS.filter((sub) => !existsSync(path.join(fixturesDir, sub)));
+  return requirement(missing.length === 0, `Elastic's fixtures are missing: ${missing.map((m) => path.join(fixturesDir, m)).join(', ')} (see test/helpers/paths.ts)`);
+}
+
+/** Every line of Elastic's fixtures and the captures' texts; empty when ../shared is missing (see `fixturesRequirement`). */
 export function fixtureLines(): string[] {
   const out: string[] = [];
   for (const sub of ['beats-module', 'elastic-integrations']) {

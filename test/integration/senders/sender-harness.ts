@@ -31,12 +31,32 @@ export function lines(run: string, n = N): string[] {
 }
 
 /**
- * Wait for `n` frames of `run`, then check that every sequence number arrived
- * exactly once, that every frame matches `shape`, and the receive context.
+ * Wait for `n` frames of `run`, then for the stream to settle, then check that every sequence
+ * number arrived exactly once, that every frame matches `shape`, and the receive context.
+ *
+ * Settled: no frame of the run arrived for `settleMs` (a late duplicate, e.g. a sender re-sending
+ * after a reconnect, would otherwise go unseen), or, for TCP/TLS, the sender has closed its
+ * connections (then nothing more can come).
  */
-export async function expectAll(l: Listener, run: string, shape: RegExp, transport: 'udp' | 'tcp' | 'tls', n = N, timeoutMs = 20_000): Promise<void> {
+export async function expectAll(l: Listener, run: string, shape: RegExp, transport: 'udp' | 'tcp' | 'tls', n = N, timeoutMs = 20_000, settleMs = 500): Promise<void> {
   const mine = () => l.sink.records.filter((r) => r.body.includes(`run=${run} `));
   await waitFor(() => mine().length >= n, `${n} frames of run ${run} on ${l.input.name} (have ${mine().length})`, timeoutMs);
+  const closed = (): boolean => transport !== 'udp' && (l.input as { connectionCount?: number }).connectionCount === 0;
+  let last = mine().length;
+  let quietSince = Date.now();
+  await waitFor(
+    () => {
+      const now = mine().length;
+      if (now !== last) {
+        last = now;
+        quietSince = Date.now();
+      }
+      return closed() || Date.now() - quietSince >= settleMs;
+    },
+    `frames of run ${run} to settle`,
+    timeoutMs,
+  );
+  expect(mine().length, `frames of run ${run} (a duplicate or a stray frame if more than ${n})`).toBe(n);
   const seen = new Map<number, number>();
   for (const r of mine()) {
     expect(r.body).toMatch(shape);

@@ -15,6 +15,8 @@ import { freePort } from '../../helpers/collector.js';
 import { makeTlsCerts, type TlsCerts } from '../../helpers/tls-certs.js';
 import { repoRoot } from '../../helpers/paths.js';
 import { assertRequirement, hasCommand, requirement, shouldRun } from '../../helpers/requirements.js';
+import { udpPortBound } from '../../helpers/sockets.js';
+import { waitFor } from '../../helpers/wait.js';
 import { ensureBuilt, startServiceProcess, type ServiceProcess } from './service-process.js';
 
 const examples = path.join(repoRoot, 'examples');
@@ -53,15 +55,20 @@ describe('forwarder examples -> service -> OTLP', () => {
     );
   }
 
+  const idOf = (r: OtlpSink['records'][number]): number => Number((r.attributes['iptables.id'] as { int: string }).int);
+
   async function expectForwarded(udpPort: number): Promise<void> {
+    // The daemon reads its UDP input once it is bound: before that, datagrams would be refused.
+    await waitFor(() => udpPortBound(udpPort), { what: `the daemon's UDP input on port ${udpPort}`, timeoutMs: 15_000 });
     await sendUdp(udpPort, [kernelLine(1), kernelLine(2, 'something-else: '), kernelLine(3)]);
-    await sink!.waitForRecords(2, 20_000);
-    await new Promise((r) => setTimeout(r, 300));
-    const ids = sink!.records.map((r) => Number((r.attributes['iptables.id'] as { int: string }).int)).sort();
+    // One sender, one daemon input, one TCP connection: the lines keep their order, so once line 3
+    // is in, line 2 would be too had it been forwarded.
+    await waitFor(() => sink!.records.some((r) => idOf(r) === 3), { what: 'line 3 at the sink', timeoutMs: 20_000 });
+    const ids = sink!.records.map(idOf).sort();
     expect(ids).toEqual([1, 3]);
     for (const r of sink!.records) {
       expect(r.attributes['source.address']).toEqual({ string: '192.0.2.44' });
-      expect(r.attributes['iptables.log_prefix']).toBeDefined();
+      expect(r.attributes['iptables.log_prefix']).toEqual({ string: 'iptables-dropped:' });
       expect(r.attributes['error.type']).toBeUndefined();
     }
   }
@@ -72,7 +79,6 @@ describe('forwarder examples -> service -> OTLP', () => {
     const udpIn = await freePort();
     const rule = readFileSync(path.join(examples, 'rsyslog', '30-iptables-otel.conf'), 'utf8').replace('port="9001"', `port="${svc!.port('tcp')}"`);
     daemon = await startRsyslog([`module(load="imudp")`, `input(type="imudp" address="127.0.0.1" port="${udpIn}")`, rule].join('\n'));
-    await new Promise((r) => setTimeout(r, 300));
     await expectForwarded(udpIn);
     expect(sink!.records[0]!.attributes['log.syslog.transport']).toEqual({ string: 'tcp' });
   }, 60_000);
@@ -88,7 +94,6 @@ describe('forwarder examples -> service -> OTLP', () => {
       .replace('port="6514"', `port="${svc!.port('tls')}"`)
       .replace('/etc/rsyslog.d/iptables-otel-ca.pem', certs.caFile);
     daemon = await startRsyslog([`module(load="imudp")`, `input(type="imudp" address="127.0.0.1" port="${udpIn}")`, rule].join('\n'));
-    await new Promise((r) => setTimeout(r, 300));
     await expectForwarded(udpIn);
     expect(sink!.records[0]!.attributes['log.syslog.transport']).toEqual({ string: 'tls' });
   }, 60_000);
@@ -110,7 +115,6 @@ describe('forwarder examples -> service -> OTLP', () => {
         'log { source(s_in); filter(f_iptables_otel); destination(d_iptables_otel); };',
       ].join('\n'),
     );
-    await new Promise((r) => setTimeout(r, 300));
     await expectForwarded(udpIn);
   }, 60_000);
 });

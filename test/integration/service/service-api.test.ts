@@ -11,7 +11,9 @@ import { startService, type Service } from '../../../src/service.js';
 import { createLogger } from '../../../src/ops/logger.js';
 import { startOtlpSink, type OtlpSink } from '../../helpers/otlp-sink.js';
 import { makeTlsCerts, type TlsCerts } from '../../helpers/tls-certs.js';
+import { metricValue } from '../../helpers/metrics.js';
 import { assertRequirement, hasCommand, requirement, shouldRun } from '../../helpers/requirements.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const opensslReq = requirement(hasCommand('openssl'), 'openssl is not installed');
 const line = (id: number): string =>
@@ -94,7 +96,9 @@ describe.each(['0', 'auto'])('startService (threads %s)', (threads) => {
       service = await startService(loadConfig({ env: {}, text: yaml(sink.port) }), { logger });
       const port = service.listeners()[0]!.port;
       await sendTcp(port, line(1) + line(2));
-      await new Promise((r) => setTimeout(r, 100)); // in flight to the slow first sink
+      // In flight: the first sink has the request and holds its answer for 300 ms.
+      await waitFor(() => sink!.arrived >= 1, { what: 'a request at the slow first sink' });
+      expect(sink.records).toEqual([]);
       const r = await service.reload(loadConfig({ env: {}, text: yaml(second.port) }));
       expect(r).toEqual({ changed: ['outputs'], undelivered: 0 });
       expect(ids(sink)).toEqual([1, 2]);
@@ -135,7 +139,9 @@ describe.each(['0', 'auto'])('startService (threads %s)', (threads) => {
     });
     service = await startService(config, { logger });
     await sendTcp(service.listeners()[0]!.port, line(1) + line(2));
-    await new Promise((r) => setTimeout(r, 200));
+    // Both frames were read and handed to the pipeline (the sink is down: nothing can leave it).
+    const m = service.metrics;
+    await waitFor(async () => (await metricValue(m, 'iptables_otel_received_total')) === 2, { what: '2 frames received' });
     const a = service.stop();
     const b = service.stop();
     expect(a).toBe(b);

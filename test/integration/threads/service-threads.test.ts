@@ -75,8 +75,10 @@ describe('service with worker threads', () => {
 
     // Thread count 2 -> 1: new threads; the old ones drain first.
     a.defaultResponse = { status: 200, delayMs: 200 };
+    const arrivedBefore = a.arrived;
     await sendTcp(port, line(1000) + line(1001));
-    await new Promise((r) => setTimeout(r, 50));
+    // In flight: a request with them is at the sink, whose answer takes 200 ms.
+    await until(() => a.arrived > arrivedBefore, 10_000, 'a request in flight at the slow sink');
     let r = await service.reload(loadConfig({ env: {}, text: yaml(a.port, '1') }));
     expect(r).toEqual({ changed: ['pipeline'], undelivered: 0 });
     expect(ids(a).slice(-2)).toEqual([1000, 1001]);

@@ -3,7 +3,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Metrics } from '../../../src/ops/metrics.js';
 import { TCP_INPUT_DEFAULTS, type TcpInputConfig } from '../../../src/input/input-config.js';
 import { TcpInput, createTcpInput } from '../../../src/input/tcp-input.js';
-import { CaptureSink, metricValue, sleep, textDecoder, waitFor } from './capture-sink.js';
+import { assertRequirement, ipv6LoopbackRequirement, shouldRun } from '../../helpers/requirements.js';
+import { tcpConnection } from '../../helpers/sockets.js';
+import { holdsFor, waitFor as waitUntil, waitForStable } from '../../helpers/wait.js';
+import { CaptureSink, metricValue, textDecoder, waitFor } from './capture-sink.js';
+
+const ipv6 = await ipv6LoopbackRequirement();
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -67,14 +72,9 @@ describe('TcpInput', () => {
     expect(t[0]).toBe(t[2]);
   });
 
-  it('accepts IPv6 peers with a canonical address', async () => {
-    let input: TcpInput | undefined;
-    try {
-      ({ input } = await startTcp({ host: '::1' }));
-    } catch {
-      console.warn('skipping: no IPv6 loopback');
-      return;
-    }
+  it.skipIf(!shouldRun(ipv6))('accepts IPv6 peers with a canonical address', async () => {
+    assertRequirement(ipv6);
+    const { input }: { input: TcpInput } = await startTcp({ host: '::1' });
     const s = await connect(input.address()!.port, '::1');
     await write(s, '<4>v6\n');
     const sink = (input as unknown as { deps: { sink: CaptureSink } }).deps.sink;
@@ -150,9 +150,10 @@ describe('TcpInput', () => {
     await write(s, '<4>one\n');
     await waitFor(() => input.pausedCount === 1, 'paused');
     await write(s, '<4>two\n');
-    await sleep(400);
-    expect(s.destroyed).toBe(false);
-    expect(input.connectionCount).toBe(1);
+    // '<4>two' sits unread in the receiver's kernel queue (the socket is paused) ...
+    await waitUntil(() => (tcpConnection(port, s.localPort!)?.rxQueue ?? 0) > 0, { what: "'<4>two' unread in the paused socket's receive queue" });
+    // ... and the connection outlives several idle timeouts (100 ms each).
+    await holdsFor(() => !s.destroyed && input.connectionCount === 1, { forMs: 400, what: 'the paused connection stays open' });
     sink.drain();
     await waitFor(() => sink.records.length === 2, 'second record after drain');
     // Idle again after the resume: now the timeout applies.
@@ -201,12 +202,15 @@ describe('TcpInput', () => {
       }
     };
     pump();
-    await new Promise((r) => setTimeout(r, 300));
-    const stalledAt = completed;
-    await new Promise((r) => setTimeout(r, 300));
-    expect(completed).toBe(stalledAt); // no progress while paused
-    expect(completed).toBeLessThan(total);
-    expect(sink.records.length).toBe(1);
+    // The sender's writes stop completing once the kernel buffers are full: the receiver's queue
+    // holds unread bytes and the sender's kernel holds unsent ones (the window is closed).
+    const stalledAt = await waitForStable(() => completed, { stableMs: 200, what: "the sender's completed writes to stop", timeoutMs: 20_000 });
+    expect(stalledAt).toBeLessThan(total);
+    await waitUntil(() => (tcpConnection(port, s.localPort!)?.rxQueue ?? 0) > 0 && (tcpConnection(s.localPort!, port)?.txQueue ?? 0) > 0, {
+      what: 'unread bytes at the receiver and unsent bytes at the sender',
+    });
+    // Now nothing moves while paused: no write completes, nothing reaches the sink.
+    await holdsFor(() => completed === stalledAt && sink.records.length === 1 && input.pausedCount === 1, { forMs: 300, what: 'no progress while paused' });
     // Drain, and keep the sink writable: everything arrives.
     sink.drain();
     await waitFor(() => sink.records.length === total + 1, 'all records', 20_000);

@@ -7,7 +7,7 @@ import { TLS_INPUT_DEFAULTS, type TlsInputConfig } from '../../../src/input/inpu
 import { createTlsInput } from '../../../src/input/tls-input.js';
 import { hasCommand, requirement, shouldRun, assertRequirement } from '../../helpers/requirements.js';
 import { makeTlsCerts, type TlsCerts } from '../../helpers/tls-certs.js';
-import { CaptureSink, metricValue, sleep, textDecoder, waitFor } from './capture-sink.js';
+import { CaptureSink, metricValue, textDecoder, waitFor, waitForAsync } from './capture-sink.js';
 
 const req = requirement(hasCommand('openssl'), 'the openssl CLI is needed to make test certificates');
 
@@ -78,9 +78,9 @@ describe.skipIf(!shouldRun(req))('TlsInput', () => {
       });
       expect(failed).toBe(true);
     }
-    await sleep(100);
+    // Both handshakes failed on the receiver's side (counted), so nothing of theirs can still arrive.
+    await waitForAsync(async () => (await metricValue(metrics, 'iptables_otel_connections_closed_total', { reason: 'tls_handshake' })) === 2, '2 failed handshakes counted');
     expect(sink.bodies).toEqual(['<4>with client cert']);
-    expect(await metricValue(metrics, 'iptables_otel_connections_closed_total', { reason: 'tls_handshake' })).toBe(2);
   });
 
   it('reloads the certificate when the files change, and keeps it when the new one is broken', async () => {

@@ -8,6 +8,7 @@ import { startOpsServer, type OpsServer } from '../../../src/ops/ops-server.js';
 import { formatStatusLine, snapshotMetrics, startStatusLine } from '../../../src/ops/status-line.js';
 import { SwitchableSink } from '../../../src/pipeline/switchable-sink.js';
 import type { RecordSink } from '../../../src/pipeline/record-sink.js';
+import { waitFor } from '../../helpers/wait.js';
 
 function get(port: number, path: string): Promise<{ status: number; type: string; body: string }> {
   return new Promise((resolve, reject) => {
@@ -153,7 +154,8 @@ describe('startStatusLine', () => {
     const pipe = { isTTY: false, text: '', write(s: string) { pipe.text += s; return true; } };
     const stopA = startStatusLine(metrics, 20, tty as unknown as NodeJS.WriteStream);
     const stopB = startStatusLine(metrics, 20, pipe as unknown as NodeJS.WriteStream);
-    await new Promise((r) => setTimeout(r, 120));
+    // Two writes to the TTY: both timers have fired at least twice, so the pipe had its chances.
+    await waitFor(() => (tty.text.match(/iptables-otel: /g) ?? []).length >= 2, { what: 'two status lines on the TTY' });
     stopA();
     stopB();
     expect(tty.text).toMatch(/^iptables-otel: received 0/);

@@ -5,6 +5,7 @@
  * plain and a full option set, from strings and from Buffers, and with or without a peer.
  */
 import { describe, expect, it } from 'vitest';
+import { assertRequirement, shouldRun } from '../../helpers/requirements.js';
 import { parseFrame } from '../../../src/mapping/parse-frame.js';
 import type { ReceiveContext } from '../../../src/mapping/record.js';
 import { OtlpDirectEncoder, ParseOutcome, type EncodedLogRecord } from '../../../src/output/otlp-direct.js';
@@ -16,6 +17,7 @@ import {
   EDGE_LINES,
   HOSTILE_LINES,
   fixtureLines,
+  fixturesRequirement,
   FULL_CASE,
   mutations,
   NO_CTX_CASE,
@@ -83,20 +85,17 @@ function compare(name: string, frames: readonly Frame[]): void {
   }
 }
 
+const fixturesReq = fixturesRequirement();
+
 describe('OtlpDirectEncoder: the same bytes as parseFrame + OtlpProtobufEncoder', () => {
   it('the kernel corpus, sample lines and edge values', () => compare('ours', ours));
   it('the benchmark mix (strings and Buffers)', () => {
     compare('bench', benchLines());
     compare('bench-buffers', benchLines().slice(0, 3000).map((l) => Buffer.from(l, 'utf8')));
   });
-  it("Elastic's fixtures and the senders' captures", () => {
-    const f = fixtureLines();
-    if (f.length === 0) {
-      if (process.env.CI === 'true') throw new Error('../shared/fixtures is missing');
-      console.warn('skipped: ../shared/fixtures not found');
-      return;
-    }
-    compare('fixtures', f);
+  it.skipIf(!shouldRun(fixturesReq))("Elastic's fixtures and the senders' captures", () => {
+    assertRequirement(fixturesReq);
+    compare('fixtures', fixtureLines());
   });
   it('seeded mutations (text and invalid UTF-8)', () => {
     compare('mutations', mutations(ours, 15_000, 0xdead01));

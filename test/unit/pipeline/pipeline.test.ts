@@ -9,6 +9,7 @@ import {
   validatePipelineConfig,
 } from '../../../src/pipeline/pipeline-config.js';
 import { estimateRecordBytes } from '../../../src/pipeline/record-size.js';
+import { holdsFor } from '../../helpers/wait.js';
 
 function rec(i: number): FirewallLogRecord {
   return {
@@ -156,8 +157,9 @@ describe('pipeline', () => {
     p.onDrain(() => {
       drained = true;
     });
-    await sleep(30);
-    expect(drained).toBe(false);
+    // Both in-flight exports are held by the output: the queue cannot go down meanwhile.
+    await until(() => out.calls === 2);
+    await holdsFor(() => !drained, { forMs: 30, what: 'no drain while the exports are held' });
     out.release();
     await until(() => drained);
     expect(p.queuedRecords).toBeLessThanOrEqual(50);

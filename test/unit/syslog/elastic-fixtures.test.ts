@@ -77,8 +77,19 @@ describe.each(files)('%s', (file) => {
       if (/^(<\d+>)?\d{4}-/.test(line)) expect(iso).toBe(ts);
       else expect(iso.slice(4)).toBe(ts.slice(4));
     } else {
-      // beats-module documents carry no @timestamp; the stamp is still decoded.
-      expect(m.timestamp).toBeDefined();
+      // beats-module documents carry no @timestamp; the stamp is still decoded: the line's BSD
+      // stamp in the fixtures' timezone, in the year before \`now\` (2024-12-01).
+      const bsd = /^(\w{3}) ([ \d]\d) (\d\d):(\d\d):(\d\d) /.exec(line);
+      expect(bsd, 'a BSD timestamp at the start of the line').not.toBeNull();
+      expect(m.timestamp).toEqual([expect.any(Number), 0]);
+      const tz = /^([+-])(\d\d):(\d\d)$/.exec(timezone);
+      const offsetMin = tz ? (tz[1] === '-' ? -1 : 1) * (Number(tz[2]) * 60 + Number(tz[3])) : 0;
+      const year = new Date((m.timestamp![0] + offsetMin * 60) * 1000).getUTCFullYear();
+      expect(year).toBe(2024);
+      const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+      const [, mon, day, hh, mi, ss] = bsd!;
+      const local = Date.UTC(year, months.indexOf(mon!), Number(day), Number(hh), Number(mi), Number(ss)) / 1000;
+      expect(m.timestamp![0]).toBe(local - offsetMin * 60);
     }
 
     // MSG is a suffix of the line, and what follows `kernel: ` when there is such a tag.

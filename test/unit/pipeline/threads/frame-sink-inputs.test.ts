@@ -17,6 +17,7 @@ import type { ReceiveContext } from '../../../../src/mapping/record.js';
 import { Metrics } from '../../../../src/ops/metrics.js';
 import type { FrameSink } from '../../../../src/pipeline/frame-sink.js';
 import { resolveThreadCount } from '../../../../src/pipeline/threads/threaded-pipeline.js';
+import { waitFor } from '../../../helpers/wait.js';
 
 class FakeFrameSink implements FrameSink {
   readonly offers: Array<{ frames: string[]; ctx: ReceiveContext }> = [];
@@ -107,9 +108,8 @@ describe('inputs with a frame sink', () => {
       expect(sink.offers[0]!.ctx).toMatchObject({ transport: 'udp', peerAddress: '127.0.0.1' });
       sink.writable = false;
       await send('d2');
-      await new Promise((r) => setTimeout(r, 100));
-      const dropped = (await metrics.dropped.get()).values.find((v) => v.labels.reason === 'queue_full')?.value;
-      expect(dropped).toBe(1);
+      const dropped = async (): Promise<number | undefined> => (await metrics.dropped.get()).values.find((v) => v.labels.reason === 'queue_full')?.value;
+      await waitFor(async () => (await dropped()) === 1, { what: 'd2 dropped (queue_full)', timeoutMs: 2000 });
       expect(sink.frames).toEqual(['d1']);
     } finally {
       client.close();

@@ -198,8 +198,10 @@ describe('ThreadedPipeline', () => {
     while (p.offerFrames([Buffer.from(line(id++))], { transport: 'tcp' }) && id < 1000);
     expect(id).toBe(100);
     expect(p.writable).toBe(false);
-    expect(metrics.queueRecords.get).toBeDefined();
     expect((await metrics.queueRecords.get()).values[0]!.value).toBe(100);
+    // The bound counts raw frame bytes: exactly the 100 lines offered.
+    const frameBytes = Array.from({ length: 100 }, (_, i) => Buffer.byteLength(line(i))).reduce((a, b) => a + b, 0);
+    expect((await metrics.queueBytes.get()).values[0]!.value).toBe(frameBytes);
     let drained = false;
     p.onDrain(() => (drained = true));
     await until(() => health.includes('fail otlp'), 5000, 'a failed export reported');
@@ -209,6 +211,7 @@ describe('ThreadedPipeline', () => {
     await until(() => drained, 10_000, 'drain');
     await sink.waitForRecords(100);
     await until(() => p.queuedRecords === 0, 5000, 'bound released');
+    expect(sink.records).toHaveLength(100);
     expect(new Set(sink.records.map(idOf)).size).toBe(100);
     expect(health).toContain('ok otlp');
     expect(await counter(metrics, 'dropped')).toBe(0);
@@ -240,7 +243,8 @@ describe('ThreadedPipeline', () => {
       await sink.start();
       await sent;
       await sink.waitForRecords(N, 30_000);
-      await new Promise((r) => setTimeout(r, 200));
+      // Idle: every batch reported done (the bound is released), so no late duplicate can follow.
+      await until(() => p.queuedRecords === 0, 10_000, 'the pipeline idle');
       expect(sink.records).toHaveLength(N);
       expect(new Set(sink.records.map(idOf)).size).toBe(N);
       expect(input.pausedCount).toBe(0);
