@@ -117,8 +117,8 @@ describe('TcpInput', () => {
     expect(sink.bodies.sort()).toEqual(['<4>resynced', '<4>still served']);
   });
 
-  it('refuses connections beyond maxConnections and counts them', async () => {
-    const { port, metrics, input } = await startTcp({ maxConnections: 2 });
+  it('refuses connections beyond maxConnections + maxPendingConnections (0 here) and counts them', async () => {
+    const { port, metrics, input } = await startTcp({ maxConnections: 2, maxPendingConnections: 0 });
     await connect(port);
     await connect(port);
     await waitFor(() => input.connectionCount === 2, '2 connections');
@@ -127,7 +127,7 @@ describe('TcpInput', () => {
     third.on('error', () => {});
     await new Promise<void>((r) => third.on('close', () => r()));
     await waitFor(() => input.connectionCount === 2, 'still 2');
-    expect(await metricValue(metrics, 'iptables_otel_connections_closed_total', { reason: 'max_connections' })).toBe(1);
+    expect(await metricValue(metrics, 'iptables_otel_connections_refused_total')).toBe(1);
   });
 
   it('closes idle connections and counts them', async () => {
