@@ -189,13 +189,18 @@ describe.skipIf(!shouldRun(req))('delivery chaos suite (rsyslog -> iptables-otel
     return t;
   }
 
-  it('the endpoint down for 20 s, then SIGKILL and a restart: 0 missing', async () => {
-    const N = 3000;
+  /** rsyslog sends `n` lines while the endpoint is down; returns once they are spooled and it has been down 20 s. */
+  async function outage(n: number): Promise<void> {
     await setUp(false);
     const downSince = Date.now();
-    write(0, N);
-    await until(async () => (await svc!.metric('iptables_otel_spool_records')) === N, 30_000, 'every line in the spool');
+    write(0, n);
+    await until(async () => (await svc!.metric('iptables_otel_spool_records')) === n, 30_000, 'every line in the spool');
     while (Date.now() - downSince < 20_000) await new Promise((r) => setTimeout(r, 250));
+  }
+
+  it('the endpoint down for 20 s, then SIGKILL and a restart: 0 missing', async () => {
+    const N = 3000;
+    await outage(N);
     svc!.kill('SIGKILL');
     await svc!.exited;
     await sink!.start();
@@ -207,11 +212,7 @@ describe.skipIf(!shouldRun(req))('delivery chaos suite (rsyslog -> iptables-otel
 
   it('the endpoint down for 20 s, then SIGTERM and a restart: 0 missing, exit code 0 within shutdownDeadline + 1 s', async () => {
     const N = 3000;
-    await setUp(false);
-    const downSince = Date.now();
-    write(0, N);
-    await until(async () => (await svc!.metric('iptables_otel_spool_records')) === N, 30_000, 'every line in the spool');
-    while (Date.now() - downSince < 20_000) await new Promise((r) => setTimeout(r, 250));
+    await outage(N);
     const t0 = Date.now();
     svc!.kill('SIGTERM');
     const exit = await within(svc!.exited, 10_000, 'SIGTERM exit');

@@ -11,11 +11,15 @@ import { Metrics } from '../../../../src/ops/metrics.js';
 import { resolvePipelineConfig, type PipelineConfig } from '../../../../src/pipeline/pipeline-config.js';
 import { ThreadedPipeline, type ThreadedPipelineOptions } from '../../../../src/pipeline/threads/threaded-pipeline.js';
 import { startOtlpSink, type NormRecord, type OtlpSink } from '../../../helpers/otlp-sink.js';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { assertRequirement, isRoot, requirement, shouldRun } from '../../../helpers/requirements.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveSpoolConfig } from '../../../../src/pipeline/spool/spool-config.js';
 import { Spool } from '../../../../src/pipeline/spool/spool.js';
+
+const rootReq = requirement(isRoot, 'mounting a small tmpfs (a disk that fills up) needs root');
 
 const PARSER: ParserSpec = { timezone: 'UTC', preserveOriginal: true, dataset: 'iptables.log', namespace: 'default' };
 
@@ -395,6 +399,47 @@ describe('ThreadedPipeline', () => {
       expect(p.writable).toBe(true);
       await sink.waitForRecords(n, 20_000);
       expect(new Set(sink.records.map(idOf)).size).toBe(Math.min(n, 65536));
+    });
+  });
+
+  describe.skipIf(!shouldRun(rootReq))('with the spool on a disk that fills up (a 1 MiB tmpfs)', () => {
+    let mnt = '';
+    let spool: Spool | undefined;
+    afterEach(() => {
+      spool?.close();
+      spool = undefined;
+      if (mnt !== '') execFileSync('umount', [mnt]);
+      mnt = '';
+    });
+
+    it('a write that fails with ENOSPC pauses intake instead of crashing, keeps the batch, and intake resumes once there is room', async () => {
+      assertRequirement(rootReq);
+      mnt = mkdtempSync(join(tmpdir(), 'tp-enospc-'));
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt]);
+      sink = await startOtlpSink();
+      await sink.stop();
+      const metrics = new Metrics();
+      const failures: unknown[] = [];
+      spool = Spool.open(resolveSpoolConfig({ directory: join(mnt, 'spool'), segmentBytes: 64 * 1024, maxBytes: 64 * 1024 * 1024, fsync: 'never' }), {
+        observer: { writeFailed: (e) => failures.push(e) },
+      });
+      const p = start({ sink, metrics, threads: 1, spool, pipeline: pipelineConfig({ batchSize: 50 }) });
+      await p.ready();
+      // Leave ~64 KiB free on the filesystem.
+      execFileSync('dd', ['if=/dev/zero', `of=${join(mnt, 'filler')}`, 'bs=4096', `count=${Math.floor((1024 * 1024 - 64 * 1024) / 4096) - 8}`], { stdio: 'ignore' });
+      let n = 0;
+      while (p.writable && n < 10_000) p.offerFrames([Buffer.from(line(n++))], { transport: 'tcp' });
+      expect(p.writable).toBe(false);
+      expect(failures.some((e) => (e as NodeJS.ErrnoException).code === 'ENOSPC')).toBe(true);
+      expect(logs.some((l) => l.level === 'error' && l.msg.startsWith('the spool could not be written'))).toBe(true);
+      const resumed = new Promise<void>((resolve) => p.onDrain(resolve));
+      rmSync(join(mnt, 'filler'));
+      await resumed;
+      expect(p.writable).toBe(true);
+      await sink.start();
+      await sink.waitForRecords(n, 20_000);
+      expect(new Set(sink.records.map(idOf)).size).toBe(n);
+      expect(await counter(metrics, 'dropped')).toBe(0);
     });
   });
 
