@@ -13,13 +13,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 /** True under CI: CI is set to anything but "", "false" or "0" (case-insensitive). */
-export function isCI(value: string | undefined = process.env.CI): boolean {
+export function isCI(value: string | undefined): boolean {
   if (value === undefined) return false;
   const v = value.trim().toLowerCase();
   return v !== '' && v !== 'false' && v !== '0';
 }
 
-export const inCI = isCI();
+export const inCI = isCI(process.env.CI);
 
 export interface Requirement {
   ok: boolean;

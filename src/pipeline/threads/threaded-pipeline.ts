@@ -185,6 +185,9 @@ export class ThreadedPipeline implements FrameSink {
   private spoolRetryAt = 0;
   private spoolRetryTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** At shutdown, after the backlog was given its chance: nothing more is posted. */
+  private dispatchClosed = false;
+  private backlogEmptied: (() => void) | undefined;
   private shutdownPromise: Promise<ThreadedShutdownResult> | undefined;
   private readyPromise: Promise<void>;
   private readonly crashDropped;
@@ -370,6 +373,18 @@ export class ThreadedPipeline implements FrameSink {
     this.closed = true;
     this.drainListeners = [];
     if (this.spoolRetryTimer !== undefined) clearTimeout(this.spoolRetryTimer);
+    // Batches waiting on disk for room in flight are still sent, until the deadline; only then
+    // are the workers told to finish what they hold.
+    if (this.backlog.length > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => (this.backlogEmptied = resolve)),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, deadlineMs))),
+      ]);
+      clearTimeout(timer);
+      this.backlogEmptied = undefined;
+    }
+    this.dispatchClosed = true;
     let delivered = 0;
     let undelivered = 0;
     const spooled: SpoolRef[] = [];
@@ -753,7 +768,10 @@ export class ThreadedPipeline implements FrameSink {
     this.inFlightBytes -= bytes;
     this.frames -= frames;
     this.bytes -= bytes;
-    if (!this.closed) this.flushBacklog();
+    if (!this.dispatchClosed) {
+      this.flushBacklog();
+      if (this.backlog.length === 0) this.backlogEmptied?.();
+    }
     this.gauges();
     this.wakeDrainListeners();
     return gone;
