@@ -271,6 +271,8 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   health.markRunning();
   stopStatus = startStatusLine(metrics, config.ops.statusIntervalMs, options.statusStream);
 
+  // Start-up notices come before 'started', so that line is the last of the start-up.
+  for (const n of config.notices) logger.warn(n);
   logger.info('started', {
     listeners: inputs.map((i) => ({ name: i.input.name, type: i.spec.type, address: i.input.address()?.address, port: i.input.address()?.port })),
     ops: ops ? { address: ops.address().address, port: ops.address().port, paths: ['/healthz', '/metrics'] } : 'off',
@@ -279,7 +281,6 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     spool: spool !== undefined ? { directory: spool.config.directory, maxBytes: spool.config.maxBytes, fsync: spool.config.fsync } : 'off',
   });
   if (faked && config.threads !== undefined && config.threads !== 0) logger.info('custom components: parsing on the main thread (threads: 0)');
-  for (const n of config.notices) logger.warn(n);
 
   let stopping: Promise<StopResult> | undefined;
   let reloading: Promise<unknown> = Promise.resolve();
