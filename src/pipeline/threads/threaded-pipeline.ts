@@ -188,6 +188,8 @@ export class ThreadedPipeline implements FrameSink {
   /** At shutdown, after the backlog was given its chance: nothing more is posted. */
   private dispatchClosed = false;
   private backlogEmptied: (() => void) | undefined;
+  /** The worker the previous batch went to (see `dispatch`). */
+  private lastSlot: Slot | undefined;
   private shutdownPromise: Promise<ThreadedShutdownResult> | undefined;
   private readyPromise: Promise<void>;
   private readonly crashDropped;
@@ -662,6 +664,12 @@ export class ThreadedPipeline implements FrameSink {
       if (best === undefined || slot.outstandingFrames < best.outstandingFrames) best = slot;
     }
     if (best === undefined) return false;
+    // Stay with the previous batch's worker while it is at most a batch ahead of the least
+    // loaded: small batches (one per stream read, with the spool) then keep a connection's order,
+    // and a flood still spreads over every worker.
+    const last = this.lastSlot;
+    if (last !== undefined && last !== best && last.worker !== undefined && !last.stopping && last.outstandingFrames <= best.outstandingFrames + this.config.batchSize) best = last;
+    this.lastSlot = best;
     const msg = packed.msg!;
     best.posted.push({ frames: packed.frames, bytes: packed.bytes, ref: packed.ref, ctxs: msg.ctxs });
     best.outstandingFrames += packed.frames;
