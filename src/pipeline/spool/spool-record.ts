@@ -58,17 +58,19 @@ export function encodeRecord(batch: SpoolBatch, index: number): { parts: Uint8Ar
   return { parts: [head, ends, bytes], length };
 }
 
-/** What `decodeRecord` found at an offset. */
-export type DecodedRecord =
-  | { ok: true; index: number; length: number; batch: SpoolBatch }
+/** What `checkRecord` found at an offset: a record that is whole and intact, or why not. */
+export type CheckedRecord =
+  | { ok: true; index: number; length: number; count: number; ctxs: ReceiveContext[]; ctxFirst: number[]; record: Uint8Array; endsAt: number }
   | { ok: false; reason: 'truncated' | 'bad_magic' | 'bad_length' | 'bad_crc' | 'bad_context' };
 
+/** What `decodeRecord` found at an offset. */
+export type DecodedRecord = { ok: true; index: number; length: number; batch: SpoolBatch } | Extract<CheckedRecord, { ok: false }>;
+
 /**
- * Read the record at `buf[offset..]`, checking its magic, length and CRC. With `endsCapacity`,
- * the ends array is allocated with room for that many frames (the threaded pipeline reuses
- * batch buffers of one size). The batch's buffers are fresh copies, safe to transfer.
+ * Check the record at `buf[offset..]` (magic, length, CRC, context table) without copying its
+ * frames: what start-up needs for every record, most of which are never read back.
  */
-export function decodeRecord(buf: Uint8Array, offset: number, endsCapacity = 0): DecodedRecord {
+export function checkRecord(buf: Uint8Array, offset: number): CheckedRecord {
   if (buf.length - offset < RECORD_HEADER_BYTES) return { ok: false, reason: 'truncated' };
   const view = new DataView(buf.buffer, buf.byteOffset + offset, RECORD_HEADER_BYTES);
   if (view.getUint32(0, true) !== RECORD_MAGIC) return { ok: false, reason: 'bad_magic' };
@@ -87,16 +89,26 @@ export function decodeRecord(buf: Uint8Array, offset: number, endsCapacity = 0):
   }
   if (!Array.isArray(table.c) || !Array.isArray(table.f) || table.c.length !== table.f.length) return { ok: false, reason: 'bad_context' };
   const endsAt = RECORD_HEADER_BYTES + ctxLen;
+  const dataLength = length - endsAt - count * 4;
+  if (count > 0 && new DataView(record.buffer, record.byteOffset + endsAt + (count - 1) * 4, 4).getUint32(0, true) !== dataLength) {
+    return { ok: false, reason: 'bad_length' };
+  }
+  return { ok: true, index: view.getUint32(12, true), length, count, ctxs: table.c as ReceiveContext[], ctxFirst: table.f as number[], record, endsAt };
+}
+
+/**
+ * Read the record at `buf[offset..]` (`checkRecord`), with its frames copied out. With
+ * `endsCapacity`, the ends array is allocated with room for that many frames (the threaded
+ * pipeline reuses batch buffers of one size). The batch's buffers are fresh, safe to transfer.
+ */
+export function decodeRecord(buf: Uint8Array, offset: number, endsCapacity = 0): DecodedRecord {
+  const rec = checkRecord(buf, offset);
+  if (!rec.ok) return rec;
+  const { count, record, endsAt } = rec;
   const ends = new Uint32Array(Math.max(count, endsCapacity));
   new Uint8Array(ends.buffer).set(record.subarray(endsAt, endsAt + count * 4));
   const data = record.subarray(endsAt + count * 4);
-  if (count > 0 && ends[count - 1] !== data.length) return { ok: false, reason: 'bad_length' };
   const bytes = new Uint8Array(new ArrayBuffer(Math.max(data.length, 1)));
   bytes.set(data);
-  return {
-    ok: true,
-    index: view.getUint32(12, true),
-    length,
-    batch: { bytes, ends, count, ctxs: table.c as ReceiveContext[], ctxFirst: table.f as number[] },
-  };
+  return { ok: true, index: rec.index, length: rec.length, batch: { bytes, ends, count, ctxs: rec.ctxs, ctxFirst: rec.ctxFirst } };
 }

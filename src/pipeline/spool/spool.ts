@@ -34,8 +34,9 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../ops/logger.js';
+import type { ReceiveContext } from '../../mapping/record.js';
 import type { SpoolConfig } from './spool-config.js';
-import { decodeRecord, encodeRecord, RECORD_HEADER_BYTES, RECORD_MAGIC, type SpoolBatch } from './spool-record.js';
+import { checkRecord, decodeRecord, encodeRecord, RECORD_HEADER_BYTES, RECORD_MAGIC, type SpoolBatch } from './spool-record.js';
 
 /** Where one batch lives in the spool. */
 export interface SpoolRef {
@@ -109,8 +110,8 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-function receivedMs(batch: SpoolBatch): number {
-  const t = batch.ctxs[0]?.receivedAt;
+function receivedMs(ctxs: readonly ReceiveContext[]): number {
+  const t = ctxs[0]?.receivedAt;
   return t !== undefined ? t[0] * 1000 + Math.floor(t[1] / 1e6) : Date.now();
 }
 
@@ -211,7 +212,7 @@ export class Spool {
     this.totalBytes += length;
     const frames = batch.count;
     const bytes = batch.count === 0 ? 0 : (batch.ends[batch.count - 1] as number);
-    const ref: SpoolRef = { segment: seg, index, offset, length, frames, bytes, receivedAtMs: receivedMs(batch), acked: false };
+    const ref: SpoolRef = { segment: seg, index, offset, length, frames, bytes, receivedAtMs: receivedMs(batch.ctxs), acked: false };
     seg.refs.push(ref);
     this.unackedFrames += frames;
     this.dirty = true;
@@ -372,17 +373,17 @@ export class Spool {
       let corrupt = 0;
       let pos = 0;
       while (pos < data.length) {
-        const rec = decodeRecord(data, pos);
+        // Checked, not copied: most batches are acknowledged already, or read back later one at a time.
+        const rec = checkRecord(data, pos);
         if (rec.ok) {
-          const bytes = rec.batch.count === 0 ? 0 : (rec.batch.ends[rec.batch.count - 1] as number);
           const ref: SpoolRef = {
             segment: seg,
             index: rec.index,
             offset: pos,
             length: rec.length,
-            frames: rec.batch.count,
-            bytes,
-            receivedAtMs: receivedMs(rec.batch),
+            frames: rec.count,
+            bytes: rec.length - rec.endsAt - rec.count * 4,
+            receivedAtMs: receivedMs(rec.ctxs),
             acked: acked.has(rec.index),
           };
           seg.refs.push(ref);
@@ -430,7 +431,7 @@ function nextRecordStart(data: Buffer, from: number): number {
   while (at + RECORD_HEADER_BYTES <= data.length) {
     const hit = data.indexOf(magic, at);
     if (hit < 0) break;
-    if (decodeRecord(data, hit).ok) return hit;
+    if (checkRecord(data, hit).ok) return hit;
     at = hit + 1;
   }
   return data.length;
