@@ -354,7 +354,14 @@ export class OtlpSink {
   }
 
   private async listen(port: number): Promise<http.Server> {
-    const server = http.createServer((req, res) => void this.handle(req, res));
+    // A client that aborts mid-body (killed, timed out) rejects the body read: that request was
+    // never acknowledged, so it is recorded as abandoned rather than left as an unhandled rejection.
+    const server = http.createServer((req, res) =>
+      this.handle(req, res).catch(() => {
+        this.requests.push({ status: 0, contentType: String(req.headers['content-type'] ?? ''), contentEncoding: String(req.headers['content-encoding'] ?? ''), headers: req.headers, records: 0, bytes: 0 });
+        res.destroy();
+      }),
+    );
     server.on('connection', (s) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
