@@ -26,6 +26,7 @@ export function toPipelineConfig(p: PipelineSpec): Partial<PipelineConfig> {
     maxRecords: p.maxRecords,
     maxBytes: p.maxBytes,
     batchSize: p.batchSize,
+    batchMaxBytes: p.batchMaxBytes,
     lingerMs: p.lingerMs,
     retryInitialMs: p.retryInitialMs,
     retryMaxMs: p.retryMaxMs,

@@ -262,7 +262,7 @@ interface RawConfig {
   parser: ParserSpec;
   pipeline: {
     queue: { maxRecords: number; maxBytes: number | string };
-    batch: { size: number; linger: number | string };
+    batch: { size: number; maxBytes: number | string; linger: number | string };
     retry: { initialDelay: number | string; maxDelay: number | string };
     shutdownDeadline: number | string;
     threads: number | 'auto';
@@ -598,6 +598,7 @@ export function loadConfig(options: LoadConfigOptions = {}): ServiceConfig {
     maxRecords: cfg.pipeline.queue.maxRecords,
     maxBytes: parseSize(cfg.pipeline.queue.maxBytes)!,
     batchSize: cfg.pipeline.batch.size,
+    batchMaxBytes: parseSize(cfg.pipeline.batch.maxBytes)!,
     lingerMs: parseDuration(cfg.pipeline.batch.linger)!,
     retryInitialMs: parseDuration(cfg.pipeline.retry.initialDelay)!,
     retryMaxMs: parseDuration(cfg.pipeline.retry.maxDelay)!,
@@ -614,6 +615,7 @@ export function loadConfig(options: LoadConfigOptions = {}): ServiceConfig {
     maxRecords: ['pipeline', 'queue', 'maxRecords'],
     maxBytes: ['pipeline', 'queue', 'maxBytes'],
     batchSize: ['pipeline', 'batch', 'size'],
+    batchMaxBytes: ['pipeline', 'batch', 'maxBytes'],
     lingerMs: ['pipeline', 'batch', 'linger'],
     retryInitialMs: ['pipeline', 'retry', 'initialDelay'],
     retryMaxMs: ['pipeline', 'retry', 'maxDelay'],

@@ -167,6 +167,7 @@ export const configSchema = {
           default: {},
           properties: {
             size: { type: 'integer', minimum: 1, default: 1024, description: 'Records per export.' },
+            maxBytes: { ...size, default: 4194304, description: 'Bytes per export (approximate; at least one record): long lines make smaller batches.' },
             linger: { ...duration, default: 20, description: 'Longest wait to fill a batch.' },
           },
         },

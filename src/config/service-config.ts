@@ -82,6 +82,7 @@ export interface PipelineSpec {
   maxRecords: number;
   maxBytes: number;
   batchSize: number;
+  batchMaxBytes: number;
   lingerMs: number;
   retryInitialMs: number;
   retryMaxMs: number;

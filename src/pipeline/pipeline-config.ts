@@ -18,8 +18,15 @@ export interface PipelineConfig {
    * or a stream input that offers a huge chunk while already over the mark).
    */
   hardLimitFactor: number;
-  /** Largest batch handed to an output. */
+  /** Largest batch handed to an output, in records. */
   batchSize: number;
+  /**
+   * Largest batch handed to an output, in estimated bytes (a batch holds at least one record).
+   * Keeps one export request, and what an output holds encoding it, small when lines are long:
+   * 1,024 lines of 60 KB would otherwise be one 60 MB request (a Collector refuses bodies over
+   * 20 MiB by default).
+   */
+  batchMaxBytes: number;
   /** How long (ms) a partial batch waits before it is sent anyway, so a lone record goes out quickly. */
   lingerMs: number;
   /** Batches in flight per output. */
@@ -39,6 +46,7 @@ export const DEFAULT_PIPELINE_CONFIG: Readonly<PipelineConfig> = Object.freeze({
   lowWaterFraction: 0.5,
   hardLimitFactor: 2,
   batchSize: 1024,
+  batchMaxBytes: 4 * 1024 * 1024,
   lingerMs: 20,
   maxInFlightPerOutput: 2,
   retryInitialMs: 500,
@@ -72,6 +80,7 @@ export function validatePipelineConfig(config: PipelineConfig, prefix = 'pipelin
   intAtLeast(issues, k('maxRecords'), config.maxRecords, 1);
   intAtLeast(issues, k('maxBytes'), config.maxBytes, 1024);
   intAtLeast(issues, k('batchSize'), config.batchSize, 1);
+  intAtLeast(issues, k('batchMaxBytes'), config.batchMaxBytes, 1024);
   intAtLeast(issues, k('lingerMs'), config.lingerMs, 0);
   intAtLeast(issues, k('maxInFlightPerOutput'), config.maxInFlightPerOutput, 1);
   intAtLeast(issues, k('retryInitialMs'), config.retryInitialMs, 1);

@@ -73,6 +73,7 @@ export class Pipeline<T = FirewallLogRecord> implements RecordSink<T> {
       lowWaterFraction: config.lowWaterFraction,
       hardLimitFactor: config.hardLimitFactor,
       maxBatchSize: config.batchSize,
+      maxBatchBytes: config.batchMaxBytes,
       lingerMs: config.lingerMs,
       maxInFlight: config.maxInFlightPerOutput,
       backoff: { initialMs: config.retryInitialMs, maxMs: config.retryMaxMs, multiplier: 2, jitter: 0.2 },

@@ -323,7 +323,7 @@ export class ThreadedPipeline implements FrameSink {
         const end = Math.min(count, i + batchSize - this.count);
         this.appendRun(chunk, offsets, i, end, ctx);
         i = end;
-        if (this.count >= batchSize) this.cut(false);
+        if (this.count >= batchSize || this.used >= this.config.batchMaxBytes) this.cut(false);
       }
       accepted += count;
     } else {
@@ -476,7 +476,7 @@ export class ThreadedPipeline implements FrameSink {
     this.ends[this.count++] = this.used;
     this.frames++;
     this.bytes += len;
-    if (this.count >= this.config.batchSize) this.cut(false);
+    if (this.count >= this.config.batchSize || this.used >= this.config.batchMaxBytes) this.cut(false);
     return true;
   }
 

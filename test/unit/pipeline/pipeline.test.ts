@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { FirewallLogRecord } from '../../../src/mapping/record.js';
 import { Metrics } from '../../../src/ops/metrics.js';
 import type { Output } from '../../../src/output/output.js';
+import { BatchQueue } from '../../../src/pipeline/batch-queue.js';
 import { createPipeline } from '../../../src/pipeline/pipeline.js';
 import {
   DEFAULT_PIPELINE_CONFIG,
@@ -182,6 +183,53 @@ describe('pipeline', () => {
     await p.shutdown(1000);
   });
 
+  it('cuts batches at batchMaxBytes: long records go in smaller batches, a record over the cap alone, in order', async () => {
+    const out = new FakeOutput('a');
+    const long = (i: number, len: number): FirewallLogRecord => ({ ...rec(i), body: 'x'.repeat(len) });
+    const per = estimateRecordBytes(long(0, 1000));
+    // Exactly three records fit: the fourth would be one byte over.
+    const p = createPipeline({ ...fast, lingerMs: 10_000, batchSize: 100, batchMaxBytes: 3 * per }, { outputs: [out], metrics: new Metrics() });
+    p.offer(Array.from({ length: 7 }, (_, k) => long(k, 1000)));
+    // Two full (by bytes) batches leave at once, without waiting for the linger timer; one record waits.
+    expect(out.calls).toBe(2);
+    p.offer([long(7, 10 * per)]);
+    await until(() => out.got.length === 8);
+    expect(out.batches).toEqual([3, 3, 1, 1]);
+    expect(ids(out)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    await p.shutdown(1000);
+  });
+
+  it('a batch of small records is not cut by batchMaxBytes', async () => {
+    const out = new FakeOutput('a');
+    const per = estimateRecordBytes(rec(19)); // the largest of them
+    const p = createPipeline({ ...fast, batchSize: 10, batchMaxBytes: 10 * per }, { outputs: [out], metrics: new Metrics() });
+    p.offer(recs(0, 20));
+    await until(() => out.got.length === 20);
+    expect(out.batches).toEqual([10, 10]);
+    await p.shutdown(1000);
+  });
+
+  it('lets go of delivered items at once, not at the next compaction (long lines would stay in memory)', async () => {
+    const got: number[] = [];
+    let release: () => void = () => {};
+    const hung = new Promise<void>((r) => (release = r));
+    const q = new BatchQueue<{ n: number }>(
+      [{ name: 'a', export: async (b) => { if (b[0]!.n >= 20) await hung; got.push(...b.map((x) => x.n)); } }],
+      {
+        highWaterItems: 10_000, highWaterBytes: 1e9, lowWaterFraction: 0.5, hardLimitFactor: 2, maxBatchSize: 10, lingerMs: 1,
+        maxInFlight: 2, backoff: { initialMs: 1, maxMs: 1, multiplier: 2, jitter: 0 }, sizeOf: () => 1, refuseReason: 'queue_full',
+      },
+    );
+    q.offer(Array.from({ length: 25 }, (_, n) => ({ n })));
+    await until(() => got.length === 20);
+    // 0..19 are delivered, 20..24 are in flight: the queue's array holds only those.
+    const held = (q as unknown as { items: Array<{ n: number } | undefined> }).items.filter((x) => x !== undefined);
+    expect(held.map((x) => x!.n)).toEqual([20, 21, 22, 23, 24]);
+    release();
+    await q.shutdown(1000);
+    expect(got.length).toBe(25);
+  });
+
   it('refuses and counts records past the hard limit', async () => {
     const m = new Metrics();
     const out = new FakeOutput('a');
@@ -244,5 +292,8 @@ describe('pipeline config', () => {
       'pipeline.retryMaxMs',
     ]);
     expect(issues.find((i) => i.key === 'pipeline.batchSize')?.message).toMatch(/integer >= 1/);
+    expect(validatePipelineConfig(resolvePipelineConfig({ batchMaxBytes: 100 }))).toEqual([
+      { key: 'pipeline.batchMaxBytes', message: 'must be an integer >= 1024 (got 100)' },
+    ]);
   });
 });
