@@ -88,8 +88,15 @@ const FITS: Record<AttributeType, readonly string[]> = {
   double: ['double', 'float', 'half_float', 'scaled_float'],
   bool: ['boolean'],
 };
-/** Attributes that must be `ip` (the CIDR queries depend on it). */
-const IP_FIELDS = new Set(['source.address', 'destination.address']);
+/**
+ * Fields that must be `ip` (the CIDR queries depend on them): in otel mode the attributes
+ * themselves; in ecs mode the transform's `source.ip`/`destination.ip` copies (ECS types
+ * `*.address` as keyword, and `setup elasticsearch` follows ECS there).
+ */
+const IP_FIELDS: Record<MappingMode, readonly string[]> = {
+  otel: ['attributes.source.address', 'attributes.destination.address'],
+  ecs: ['source.ip', 'destination.ip'],
+};
 
 /** Attributes whose value is the test's, not the line's. */
 const SKIP = new Set(['network.peer.port']);
@@ -130,8 +137,8 @@ function differences(c: Case, model: ModelRecord, source: Record<string, unknown
 
 type FieldCaps = Record<string, Record<string, { type: string; searchable?: boolean }>>;
 
-/** Every data stream a case wrote, for the cross-case mapping check. */
-const written: string[] = [];
+/** Every data stream a case wrote, with its mode, for the cross-case mapping check. */
+const written: Array<{ stream: string; mode: MappingMode }> = [];
 let engine: SearchEngine | undefined;
 
 describe.skipIf(!shouldRun(req))('collector-config -> real Elasticsearch: setup, count, documented queries, types', () => {
@@ -191,7 +198,9 @@ describe.skipIf(!shouldRun(req))('collector-config -> real Elasticsearch: setup,
           '',
         ].join('\n'),
       });
+      const t0 = Date.now();
       await sendTcpLines(service.port, frames);
+      console.log(`[${c.file}] lines written to the service in ${Date.now() - t0} ms`);
       const col = collector;
       const diag = (): string => `\nsetup:\n${setupOutput}\nservice:\n${service?.logs() ?? ''}\ncollector:\n${col.logs().slice(-20_000)}`;
       // Done when the exporter has an outcome for every record (success or not) and the
@@ -210,9 +219,10 @@ describe.skipIf(!shouldRun(req))('collector-config -> real Elasticsearch: setup,
       ).catch((e: Error) => {
         throw new Error(`${e.message}\nmetrics:\n${metricsText.split('\n').filter((l) => l.includes('elasticsearch_docs') || l.includes('log_records')).join('\n')}${diag()}`);
       });
+      console.log(`[${c.file}] exporter outcomes for every record after ${Date.now() - t0} ms`);
       await esJson(es.url, 'POST', `/${stream}/_refresh`);
       docs = await allDocuments(es.url, stream);
-      written.push(stream);
+      written.push({ stream, mode: c.mode });
     });
 
     afterAll(async () => {
@@ -281,9 +291,8 @@ describe.skipIf(!shouldRun(req))('collector-config -> real Elasticsearch: setup,
         const types = Object.keys(f);
         if (types.length !== 1) problems.push(`${name}: ${types.join(' + ')}`);
         else if (!FITS[spec.type].includes(types[0]!)) problems.push(`${name} (${spec.type}): mapped as ${types[0]}`);
-        else if (IP_FIELDS.has(name) && types[0] !== 'ip') problems.push(`${name}: mapped as ${types[0]}, not ip`);
       }
-      if (c.mode === 'ecs') for (const f of ['source.ip', 'destination.ip']) if (Object.keys(caps[f] ?? {}).join() !== 'ip') problems.push(`${f}: ${Object.keys(caps[f] ?? {}).join(' + ') || 'absent'}, not ip`);
+      for (const f of IP_FIELDS[c.mode]) if (Object.keys(caps[f] ?? {}).join() !== 'ip') problems.push(`${f}: ${Object.keys(caps[f] ?? {}).join(' + ') || 'absent'}, not ip`);
       expect(problems).toEqual([]);
     });
 
@@ -329,14 +338,69 @@ describe.skipIf(!shouldRun(req))('collector-config -> real Elasticsearch: setup,
     }
   });
 
-  it('no mapping conflict across every data stream this file wrote (one type per field)', async () => {
-    expect(written.length).toBe(CASES.length);
-    const caps = (await esJson<{ fields: FieldCaps }>(engine!.url, 'GET', `/${written.join(',')}/_field_caps?fields=*`)).fields;
-    const conflicts = Object.entries(caps)
+  /** `field: type + type` for every field with more than one type across `streams`. */
+  async function conflicts(streams: string[]): Promise<{ fields: number; conflicts: string[] }> {
+    const caps = (await esJson<{ fields: FieldCaps }>(engine!.url, 'GET', `/${streams.join(',')}/_field_caps?fields=*`)).fields;
+    const out = Object.entries(caps)
       .filter(([, types]) => Object.keys(types).length > 1)
-      .map(([f, types]) => `${f}: ${Object.keys(types).join(' + ')}`);
-    expect(Object.keys(caps).length).toBeGreaterThan(50);
-    expect(conflicts).toEqual([]);
+      .map(([f, types]) => `${f}: ${Object.keys(types).sort().join(' + ')}`)
+      .sort();
+    return { fields: Object.keys(caps).length, conflicts: out };
+  }
+
+  it('no mapping conflict across the data streams of one mode (one type per field over the whole corpus)', async () => {
+    expect(written.length).toBe(CASES.length);
+    for (const mode of ['ecs', 'otel'] as const) {
+      const r = await conflicts(written.filter((w) => w.mode === mode).map((w) => w.stream));
+      expect(r.fields).toBeGreaterThan(50);
+      expect(r.conflicts, mode).toEqual([]);
+    }
+  });
+
+  it('across the two modes (one logs-* data view over both) only ECS keyword *.address meets the otel ip', async () => {
+    // ECS types source.address/destination.address as keyword (ecs mode queries source.ip);
+    // otel mode's passthrough exposes attributes.source.address, typed ip, under the same name.
+    const r = await conflicts(written.map((w) => w.stream));
+    expect(r.conflicts).toEqual(['destination.address: ip + keyword', 'source.address: ip + keyword']);
+  });
+
+  /**
+   * Install `attributes` (a component template body) the way Elastic's otel-data templates compose
+   * it (root `dynamic: false`, as in otel@mappings), index two otel-mode documents, and say how many
+   * a CIDR query on `source.address` and a phrase query on `iptables.log_prefix` (no prefix) find.
+   */
+  async function trySnippet(snippet: Record<string, unknown>): Promise<{ cidr: number; prefix: number }> {
+    const es = engine!.url;
+    const ns = testNamespace();
+    const name = `iptables-otel-e2e-snippet-${ns}`;
+    await esJson(es, 'PUT', `/_component_template/${name}-root`, { template: { mappings: { dynamic: false } } });
+    await esJson(es, 'PUT', `/_component_template/${name}`, snippet);
+    await esJson(es, 'PUT', `/_index_template/${name}`, { index_patterns: [`${name}-*`], priority: 500, data_stream: {}, composed_of: [`${name}-root`, name] });
+    const stream = `${name}-default`;
+    const docsIn = [
+      { '@timestamp': '2026-11-26T14:20:01Z', attributes: { 'source.address': '192.0.2.7', 'iptables.log_prefix': 'iptables-dropped:' } },
+      { '@timestamp': '2026-11-26T14:20:02Z', attributes: { 'source.address': '198.51.100.7', 'iptables.log_prefix': 'other:' } },
+    ];
+    const bulk = docsIn.map((d) => `{"create":{}}\n${JSON.stringify(d)}\n`).join('');
+    const res = await fetch(`${es}/${stream}/_bulk?refresh=true`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: bulk });
+    const reply = (await res.json()) as { errors: boolean };
+    expect(reply.errors, JSON.stringify(reply)).toBe(false);
+    const count = async (query: Record<string, unknown>): Promise<number> => (await esJson<{ count: number }>(es, 'POST', `/${stream}/_count`, { query })).count;
+    return {
+      cidr: await count({ term: { 'source.address': '192.0.2.0/24' } }),
+      prefix: await count({ match_phrase: { 'iptables.log_prefix': 'iptables-dropped:' } }),
+    };
+  }
+
+  it("docs/elastic.md's logs-otel@custom snippet keeps every attribute searchable and makes source.address CIDR-ready", async () => {
+    const doc = readFileSync(path.join(repoRoot, 'docs', 'elastic.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('`logs-otel@custom`'));
+    const snippet = JSON.parse(/```json\n([\s\S]*?)```/.exec(section)![1]!) as Record<string, unknown>;
+    expect(await trySnippet(snippet)).toEqual({ cidr: 1, prefix: 1 });
+    // The check can fail: the old snippet (passthrough without dynamic: true) loses the other attributes.
+    const broken = structuredClone(snippet) as { template: { mappings: { properties: { attributes: Record<string, unknown> } } } };
+    delete broken.template.mappings.properties.attributes.dynamic;
+    expect(await trySnippet(broken as unknown as Record<string, unknown>)).toEqual({ cidr: 1, prefix: 0 });
   });
 
   it('docs/elastic.md shows exactly the queries this file runs', () => {
