@@ -28,6 +28,7 @@ import { parseFrame, type ParseOptions } from '../../src/mapping/parse-frame.js'
 import type { AttributeValue } from '../../src/mapping/record.js';
 import { collectorRequirement, freePort } from '../helpers/collector.js';
 import { getField } from '../helpers/es-bulk-capture.js';
+import { promValue } from '../helpers/metrics.js';
 import { fixturesRequirement, kernelLog, lines } from '../helpers/parser-corpus.js';
 import { fixturesDir, repoRoot } from '../helpers/paths.js';
 import { assertRequirement, requirement, shouldRun } from '../helpers/requirements.js';
@@ -35,7 +36,7 @@ import { searchEngine, searchEngineRequirement, testNamespace, type SearchEngine
 import { makeTlsCerts, type TlsCerts } from '../helpers/tls-certs.js';
 import { waitForValue } from '../helpers/wait.js';
 import { documentedQueries, ECS_QUERIES, OTEL_QUERIES, SEED_FIELDS, type MappingMode, type ModelRecord } from './elastic-queries.js';
-import { allDocuments, docOutcomes, esJson, matchingIds, startShippedCollector, type Hit, type ShippedCollector } from './search-engine-pipeline.js';
+import { allDocuments, DOCS_PROCESSED, docOutcomes, esJson, matchingIds, startShippedCollector, type Hit, type ShippedCollector } from './search-engine-pipeline.js';
 import { cliEntry, cliRequirement, sendTcpLines, startService, type RunningService } from './service-process.js';
 
 const run = promisify(execFile);
@@ -336,6 +337,49 @@ describe.skipIf(!shouldRun(req))('collector-config -> real Elasticsearch: setup,
         expect(wantComplete).toBeGreaterThan(0);
         expect(complete).toBe(wantComplete);
       });
+    }
+  });
+
+  it('check elasticsearch reports each data stream this file wrote with its document count', async () => {
+    expect(written.length).toBe(CASES.length);
+    // Not its exit code: other files of the run share the engine and may leave problems there on purpose.
+    const r = await run(process.execPath, [cliEntry, 'check', 'elasticsearch', '--endpoint', engine!.url]).catch((e: { stdout?: string; stderr?: string }) => ({ stdout: e.stdout ?? '', stderr: e.stderr ?? '' }));
+    const out = `${r.stdout}${r.stderr}`;
+    for (const { stream } of written) expect(out, out).toMatch(new RegExp(`data stream ${stream.replaceAll('.', '\\.')} \\((ecs|otel) mode\\): ${corpus().length} documents`));
+  });
+
+  it('a document Elasticsearch rejects is counted as failed_client with its error type and logged (the troubleshooting signal)', async () => {
+    // A dataset no template covers: otel mode asks for a data stream, nothing defines one.
+    const ns = testNamespace();
+    const lines = kernelLog;
+    const col = await startShippedCollector('elastic-self-managed-otel.yaml', { ELASTICSEARCH_ENDPOINT: engine!.url, ELASTIC_API_KEY: 'ZHVtbXk6ZHVtbXk=' });
+    let service: RunningService | undefined;
+    try {
+      service = await startService({
+        port: await freePort(),
+        configYaml: `parser:\n  dataset: iptables.nosetup\n  namespace: ${ns}\npipeline:\n  batch:\n    linger: 50ms\noutputs:\n  - otlp:\n      endpoint: http://127.0.0.1:${col.otlpPort}\n`,
+      });
+      await sendTcpLines(service.port, lines);
+      const text = await waitForValue(
+        async () => {
+          const t = await col.metrics().catch(() => undefined);
+          return t !== undefined && docOutcomes(t).failed_client >= lines.length ? t : undefined;
+        },
+        { timeoutMs: 90_000, intervalMs: 500, what: `${lines.length} failed_client outcomes` },
+      );
+      const o = docOutcomes(text);
+      expect(o).toMatchObject({ success: 0, failed_client: lines.length, retried: 0 });
+      expect(promValue(text, DOCS_PROCESSED, { outcome: 'failed_client', error_type: 'index_not_found_exception' })).toBe(lines.length);
+      // The pitfall the troubleshooting section names: the standard counter calls them sent.
+      expect(promValue(text, 'otelcol_exporter_sent_log_records_total', { exporter: 'elasticsearch' })).toBe(lines.length);
+      const log = col.logs();
+      expect(log).toContain('failed to index document');
+      expect(log).toContain(`"index": "logs-iptables.nosetup.otel-${ns}"`);
+      // include_source_on_error: false keeps Elasticsearch's reason in the log line.
+      expect(log).toMatch(/"error\.type": "index_not_found_exception", "error\.reason": "[^"]+"/);
+    } finally {
+      await service?.stop();
+      await col.stop();
     }
   });
 
