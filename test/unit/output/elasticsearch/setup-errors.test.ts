@@ -4,7 +4,8 @@
  * `GET /`, old and unknown versions, OpenSearch, no product header), a closed port, and the
  * command line's own mistakes. Also how credentials reach the server (flag > env > file).
  */
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import { parseCliArgs, UsageError, HELP_TEXT } from '../../../../src/cli/cli-arg
 import { runCli } from '../../../../src/cli/cli.js';
 import type { CliIo } from '../../../../src/cli/cli-io.js';
 import { freePort } from '../../../helpers/collector.js';
+import { makeTlsCerts } from '../../../helpers/tls-certs.js';
 
 type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
 type Route = (method: string, url: string, headers: IncomingHttpHeaders, body: string) => Reply | undefined;
@@ -33,9 +35,9 @@ afterEach(async () => {
 const ES = { 'x-elastic-product': 'Elasticsearch' };
 
 /** Answers like a minimal Elasticsearch 8.19 unless `route` answers first. */
-async function fake(route: Route = () => undefined, version = '8.19.0'): Promise<Fake> {
+async function fake(route: Route = () => undefined, version = '8.19.0', tls?: { cert: Buffer; key: Buffer }): Promise<Fake> {
   const requests: Fake['requests'] = [];
-  const server: Server = createServer((req, res) => {
+  const handler: RequestListener = (req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
@@ -55,10 +57,11 @@ async function fake(route: Route = () => undefined, version = '8.19.0'): Promise
       res.writeHead(r.status, { 'content-type': 'application/json', ...(r.headers ?? {}) });
       res.end(r.body === undefined ? '' : JSON.stringify(r.body));
     });
-  });
+  };
+  const server: Server = tls ? (createHttpsServer(tls, handler) as unknown as Server) : createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const f: Fake = {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `${tls ? 'https://localhost' : 'http://127.0.0.1'}:${(server.address() as AddressInfo).port}`,
     requests,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
@@ -194,6 +197,22 @@ describe('setup elasticsearch: command line, environment, config', () => {
     const run = await cli(['setup', 'elasticsearch', '--endpoint', 'https://127.0.0.1:1', '--ca-file', '/nonexistent/ca.pem']);
     expect(run.code).toBe(2);
     expect(run.err).toContain('cannot read --ca-file /nonexistent/ca.pem');
+  });
+
+  it('https: --ca-file makes the server certificate trusted; without it, a TLS error names the URL (exit 4)', async () => {
+    const certs = makeTlsCerts();
+    try {
+      const f = await fake(undefined, '8.19.0', { cert: certs.cert, key: certs.key });
+      const without = await cli(['setup', 'elasticsearch', '--endpoint', f.url]);
+      expect(without.code).toBe(4);
+      expect(without.err).toContain(`cannot reach ${f.url}/`);
+      expect(without.err).toMatch(/certificate|UNABLE_TO_VERIFY|SELF_SIGNED/i);
+      const withCa = await cli(['setup', 'elasticsearch', '--endpoint', f.url, '--ca-file', certs.caFile]);
+      expect(withCa.err).toBe('');
+      expect(withCa.code).toBe(0);
+    } finally {
+      certs.cleanup();
+    }
   });
 
   it('the API key: --api-key over ELASTIC_API_KEY over the config file; basic auth with --username and ELASTIC_PASSWORD', async () => {
