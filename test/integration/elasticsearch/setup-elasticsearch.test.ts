@@ -14,7 +14,9 @@ import type { CliIo } from '../../../src/cli/cli-io.js';
 import { ATTRIBUTE_BY_NAME } from '../../../src/mapping/attribute-table.js';
 import { parseFrame } from '../../../src/mapping/parse-frame.js';
 import type { FirewallLogRecord } from '../../../src/mapping/record.js';
-import { attributeFieldMapping, templateNames, type EsMappingMode } from '../../../src/output/elasticsearch/index-templates.js';
+import { createEsClient } from '../../../src/output/elasticsearch/es-client.js';
+import { attributeFieldMapping, planTemplates, templateNames, type EsMappingMode } from '../../../src/output/elasticsearch/index-templates.js';
+import { applyTemplates } from '../../../src/output/elasticsearch/setup.js';
 import { benchLines, fixtureLines, fixturesRequirement, ours } from '../../helpers/parser-corpus.js';
 import { assertRequirement, shouldRun } from '../../helpers/requirements.js';
 import { searchEngine, searchEngineRequirement, testNamespace, type SearchEngine } from '../../helpers/search-engine.js';
@@ -253,6 +255,55 @@ describe.skipIf(!shouldRun(esReq))('setup elasticsearch against a real Elasticse
     expect(run.out.match(/is installed and current/g)).toHaveLength(4);
     expect(run.out).toContain(`VERDICT  OK: templates current, ${2 * records.length} documents`);
     expect(run.code).toBe(0);
+  });
+
+  it("with Elastic's stack templates (stand-ins of the same shape): ours compose with theirs, and Elasticsearch accepts and applies both", async () => {
+    // The minimal distribution has none of Elastic's templates, and installing `logs` itself would
+    // change every other test's logs-*-* on this shared engine. So: stand-in component templates
+    // under names of this test's own, and the index templates `logs` / `logs-otel@template` as
+    // planTemplates receives them (only our copies are installed, for this test's dataset).
+    const sns = testNamespace();
+    const ds = `iptables.${sns}`;
+    const c = (n: string): string => `standin-${sns}-${n}`;
+    const put = (n: string, body: unknown): Promise<unknown> => es(engine, 'PUT', `/_component_template/${n}`, body);
+    const otelAttributes = { type: 'passthrough', dynamic: true, priority: 10 };
+    await put(c('logs@mappings'), { template: { mappings: { date_detection: false, properties: { '@timestamp': { type: 'date' }, message: { type: 'text' }, 'data_stream.type': { type: 'keyword' }, 'data_stream.dataset': { type: 'keyword' }, 'data_stream.namespace': { type: 'keyword' } } } } });
+    await put(c('logs@settings'), { template: { settings: { 'index.mapping.total_fields.limit': 2000 } } });
+    await put(c('ecs@mappings'), { template: { mappings: { dynamic_templates: [{ ecs_strings: { match_mapping_type: 'string', mapping: { type: 'keyword' } } }] } } });
+    await put(c('otel@mappings'), {
+      template: { mappings: { dynamic: false, properties: { '@timestamp': { type: 'date' }, observed_timestamp: { type: 'date' }, attributes: otelAttributes, resource: { properties: { attributes: { type: 'passthrough', dynamic: true, priority: 20 } } } } } },
+    });
+    await put(c('logs-otel@mappings'), { template: { mappings: { properties: { body: { properties: { text: { type: 'text' } } }, severity_text: { type: 'keyword' } } } } });
+    const stack = {
+      logs: { index_patterns: ['logs-*-*'], priority: 100, composed_of: [c('logs@mappings'), c('logs@settings'), 'logs@custom', c('ecs@mappings')], ignore_missing_component_templates: ['logs@custom'], data_stream: { hidden: false, allow_custom_routing: false }, allow_auto_create: true, _meta: { managed: true }, version: 16 },
+      logsOtel: { index_patterns: ['logs-*.otel-*'], priority: 120, composed_of: [c('logs@settings'), c('otel@mappings'), c('logs-otel@mappings'), 'logs@custom', 'logs-otel@custom'], ignore_missing_component_templates: ['logs@custom', 'logs-otel@custom'], data_stream: {} },
+      otelAttributes,
+    };
+    const client = createEsClient({ endpoint: engine.url });
+    try {
+      const plan = planTemplates(ds, stack);
+      expect((await applyTemplates(client, plan)).map((o) => o.action)).toEqual(['created', 'created', 'created', 'created']);
+      expect((await applyTemplates(client, plan)).map((o) => o.action)).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged']);
+    } finally {
+      client.close();
+    }
+    const r = records.find((x) => x.attributes['source.address'] === '192.0.2.2' && x.attributes['destination.port'] !== undefined)!;
+    await bulkCreate(engine, `logs-${ds}-${sns}`, [ecsDocument(r, ds, sns)]);
+    await bulkCreate(engine, `logs-${ds}.otel-${sns}`, [otelDocument(r, ds, sns)]);
+    const ecs = leafTypes(await es(engine, 'GET', `/logs-${ds}-${sns}/_mapping`));
+    // Theirs (message, the settings) and ours (ip, long) both apply.
+    expect([ecs.get('message'), ecs.get('source.ip'), ecs.get('destination.port'), ecs.get('iptables.log_prefix')]).toEqual(['text', 'ip', 'long', 'keyword']);
+    const settings = await es(engine, 'GET', `/logs-${ds}-${sns}/_settings`);
+    expect((Object.values(settings)[0] as any).settings.index.mapping.total_fields.limit).toBe('2000');
+    const otelMapping = await es(engine, 'GET', `/logs-${ds}.otel-${sns}/_mapping`);
+    const props = (Object.values(otelMapping)[0] as any).mappings.properties;
+    // The passthrough definition survives ours (priority 10, dynamic), with our typed fields in it.
+    expect(props.attributes).toMatchObject({ type: 'passthrough', priority: 10, dynamic: 'true' });
+    expect(props.attributes.properties['source.address'].type).toBe('ip');
+    expect(props.resource.properties.attributes).toMatchObject({ type: 'passthrough', priority: 20 });
+    expect(props.body.properties.text.type).toBe('text');
+    const cidr = await es(engine, 'POST', `/logs-${ds}.otel-${sns}/_count`, { query: { term: { 'source.address': '192.0.2.0/24' } } });
+    expect(cidr.count).toBe(1);
   });
 
   it('check elasticsearch flags an index created before setup (dynamic mappings, no CIDR)', async () => {

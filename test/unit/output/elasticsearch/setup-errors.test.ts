@@ -227,6 +227,9 @@ describe('setup elasticsearch: command line, environment, config', () => {
     expect(auth()).toBe('ApiKey from-env');
     await cli(['check', 'elasticsearch', '--config', cfg, '--api-key', 'from-flag'], { ELASTIC_API_KEY: 'from-env' });
     expect(auth()).toBe('ApiKey from-flag');
+    // `id:key` (as the create-API-key API returns the parts) is sent encoded.
+    await cli(['check', 'elasticsearch', '--config', cfg, '--api-key', 'VuaCfGcBCdbkQm:ui2lp2axTNmsyakw9tvNnw']);
+    expect(auth()).toBe(`ApiKey ${Buffer.from('VuaCfGcBCdbkQm:ui2lp2axTNmsyakw9tvNnw').toString('base64')}`);
     await cli(['check', 'elasticsearch', '--config', cfg, '--username', 'fw'], { ELASTIC_PASSWORD: 'pw' });
     expect(auth()).toBe(`Basic ${Buffer.from('fw:pw').toString('base64')}`);
     // The environment's endpoint is used when there is no flag.
