@@ -19,7 +19,7 @@ import { attributeFieldMapping, planTemplates, templateNames, type EsMappingMode
 import { applyTemplates } from '../../../src/output/elasticsearch/setup.js';
 import { benchLines, fixtureLines, fixturesRequirement, ours } from '../../helpers/parser-corpus.js';
 import { assertRequirement, shouldRun } from '../../helpers/requirements.js';
-import { searchEngine, searchEngineRequirement, testNamespace, type SearchEngine } from '../../helpers/search-engine.js';
+import { engineJson, searchEngine, searchEngineRequirement, testNamespace, type SearchEngine } from '../../helpers/search-engine.js';
 
 interface Run {
   code: number;
@@ -40,16 +40,7 @@ async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return { code, out, err };
 }
 
-async function es(engine: SearchEngine, method: string, p: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${engine.url}${p}`, {
-    method,
-    headers: { 'content-type': typeof body === 'string' ? 'application/x-ndjson' : 'application/json' },
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
-  const json = (await res.json()) as Record<string, unknown>;
-  if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json).slice(0, 500)}`);
-  return json;
-}
+const es = engineJson;
 
 const ms = (t: [number, number]): number => t[0] * 1000 + Math.floor(t[1] / 1e6);
 
