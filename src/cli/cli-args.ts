@@ -90,7 +90,7 @@ Options:
       --no-spool         keep queued records in memory only (pipeline.spool: off)
 Elasticsearch (setup / check elasticsearch; flag > environment > the config's elasticsearch:):
       --endpoint URL     Elasticsearch base URL (env ELASTICSEARCH_ENDPOINT, elasticsearch.endpoint)
-      --api-key KEY      API key, base64 id:key (env ELASTIC_API_KEY, elasticsearch.apiKey)
+      --api-key KEY      API key, Kibana's encoded form or id:key (env ELASTIC_API_KEY, elasticsearch.apiKey)
       --username USER    basic auth instead, password from env ELASTIC_PASSWORD or elasticsearch.password
       --ca-file FILE     PEM CA bundle for https (elasticsearch.caFile)
       --dataset NAME     data_stream.dataset (default: the config's parser.dataset, iptables.log)

@@ -316,3 +316,38 @@ export async function searchEngine(kind: SearchEngineKind): Promise<SearchEngine
 export function testNamespace(): string {
   return `t${randomBytes(4).toString('hex')}`;
 }
+
+/** One reply of `engineRequest`. */
+export interface EngineReply {
+  status: number;
+  /** Parsed JSON, or the text when the body is not JSON. */
+  json: any;
+  headers: Headers;
+}
+
+/**
+ * One REST call to a test engine: `body` as an object is sent as JSON, as a string as NDJSON
+ * (`_bulk`). Never throws for a status; `engineJson` does.
+ */
+export async function engineRequest(engine: SearchEngine, method: string, p: string, body?: unknown): Promise<EngineReply> {
+  const res = await fetch(`${engine.url}${p}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': typeof body === 'string' ? 'application/x-ndjson' : 'application/json' },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  let json: unknown = text;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, json, headers: res.headers };
+}
+
+/** `engineRequest`, returning the JSON of a 2xx reply and throwing with the reply otherwise. */
+export async function engineJson(engine: SearchEngine, method: string, p: string, body?: unknown): Promise<any> {
+  const r = await engineRequest(engine, method, p, body);
+  if (r.status < 200 || r.status >= 300) throw new Error(`${method} ${p}: ${r.status} ${JSON.stringify(r.json).slice(0, 500)}`);
+  return r.json;
+}

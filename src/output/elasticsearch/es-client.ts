@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 export interface EsConnection {
   /** Base URL, e.g. `https://es.example:9200` (a path prefix of a proxy is kept). */
   endpoint: string;
-  /** Elasticsearch API key, the base64 `id:key` form Kibana shows as "Encoded". */
+  /** Elasticsearch API key: the base64 form Kibana shows as "Encoded", or `id:key`. */
   apiKey?: string;
   /** Basic auth, when no API key is given. */
   username?: string;
@@ -60,7 +60,8 @@ export function createEsClient(conn: EsConnection): EsClient {
   const ca = conn.caFile !== undefined ? readFileSync(conn.caFile) : undefined;
   const auth =
     conn.apiKey !== undefined
-      ? `ApiKey ${conn.apiKey}`
+      ? // The encoded form is base64 and has no ':'; `id:key` as Elasticsearch's create-key API returns them is encoded here.
+        `ApiKey ${conn.apiKey.includes(':') ? Buffer.from(conn.apiKey).toString('base64') : conn.apiKey}`
       : conn.username !== undefined
         ? `Basic ${Buffer.from(`${conn.username}:${conn.password ?? ''}`).toString('base64')}`
         : undefined;

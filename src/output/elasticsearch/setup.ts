@@ -111,23 +111,31 @@ export async function compareTemplates(client: EsClient, dataset: string): Promi
   return { stack, objects };
 }
 
-/** Installs (or updates) our templates for `dataset`; `progress` gets one line per object as it goes. */
-export async function setupElasticsearch(
-  client: EsClient,
-  options: { dataset: string; progress?: (line: string) => void; onCluster?: (cluster: ClusterInfo, stack: SetupResult['stack']) => void },
-): Promise<SetupResult> {
-  const cluster = await identifyCluster(client);
-  const { stack, objects } = await compareTemplates(client, options.dataset);
-  const result: SetupResult = { cluster, stack: { ecs: stack.logs !== undefined, otel: stack.logsOtel !== undefined }, objects: [] };
-  options.onCluster?.(cluster, result.stack);
-  for (const { want, state } of objects) {
+/** Puts each object of `plan` that is missing or differs, in order; `progress` gets one line per object. */
+export async function applyTemplates(client: EsClient, plan: TemplateObject[], progress?: (line: string) => void): Promise<SetupResult['objects']> {
+  const out: SetupResult['objects'] = [];
+  for (const want of plan) {
+    const state = objectState(want, await getTemplate(client, want.kind, want.name));
     let action: ObjectAction = 'unchanged';
     if (state !== 'current') {
       await call(client, 'PUT', `/_${want.kind}/${encodeURIComponent(want.name)}`, TEMPLATES, want.body);
       action = state === 'missing' ? 'created' : 'updated';
     }
-    result.objects.push({ kind: want.kind, name: want.name, mode: want.mode, action });
-    options.progress?.(`${action.padEnd(9)} ${want.kind.replace('_', ' ')} ${want.name}`);
+    out.push({ kind: want.kind, name: want.name, mode: want.mode, action });
+    progress?.(`${action.padEnd(9)} ${want.kind.replace('_', ' ')} ${want.name}`);
   }
-  return result;
+  return out;
+}
+
+/** Installs (or updates) our templates for `dataset`, extending Elastic's stack templates where the cluster has them. */
+export async function setupElasticsearch(
+  client: EsClient,
+  options: { dataset: string; progress?: (line: string) => void; onCluster?: (cluster: ClusterInfo, stack: SetupResult['stack']) => void },
+): Promise<SetupResult> {
+  const cluster = await identifyCluster(client);
+  const stack = await readStackTemplates(client);
+  const found = { ecs: stack.logs !== undefined, otel: stack.logsOtel !== undefined };
+  options.onCluster?.(cluster, found);
+  const objects = await applyTemplates(client, planTemplates(options.dataset, stack), options.progress);
+  return { cluster, stack: found, objects };
 }

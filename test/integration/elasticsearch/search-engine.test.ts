@@ -6,23 +6,9 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertRequirement, shouldRun } from '../../helpers/requirements.js';
-import { searchEngine, searchEngineRequirement, testNamespace, type SearchEngine, type SearchEngineKind } from '../../helpers/search-engine.js';
+import { engineRequest, searchEngine, searchEngineRequirement, testNamespace, type SearchEngineKind, type SearchEngine } from '../../helpers/search-engine.js';
 
-async function call(engine: SearchEngine, method: string, p: string, body?: unknown): Promise<{ status: number; json: any; headers: Headers }> {
-  const res = await fetch(`${engine.url}${p}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  let json: unknown = text;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    // keep text
-  }
-  return { status: res.status, json, headers: res.headers };
-}
+const call = engineRequest;
 
 const engines: Array<{ kind: SearchEngineKind; version: RegExp }> = [
   { kind: 'elasticsearch', version: /^8\.19\./ },
