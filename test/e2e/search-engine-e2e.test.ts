@@ -32,11 +32,11 @@ import { promValue } from '../helpers/metrics.js';
 import { fixturesRequirement, kernelLog, lines } from '../helpers/parser-corpus.js';
 import { fixturesDir, repoRoot } from '../helpers/paths.js';
 import { assertRequirement, requirement, shouldRun } from '../helpers/requirements.js';
-import { searchEngine, searchEngineRequirement, testNamespace, type SearchEngine } from '../helpers/search-engine.js';
+import { engineJson, searchEngine, searchEngineRequirement, testNamespace, type SearchEngine } from '../helpers/search-engine.js';
 import { makeTlsCerts, type TlsCerts } from '../helpers/tls-certs.js';
 import { waitForValue } from '../helpers/wait.js';
 import { documentedQueries, ECS_QUERIES, OTEL_QUERIES, SEED_FIELDS, type MappingMode, type ModelRecord } from './elastic-queries.js';
-import { allDocuments, DOCS_PROCESSED, docOutcomes, esJson, matchingIds, startShippedCollector, type Hit, type ShippedCollector } from './search-engine-pipeline.js';
+import { allDocuments, DOCS_PROCESSED, docOutcomes, matchingIds, startShippedCollector, type Hit, type ShippedCollector } from './search-engine-pipeline.js';
 import { cliEntry, cliRequirement, sendTcpLines, startService, type RunningService } from './service-process.js';
 
 const run = promisify(execFile);
@@ -221,8 +221,8 @@ describe.skipIf(!shouldRun(req))('collector-config -> real Elasticsearch: setup,
         throw new Error(`${e.message}\nmetrics:\n${metricsText.split('\n').filter((l) => l.includes('elasticsearch_docs') || l.includes('log_records')).join('\n')}${diag()}`);
       });
       console.log(`[${c.file}] exporter outcomes for every record after ${Date.now() - t0} ms`);
-      await esJson(es.url, 'POST', `/${stream}/_refresh`);
-      docs = await allDocuments(es.url, stream);
+      await engineJson(es, 'POST', `/${stream}/_refresh`);
+      docs = await allDocuments(es, stream);
       written.push({ stream, mode: c.mode });
     });
 
@@ -235,7 +235,7 @@ describe.skipIf(!shouldRun(req))('collector-config -> real Elasticsearch: setup,
     it('setup elasticsearch ran, and the data stream is one (template applied before the first document)', async () => {
       // Its summary line; the first case creates the templates, later ones find them unchanged.
       expect(setupOutput).toMatch(/setup elasticsearch: \d+ objects/);
-      const r = await esJson<Record<string, { settings?: unknown }>>(engine!.url, 'GET', `/${stream}/_settings`);
+      const r = (await engineJson(engine!, 'GET', `/${stream}/_settings`)) as Record<string, unknown>;
       const indices = Object.keys(r);
       // A data stream's backing indices are .ds-<stream>-...; a plain index would be named <stream>.
       expect(indices.length).toBe(1);
@@ -274,7 +274,7 @@ describe.skipIf(!shouldRun(req))('collector-config -> real Elasticsearch: setup,
     });
 
     it('every attribute has one field type that fits the attribute table (addresses are ip)', async () => {
-      const caps = (await esJson<{ fields: FieldCaps }>(engine!.url, 'GET', `/${stream}/_field_caps?fields=*`)).fields;
+      const caps = ((await engineJson(engine!, 'GET', `/${stream}/_field_caps?fields=*`)) as { fields: FieldCaps }).fields;
       const names = new Set(models.flatMap((m) => Object.keys(m.attributes)));
       const problems: string[] = [];
       for (const name of names) {
@@ -300,7 +300,7 @@ describe.skipIf(!shouldRun(req))('collector-config -> real Elasticsearch: setup,
 
     it.each(documentedQueries(c.mode).map((q) => ({ ...q, label: `${q.id}: ${q.kql}` })))('documented query $label', async (q) => {
       const want = models.filter((m) => q.matches(m)).length;
-      const got = await matchingIds(engine!.url, q.index, { bool: { filter: [q.dsl, nsFilter] } });
+      const got = await matchingIds(engine!, q.index, { bool: { filter: [q.dsl, nsFilter] } });
       console.log(`[${c.file}] ${q.kql}  ->  ${got.total} (expected ${want})`);
       // Each query must select something here, so a query that matches nothing cannot pass.
       expect(want).toBeGreaterThan(0);
@@ -315,7 +315,7 @@ describe.skipIf(!shouldRun(req))('collector-config -> real Elasticsearch: setup,
         const q = ECS_QUERIES[0]!;
         expect(q.kql).toBe('data_stream.dataset : "iptables.log"');
         expect(q.index).toBe('logs-*');
-        const got = await matchingIds(engine!.url, 'logs-*', { bool: { filter: [q.dsl, nsFilter] } });
+        const got = await matchingIds(engine!, 'logs-*', { bool: { filter: [q.dsl, nsFilter] } });
         // Every document of this case (the query's hits beyond the 10,000 window are the same set).
         expect(got.total).toBe(frames.length);
         const problems: string[] = [];
@@ -385,7 +385,7 @@ describe.skipIf(!shouldRun(req))('collector-config -> real Elasticsearch: setup,
 
   /** `field: type + type` for every field with more than one type across `streams`. */
   async function conflicts(streams: string[]): Promise<{ fields: number; conflicts: string[] }> {
-    const caps = (await esJson<{ fields: FieldCaps }>(engine!.url, 'GET', `/${streams.join(',')}/_field_caps?fields=*`)).fields;
+    const caps = ((await engineJson(engine!, 'GET', `/${streams.join(',')}/_field_caps?fields=*`)) as { fields: FieldCaps }).fields;
     const out = Object.entries(caps)
       .filter(([, types]) => Object.keys(types).length > 1)
       .map(([f, types]) => `${f}: ${Object.keys(types).sort().join(' + ')}`)
@@ -418,9 +418,9 @@ describe.skipIf(!shouldRun(req))('collector-config -> real Elasticsearch: setup,
     const es = engine!.url;
     const ns = testNamespace();
     const name = `iptables-otel-e2e-snippet-${ns}`;
-    await esJson(es, 'PUT', `/_component_template/${name}-root`, { template: { mappings: { dynamic: false } } });
-    await esJson(es, 'PUT', `/_component_template/${name}`, snippet);
-    await esJson(es, 'PUT', `/_index_template/${name}`, { index_patterns: [`${name}-*`], priority: 500, data_stream: {}, composed_of: [`${name}-root`, name] });
+    await engineJson(engine!, 'PUT', `/_component_template/${name}-root`, { template: { mappings: { dynamic: false } } });
+    await engineJson(engine!, 'PUT', `/_component_template/${name}`, snippet);
+    await engineJson(engine!, 'PUT', `/_index_template/${name}`, { index_patterns: [`${name}-*`], priority: 500, data_stream: {}, composed_of: [`${name}-root`, name] });
     const stream = `${name}-default`;
     const docsIn = [
       { '@timestamp': '2026-11-26T14:20:01Z', attributes: { 'source.address': '192.0.2.7', 'iptables.log_prefix': 'iptables-dropped:' } },
@@ -430,7 +430,7 @@ describe.skipIf(!shouldRun(req))('collector-config -> real Elasticsearch: setup,
     const res = await fetch(`${es}/${stream}/_bulk?refresh=true`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: bulk });
     const reply = (await res.json()) as { errors: boolean };
     expect(reply.errors, JSON.stringify(reply)).toBe(false);
-    const count = async (query: Record<string, unknown>): Promise<number> => (await esJson<{ count: number }>(es, 'POST', `/${stream}/_count`, { query })).count;
+    const count = async (query: Record<string, unknown>): Promise<number> => ((await engineJson(engine!, 'POST', `/${stream}/_count`, { query })) as { count: number }).count;
     return {
       cidr: await count({ term: { 'source.address': '192.0.2.0/24' } }),
       prefix: await count({ match_phrase: { 'iptables.log_prefix': 'iptables-dropped:' } }),

@@ -1,7 +1,7 @@
 /**
  * Helpers for the end-to-end runs against a real Elasticsearch (search-engine-e2e.test.ts): the
  * shipped collector-config file started as it is (only its environment variables set), the
- * Collector's own metrics, and small JSON calls to the engine.
+ * Collector's own metrics, and reading documents back from the engine.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +10,7 @@ import path from 'node:path';
 import { collectorBinary, freePort } from '../helpers/collector.js';
 import { promValue } from '../helpers/metrics.js';
 import { repoRoot } from '../helpers/paths.js';
+import { engineJson, type SearchEngine } from '../helpers/search-engine.js';
 
 /** A Collector running one file of collector-config/, unmodified. */
 export interface ShippedCollector {
@@ -127,19 +128,6 @@ export function docOutcomes(metricsText: string): DocOutcomes {
   };
 }
 
-/** A JSON request to the engine; throws with the reply on a non-2xx status. */
-export async function esJson<T = Record<string, unknown>>(base: string, method: string, pathAndQuery: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${base}${pathAndQuery}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(60_000),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${pathAndQuery}: HTTP ${res.status}: ${text.slice(0, 2000)}`);
-  return JSON.parse(text) as T;
-}
-
 /** A stored document as `_search` returns it. */
 export interface Hit {
   _id: string;
@@ -148,13 +136,13 @@ export interface Hit {
 }
 
 /** Every document of `index` (search_after over `_doc`; the window limit does not apply). */
-export async function allDocuments(base: string, index: string): Promise<Hit[]> {
+export async function allDocuments(engine: SearchEngine, index: string): Promise<Hit[]> {
   const out: Hit[] = [];
   let after: unknown[] | undefined;
   for (;;) {
     const body: Record<string, unknown> = { size: 5000, sort: ['_doc'], query: { match_all: {} } };
     if (after) body.search_after = after;
-    const r = await esJson<{ hits: { hits: Array<Hit & { sort: unknown[] }> } }>(base, 'POST', `/${index}/_search`, body);
+    const r = (await engineJson(engine, 'POST', `/${index}/_search`, body)) as { hits: { hits: Array<Hit & { sort: unknown[] }> } };
     const hits = r.hits.hits;
     out.push(...hits);
     if (hits.length < 5000) return out;
@@ -163,12 +151,12 @@ export async function allDocuments(base: string, index: string): Promise<Hit[]> 
 }
 
 /** `_id`s of the documents `query` returns in `index` (up to 10,000, the default window). */
-export async function matchingIds(base: string, index: string, query: Record<string, unknown>): Promise<{ total: number; ids: string[] }> {
-  const r = await esJson<{ hits: { total: { value: number }; hits: Array<{ _id: string }> } }>(base, 'POST', `/${index}/_search`, {
+export async function matchingIds(engine: SearchEngine, index: string, query: Record<string, unknown>): Promise<{ total: number; ids: string[] }> {
+  const r = (await engineJson(engine, 'POST', `/${index}/_search`, {
     size: 10_000,
     _source: false,
     track_total_hits: true,
     query,
-  });
+  })) as { hits: { total: { value: number }; hits: Array<{ _id: string }> } };
   return { total: r.hits.total.value, ids: r.hits.hits.map((h) => h._id) };
 }
