@@ -2,8 +2,8 @@
  * THE queries docs/elastic.md shows, one list per mapping mode, each as the KQL a Kibana user
  * types and the query DSL the e2e test (test/e2e/search-engine-e2e.test.ts) sends to a real
  * Elasticsearch, plus the rule that says which records it must return. The doc shows the same
- * KQL and DSL (a unit of this file and the doc are kept in step by the e2e test, which reads the
- * doc and checks that every query block in it is one of these).
+ * KQL and DSL: the e2e test checks that the doc's `kql` blocks hold exactly these queries and
+ * that it shows each one's DSL.
  *
  * KQL is a Kibana language: Elasticsearch's API does not take it. Each entry's `dsl` is the
  * equivalent query DSL: `field : "value"` on a keyword, ip or numeric field is a `term` query (a

@@ -283,6 +283,10 @@ describe.skipIf(!shouldRun(req))('collector-config -> real Elasticsearch: setup,
           problems.push(`${name}: not in the attribute table`);
           continue;
         }
+        // An attribute the parser emits as [] must say so in the table (the ecs mode drops it).
+        if (!spec.mayBeEmpty && models.some((m) => Array.isArray(m.attributes[name]) && (m.attributes[name] as unknown[]).length === 0)) {
+          problems.push(`${name}: emitted as [] but not marked mayBeEmpty in the attribute table`);
+        }
         const f = caps[fieldPath(c.mode, name)];
         // Only empty arrays of this attribute were sent (ecs drops them): nothing to map.
         if (!f) {
