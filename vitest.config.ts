@@ -8,6 +8,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     setupFiles: ['test/setup/state-directory.ts'],
+    // Elasticsearch / OpenSearch, started once per run and only when a test asks (see the file).
+    globalSetup: ['test/setup/search-engines.ts'],
     pool: 'forks',
     maxWorkers: 2,
     reporters: ['default'],

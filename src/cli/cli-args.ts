@@ -2,7 +2,16 @@ import { parseArgs } from 'node:util';
 import type { ConfigOverrides } from '../config/load-config.js';
 
 /** Commands of the `iptables-otel` bin. */
-export type CliCommand = 'run' | 'parse' | 'check-config' | 'help' | 'version';
+export type CliCommand = 'run' | 'parse' | 'check-config' | 'setup-elasticsearch' | 'check-elasticsearch' | 'help' | 'version';
+
+/** Flags of `setup elasticsearch` / `check elasticsearch` (each wins over the environment and the file). */
+export interface ElasticsearchFlags {
+  endpoint?: string;
+  apiKey?: string;
+  caFile?: string;
+  username?: string;
+  dataset?: string;
+}
 
 /** The parsed command line. */
 export interface CliArgs {
@@ -10,6 +19,8 @@ export interface CliArgs {
   /** `--config FILE`, or the FILE of `check-config FILE`. */
   configFile?: string;
   overrides: ConfigOverrides;
+  /** `setup elasticsearch` / `check elasticsearch` only. */
+  elasticsearch?: ElasticsearchFlags;
 }
 
 /** A usage error: the message is printed with a hint, and the exit code is 2. */
@@ -30,6 +41,11 @@ const OPTIONS = {
   threads: { type: 'string' },
   'spool-dir': { type: 'string' },
   'no-spool': { type: 'boolean' },
+  endpoint: { type: 'string' },
+  'api-key': { type: 'string' },
+  'ca-file': { type: 'string' },
+  username: { type: 'string' },
+  dataset: { type: 'string' },
   version: { type: 'boolean', short: 'V' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -38,6 +54,8 @@ const OPTIONS = {
 export const HELP_TEXT = `Usage: iptables-otel [run] [options]
        iptables-otel parse [--config FILE] < kernel-or-syslog-lines
        iptables-otel check-config FILE
+       iptables-otel setup elasticsearch --endpoint URL [--api-key KEY] [--ca-file FILE]
+       iptables-otel check elasticsearch --endpoint URL [--api-key KEY] [--ca-file FILE]
 
 Receives Linux firewall (netfilter LOG) lines over syslog (UDP, TCP, TLS) and exports
 them as OpenTelemetry log records (OTLP/HTTP), over Fluent forward, or to the console.
@@ -46,6 +64,10 @@ Commands:
   run (default)          start the service
   parse                  read lines on stdin, write one OTLP/JSON log record per line on stdout
   check-config FILE      validate a config file without starting anything (exit 0 = valid, 1 = errors)
+  setup elasticsearch    install the index templates that make logs-iptables.log-* (ecs mode) and
+                           logs-iptables.log.otel-* (otel mode) data streams with typed fields
+                           (source.ip as ip, ports as long); idempotent, prints what it did
+  check elasticsearch    are the templates current, how many documents, the newest, CIDR-ready?
 
 Options:
   -c, --config FILE      YAML config file (see examples/config.yaml)
@@ -66,6 +88,18 @@ Options:
                            $STATE_DIRECTORY/spool, /var/lib/iptables-otel/spool for root,
                            else ~/.local/state/iptables-otel/spool
       --no-spool         keep queued records in memory only (pipeline.spool: off)
+Elasticsearch (setup / check elasticsearch; flag > environment > the config's elasticsearch:):
+      --endpoint URL     Elasticsearch base URL (env ELASTICSEARCH_ENDPOINT, elasticsearch.endpoint)
+      --api-key KEY      API key, Kibana's encoded form or id:key (env ELASTIC_API_KEY, elasticsearch.apiKey)
+      --username USER    basic auth instead, password from env ELASTIC_PASSWORD or elasticsearch.password
+      --ca-file FILE     PEM CA bundle for https (elasticsearch.caFile)
+      --dataset NAME     data_stream.dataset (default: the config's parser.dataset, iptables.log)
+    Privileges: cluster monitor and manage_index_templates (setup); check also needs read and
+    view_index_metadata on logs-iptables.log*. Exit codes: 0 ok, 1 Elasticsearch refused a
+    request or check found a problem, 2 usage or configuration error, 4 unreachable (refused,
+    DNS, TLS, timeout), 5 401/403 (credentials or a missing privilege), 6 not Elasticsearch or
+    a version outside 8.13 .. 9.x.
+
   -V, --version          print the version
   -h, --help             print this help
 
@@ -110,11 +144,22 @@ export function parseCliArgs(argv: string[]): CliArgs {
   if (values['spool-dir'] !== undefined) overrides.spoolDir = values['spool-dir'];
   if (values['no-spool'] === true) overrides.noSpool = true;
 
+  const es: ElasticsearchFlags = {};
+  if (values.endpoint !== undefined) es.endpoint = values.endpoint;
+  if (values['api-key'] !== undefined) es.apiKey = values['api-key'];
+  if (values['ca-file'] !== undefined) es.caFile = values['ca-file'];
+  if (values.username !== undefined) es.username = values.username;
+  if (values.dataset !== undefined) es.dataset = values.dataset;
+
   if (values.help) return { command: 'help', overrides };
   if (values.version) return { command: 'version', overrides };
 
   const [first, ...rest] = positionals;
   const command = first ?? 'run';
+  if (command !== 'setup' && command !== 'check') {
+    const flag = (['endpoint', 'api-key', 'ca-file', 'username', 'dataset'] as const).find((f) => values[f] !== undefined);
+    if (flag !== undefined) throw new UsageError(`--${flag} is an option of setup elasticsearch and check elasticsearch only`);
+  }
   const withFile = (f: string | undefined): CliArgs => ({ command: command as CliCommand, ...(f !== undefined ? { configFile: f } : {}), overrides });
   switch (command) {
     case 'run':
@@ -127,11 +172,17 @@ export function parseCliArgs(argv: string[]): CliArgs {
       if (file === undefined) throw new UsageError('check-config needs a FILE (iptables-otel check-config FILE)');
       return withFile(file);
     }
+    case 'setup':
+    case 'check': {
+      if (rest[0] !== 'elasticsearch') throw new UsageError(`${command} needs a target: iptables-otel ${command} elasticsearch`);
+      if (rest.length > 1) throw new UsageError(`unexpected argument "${rest[1]}"`);
+      return { command: `${command}-elasticsearch`, ...(values.config !== undefined ? { configFile: values.config } : {}), overrides, elasticsearch: es };
+    }
     case 'help':
       return { command: 'help', overrides };
     case 'version':
       return { command: 'version', overrides };
     default:
-      throw new UsageError(`unknown command "${command}" (run, parse or check-config)`);
+      throw new UsageError(`unknown command "${command}" (run, parse, check-config, setup elasticsearch or check elasticsearch)`);
   }
 }

@@ -1,5 +1,6 @@
 import { HELP_TEXT, parseCliArgs, UsageError } from './cli-args.js';
 import { checkConfigCommand } from './check-config-command.js';
+import { elasticsearchCommand } from './elasticsearch-command.js';
 import { runCommand } from './run-command.js';
 import { packageVersion } from './version.js';
 import type { CliIo } from './cli-io.js';
@@ -9,7 +10,8 @@ import { validateParseOptions } from '../mapping/parse-options.js';
 
 /**
  * Runs the `iptables-otel` command line and resolves with the exit code
- * (0 ok, 1 runtime error / invalid config in check-config, 2 usage or configuration error).
+ * (0 ok, 1 runtime error / invalid config in check-config, 2 usage or configuration error;
+ * setup/check elasticsearch add 4, 5, 6: see `ES_EXIT`).
  */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let args;
@@ -41,6 +43,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       await runParseCommand(io.stdin, io.stdout, validateParseOptions(parser, 'parser'));
       return 0;
     }
+    case 'setup-elasticsearch':
+      return elasticsearchCommand('setup', args.configFile, args.elasticsearch ?? {}, io);
+    case 'check-elasticsearch':
+      return elasticsearchCommand('check', args.configFile, args.elasticsearch ?? {}, io);
     case 'run':
       return runCommand(args.configFile, args.overrides, io);
   }

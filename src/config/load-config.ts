@@ -26,6 +26,7 @@ import { resolveSpoolConfig, validateSpoolConfig, type SpoolConfig, type SpoolFs
 import { resolvePipelineConfig } from '../pipeline/pipeline-config.js';
 import { validateOutputConfig } from '../output/create-output.js';
 import type { LogLevel } from '../ops/logger.js';
+import { validateElasticsearchConfig, type ElasticsearchConfig } from '../output/elasticsearch/elasticsearch-config.js';
 
 /** One problem found in the configuration, located as precisely as possible. */
 export interface ConfigIssue {
@@ -271,6 +272,7 @@ interface RawConfig {
   outputs?: Array<{ otlp?: RawOtlp; fluent?: RawFluent; console?: { stream: 'stdout' | 'stderr' } }>;
   ops: { address: string; unhealthyAfterFailures: number; unhealthyAfterStall: number | string; statusInterval: number | string };
   logging: { level: LogLevel };
+  elasticsearch?: ElasticsearchConfig;
 }
 
 /** `pipeline.spool` (and `--spool-dir` / `--no-spool`) over the spool defaults. */
@@ -635,6 +637,13 @@ export function loadConfig(options: LoadConfigOptions = {}): ServiceConfig {
     issues.push({ file, line: locateLine(path), path: pathToString(path), message: i.message });
   }
 
+  if (cfg.elasticsearch !== undefined) {
+    for (const i of validateElasticsearchConfig(cfg.elasticsearch)) {
+      const path: PathElem[] = ['elasticsearch', i.key];
+      issues.push({ file, line: locateLine(path), path: pathToString(path), message: i.message });
+    }
+  }
+
   try {
     validateParseOptions(cfg.parser, 'parser');
   } catch (err) {
@@ -662,6 +671,7 @@ export function loadConfig(options: LoadConfigOptions = {}): ServiceConfig {
     outputs,
     ops: ops!,
     logging: { level },
+    ...(cfg.elasticsearch !== undefined ? { elasticsearch: cfg.elasticsearch } : {}),
     notices,
   };
 }

@@ -285,6 +285,18 @@ export const configSchema = {
         level: { enum: ['debug', 'info', 'warn', 'error', 'silent'], default: 'info' },
       },
     },
+    elasticsearch: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Where `iptables-otel setup elasticsearch` and `check elasticsearch` connect (the service itself does not use it).',
+      properties: {
+        endpoint: { type: 'string', format: 'url', description: 'Elasticsearch base URL, e.g. https://es.example:9200.' },
+        apiKey: { type: 'string', minLength: 1, description: 'API key (base64 id:key, the "Encoded" form). ELASTIC_API_KEY and --api-key override it.' },
+        username: { type: 'string', minLength: 1, description: 'Basic auth user, instead of an API key.' },
+        password: { type: 'string', description: 'Basic auth password.' },
+        caFile: { type: 'string', minLength: 1, description: 'PEM CA bundle the server certificate must chain to.' },
+      },
+    },
   },
 } as const;
 

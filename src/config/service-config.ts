@@ -1,5 +1,6 @@
 import type { LogLevel } from '../ops/logger.js';
 import type { SpoolConfig } from '../pipeline/spool/spool-config.js';
+import type { ElasticsearchConfig } from '../output/elasticsearch/elasticsearch-config.js';
 
 /**
  * The resolved configuration the service runs with: file + OTEL_* environment + CLI
@@ -23,6 +24,8 @@ export interface ServiceConfig {
   outputs: OutputSpec[];
   ops: OpsSpec;
   logging: { level: LogLevel };
+  /** `elasticsearch:`, for `setup elasticsearch` / `check elasticsearch`; absent when the file has none. */
+  elasticsearch?: ElasticsearchConfig;
   /** Things the operator should be told at start-up (e.g. "writing to the console"). */
   notices: string[];
 }

@@ -27,6 +27,19 @@ export interface AttributeSpec {
   quoted?: boolean;
   /** Group heading in docs/attributes.md. */
   group: string;
+  /**
+   * What a `string` (or `string[]`) value is, where that matters to a store: `ip` = an IP address
+   * in text form (Elasticsearch maps it as `ip`, so CIDR queries work); `text` = prose or a raw
+   * line, searched by words (mapped as `text`). Unset = a name or code, matched exactly (`keyword`).
+   */
+  format?: 'ip' | 'text';
+  /**
+   * The array can be empty (`[]`). The parser emits `[]` when the kernel printed the field with
+   * nothing in it, and OTLP, Fluent and console carry it as such. Elasticsearch indexes no value
+   * for `[]` in either mapping mode (an `exists` query does not find it); `mapping.mode: otel`
+   * keeps `[]` in `_source`, `mapping.mode: ecs` leaves the key out of the document.
+   */
+  mayBeEmpty?: boolean;
 }
 
 /** Prefix of the attributes of the packet an ICMP/ICMPv6 error quotes. */
@@ -38,6 +51,20 @@ export function quotedName(name: string): string {
 }
 
 type Row = [name: string, type: AttributeType, origin: AttributeOrigin, source: string, description: string, quoted?: boolean];
+
+/** `format` of the rows that have one (quoted-packet variants inherit it). */
+const FORMATS: Readonly<Record<string, 'ip' | 'text'>> = {
+  'source.address': 'ip',
+  'destination.address': 'ip',
+  'related.ip': 'ip',
+  'iptables.icmp.redirect': 'ip',
+  'network.peer.address': 'ip',
+  'log.record.original': 'text',
+  'error.message': 'text',
+};
+
+/** Array attributes that can be `[]` (see `AttributeSpec.mayBeEmpty`); every other array has at least one element. */
+const MAY_BE_EMPTY: ReadonlySet<string> = new Set(['iptables.ipv6.extension_headers']);
 
 const S = 'semconv' as const;
 const E = 'elastic' as const;
@@ -187,11 +214,14 @@ function build(): AttributeSpec[] {
   const quoted: AttributeSpec[] = [];
   for (const [group, rows] of GROUPS) {
     for (const [name, type, origin, source, description, q] of rows) {
-      out.push({ name, type, origin, source, description, group, quoted: q === true });
+      const format = FORMATS[name];
+      const extra = { ...(format !== undefined ? { format } : {}), ...(MAY_BE_EMPTY.has(name) ? { mayBeEmpty: true } : {}) };
+      out.push({ name, type, origin, source, description, group, quoted: q === true, ...extra });
       if (q === true) {
         quoted.push({
           name: quotedName(name),
           type,
+          ...extra,
           origin: 'iptables-otel',
           source: `${source} inside \`[ ... ]\``,
           description: `Quoted packet of an ICMP/ICMPv6 error: ${description.charAt(0).toLowerCase()}${description.slice(1)}`,

@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { collectorRequirement, validateCollectorConfig } from '../helpers/collector.js';
 import { repoRoot } from '../helpers/paths.js';
 import { assertRequirement, shouldRun } from '../helpers/requirements.js';
@@ -19,7 +20,13 @@ const files = readdirSync(configDir)
 const req = collectorRequirement();
 let storageDir = '';
 
-/** Dummy values for every `${env:NAME}` the configs use (a real deployment sets them). */
+/** The port variables every config reads, with today's ports as defaults (docs/elastic.md, "Ports"). */
+const PORT_VARS = { OTELCOL_OTLP_HTTP_PORT: '4318', OTELCOL_FLUENTFORWARD_PORT: '8006', OTELCOL_HEALTH_PORT: '13133', OTELCOL_METRICS_PORT: '8888' };
+
+type Obj = Record<string, unknown>;
+const load = (f: string): Obj => parse(readFileSync(path.join(configDir, f), 'utf8')) as Obj;
+
+/** Dummy values for every `${env:NAME}` without a default the configs use (a real deployment sets them). */
 function dummyEnv(): Record<string, string> {
   return {
     ELASTICSEARCH_ENDPOINT: 'https://es.example.com:9200',
@@ -54,13 +61,42 @@ describe.skipIf(!shouldRun(req))('collector-config/ validates with the reference
     }
   });
 
-  it('every env var a config references has a dummy here', () => {
+  it('every env var a config references without a default has a dummy here; every one with a default is a port variable', () => {
     const known = new Set(Object.keys(dummyEnv()));
     for (const f of files) {
       const text = readFileSync(path.join(configDir, f), 'utf8');
-      for (const m of text.matchAll(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)/g)) {
-        expect(known, `${f} uses \${env:${m[1]}}`).toContain(m[1]);
+      for (const m of text.matchAll(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}/g)) {
+        if (m[2] === undefined) expect(known, `${f} uses \${env:${m[1]}}`).toContain(m[1]);
+        else if (m[1] !== 'OTELCOL_STORAGE_DIR') expect(PORT_VARS[m[1] as keyof typeof PORT_VARS], `${f}: \${env:${m[1]}${m[2]}}`).toBe(m[3]);
       }
+    }
+  });
+
+  it('ports come from OTELCOL_* variables with the old ports as defaults, and README documents them', () => {
+    const readme = readFileSync(path.join(configDir, 'README.md'), 'utf8');
+    for (const v of Object.keys(PORT_VARS)) expect(readme, `README.md documents ${v}`).toContain(v);
+    for (const f of files) {
+      const c = load(f);
+      const ext = c.extensions as Obj;
+      expect((ext.health_check as Obj).endpoint, f).toMatch(/:\$\{env:OTELCOL_HEALTH_PORT:-13133\}$/);
+      const recv = c.receivers as Obj;
+      if (recv.otlp) expect((((recv.otlp as Obj).protocols as Obj).http as Obj).endpoint, f).toMatch(/:\$\{env:OTELCOL_OTLP_HTTP_PORT:-4318\}$/);
+      if (recv.fluentforward) expect((recv.fluentforward as Obj).endpoint, f).toMatch(/:\$\{env:OTELCOL_FLUENTFORWARD_PORT:-8006\}$/);
+      const readers = (((c.service as Obj).telemetry as Obj).metrics as Obj).readers as Obj[];
+      const prom = ((readers[0]!.pull as Obj).exporter as Obj).prometheus as Obj;
+      expect(prom.port, f).toBe('${env:OTELCOL_METRICS_PORT:-8888}');
+    }
+  });
+
+  it('every elasticsearch exporter retries 429 and 5xx (not other 4xx) and keeps the rejection reason', () => {
+    for (const f of files) {
+      const es = (load(f).exporters as Obj).elasticsearch as Obj | undefined;
+      if (!es) continue;
+      const retry = es.retry as { enabled: boolean; retry_on_status: number[] };
+      expect(retry.enabled, f).toBe(true);
+      expect(retry.retry_on_status, f).toEqual(expect.arrayContaining([429, 500, 502, 503, 504]));
+      expect(retry.retry_on_status.filter((s) => s >= 400 && s < 500 && s !== 429), f).toEqual([]);
+      expect(es.include_source_on_error, f).toBe(false);
     }
   });
 
@@ -68,6 +104,17 @@ describe.skipIf(!shouldRun(req))('collector-config/ validates with the reference
     const res = validateCollectorConfig(path.join(configDir, f), dummyEnv());
     // Compare the output, not just the flag, so a failure shows the Collector's reason.
     expect(res.ok ? '' : res.output).toBe('');
+  });
+
+  it.each(files)('%s with the port variables set', (f) => {
+    const ports = { OTELCOL_OTLP_HTTP_PORT: '14318', OTELCOL_FLUENTFORWARD_PORT: '18006', OTELCOL_HEALTH_PORT: '23133', OTELCOL_METRICS_PORT: '18888' };
+    const res = validateCollectorConfig(path.join(configDir, f), { ...dummyEnv(), ...ports });
+    expect(res.ok ? '' : res.output).toBe('');
+  });
+
+  it('validate reads the port variables (a port that is not a number fails)', () => {
+    const res = validateCollectorConfig(path.join(configDir, 'elastic-self-managed-otel.yaml'), { ...dummyEnv(), OTELCOL_METRICS_PORT: 'not-a-port' });
+    expect(res.ok).toBe(false);
   });
 
   it('validate really rejects a broken config (the check can fail)', () => {
