@@ -261,15 +261,7 @@ export class KmsgInput implements Input {
 
   /** The acknowledged prefix grew: write the checkpoint; resume when the in-flight bound has room. */
   private advanced(p: KmsgPosition): void {
-    try {
-      this.deps.checkpoints.write(this.name, { bootId: this.bootId, seq: p.seq } satisfies KmsgCheckpoint);
-    } catch (err) {
-      this.log.error('the kmsg checkpoint could not be written; after a restart records since the last one are sent again', {
-        input: this.name,
-        directory: this.deps.checkpoints.directory,
-        error: (err as Error).message,
-      });
-    }
+    this.deps.checkpoints.save(this.name, { bootId: this.bootId, seq: p.seq } satisfies KmsgCheckpoint);
     if (this.paused === 'acks' && this.tracker.outstanding < this.config.maxInFlight / 2) this.resume('acks');
   }
 }
