@@ -221,7 +221,7 @@ export class KmsgInput implements Input {
         attributes: { 'input.type': 'kmsg', 'iptables.kernel_uptime_us': r.usec },
       };
       this.deps.metrics.received.inc({ input: this.name });
-      const more = sink.offerFrames([this.frameOf(r)], ctx);
+      const more = sink.offerFrames([kmsgSyslogFrame(r, this.wallOffsetUs + r.usec, this.host)], ctx);
       if (!more) {
         this.paused = 'sink';
         sink.onDrain(() => this.resume('sink'));
@@ -241,12 +241,6 @@ export class KmsgInput implements Input {
     if (!this.stopped && this.timer === undefined && this.immediate === undefined) this.immediate = setImmediate(() => this.turn());
   }
 
-  /** RFC 5424 for the parser: `<PRI>1 TIMESTAMP HOST kernel - SEQ - MSG`. */
-  private frameOf(r: KmsgRecord): Buffer {
-    // User space may write facilities above 23 to /dev/kmsg; syslog has none: keep the level.
-    const pri = r.priority <= 191 ? r.priority : r.level;
-    return Buffer.from(`<${pri}>1 ${wallTimeText(this.wallOffsetUs + r.usec)} ${this.host} kernel - ${r.seq} - ${r.message}`, 'utf8');
-  }
 
   private overrun(expected: number, got: number): void {
     const lost = got - expected;
@@ -264,6 +258,16 @@ export class KmsgInput implements Input {
     this.deps.checkpoints.save(this.name, { bootId: this.bootId, seq: p.seq } satisfies KmsgCheckpoint);
     if (this.paused === 'acks' && this.tracker.outstanding < this.config.maxInFlight / 2) this.resume('acks');
   }
+}
+
+/**
+ * The frame the parser gets for a kmsg record: RFC 5424 `<PRI>1 TIMESTAMP HOST kernel - SEQ - MSG`,
+ * `wallUs` the record's wall-clock time in µs since the epoch.
+ */
+export function kmsgSyslogFrame(r: KmsgRecord, wallUs: number, host: string): Buffer {
+  // User space may write facilities above 23 to /dev/kmsg; syslog has none: keep the level.
+  const pri = r.priority <= 191 ? r.priority : r.level;
+  return Buffer.from(`<${pri}>1 ${wallTimeText(wallUs)} ${host} kernel - ${r.seq} - ${r.message}`, 'utf8');
 }
 
 /** RFC 3339 UTC with microseconds from µs since the epoch. */
