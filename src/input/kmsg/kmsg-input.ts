@@ -104,8 +104,16 @@ export class KmsgInput implements Input {
   async start(): Promise<void> {
     if (this.deps.frameSink === undefined) throw new Error(`${this.name}: the kmsg input needs pipeline.threads >= 1`);
     this.bootId = readBootId();
-    const saved = this.deps.checkpoints.read<KmsgCheckpoint>(this.name);
-    const sameBoot = saved !== undefined && saved.bootId === this.bootId && Number.isInteger(saved.seq);
+    let saved: KmsgCheckpoint | undefined;
+    try {
+      saved = this.deps.checkpoints.read<KmsgCheckpoint>(this.name);
+    } catch (err) {
+      // Atomic writes never leave a torn file; this one was edited or damaged by hand. Reading the
+      // whole ring again repeats lines, but loses none.
+      this.log.error('the kmsg checkpoint is unreadable; reading the kernel ring from its beginning', { input: this.name, error: (err as Error).message });
+    }
+    const resumeSeq = saved !== undefined && saved.bootId === this.bootId && Number.isInteger(saved.seq) ? saved.seq : undefined;
+    const sameBoot = resumeSeq !== undefined;
     try {
       this.fd = openSync(this.config.device, constants.O_RDONLY | constants.O_NONBLOCK);
     } catch (err) {
@@ -122,17 +130,18 @@ export class KmsgInput implements Input {
       throw new Error(`${this.name}: cannot open ${this.config.device}: ${(err as Error).message}`, { cause: err });
     }
     this.deps.acks.register(this.tracker as AckTracker<unknown>);
-    if (sameBoot) {
-      this.resumeAfter = saved.seq;
-      this.expectedSeq = saved.seq + 1;
-    } else if (this.config.startAt === 'end') {
+    if (resumeSeq !== undefined) {
+      this.resumeAfter = resumeSeq;
+      this.expectedSeq = resumeSeq + 1;
+    } else if (saved === undefined && this.config.startAt === 'end') {
+      // startAt applies to a first start only; after a reboot the ring holds this boot's lines from its start.
       this.skipToEnd();
     }
     this.log.info('reading the kernel log', {
       input: this.name,
       device: this.config.device,
-      resumeAfterSeq: sameBoot ? saved.seq : undefined,
-      from: sameBoot ? 'checkpoint' : this.config.startAt,
+      resumeAfterSeq: resumeSeq,
+      from: sameBoot ? 'checkpoint' : saved !== undefined ? 'beginning' : this.config.startAt,
       ...(saved !== undefined && !sameBoot ? { note: 'checkpoint of another boot: starting over' } : {}),
     });
     this.turn();
