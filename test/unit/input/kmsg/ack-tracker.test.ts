@@ -53,6 +53,17 @@ describe('AckTracker', () => {
     t.acknowledged(more.id, 1);
     expect(last).toBe(5000);
   });
+  it('the router reports one advance per tracker and batch (one checkpoint per batch, not per line)', () => {
+    const seen: number[] = [];
+    const router = new AckRouter();
+    const t = new AckTracker<number>('k', (p) => seen.push(p));
+    router.register(t as AckTracker<unknown>);
+    const marks = [t.track(1, 1), t.track(1, 2), t.track(1, 3), t.track(1, 4)];
+    router.acknowledged(marks.slice(0, 3).map((m) => ({ source: m })), [1, 1, 1]);
+    expect(seen).toEqual([3]);
+    router.acknowledged([{ source: marks[3]! }], [1]);
+    expect(seen).toEqual([3, 4]);
+  });
   it('gets acknowledgements through the router by input name, with per-context frame counts', () => {
     const seen: string[] = [];
     const router = new AckRouter();
