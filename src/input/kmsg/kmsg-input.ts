@@ -63,6 +63,7 @@ export class KmsgInput implements Input {
   private readonly tracker: AckTracker<KmsgPosition>;
   private readonly log: InputLogger;
   private readonly overrunLog: RateLimitedLog;
+  private readonly readErrorLog: RateLimitedLog;
   private readonly host: string;
   private bootId = '';
   /** Records with a sequence number up to this one were delivered by an earlier run of this boot. */
@@ -85,6 +86,7 @@ export class KmsgInput implements Input {
     this.name = config.name;
     this.log = inputLogger(deps);
     this.overrunLog = new RateLimitedLog((m, f) => this.log.warn(m, f), 3, 60_000);
+    this.readErrorLog = new RateLimitedLog((m, f) => this.log.error(m, f), 1, 60_000);
     this.host = hostname() || '-';
     this.tracker = new AckTracker<KmsgPosition>(this.name, (p) => this.advanced(p));
     const prefixes = config.prefixes;
@@ -190,7 +192,9 @@ export class KmsgInput implements Input {
       // and the gap in sequence numbers says how many were lost.
       if (code === 'EPIPE') return 'overrun';
       if (code === 'EINTR') return 'again';
-      this.log.error('reading the kernel log failed; retrying', { input: this.name, error: (err as Error).message });
+      // Retried every pollInterval: counted each time, logged once a minute.
+      this.deps.metrics.framingErrors.inc({ input: this.name, reason: 'kmsg_read_error' });
+      this.readErrorLog.write('reading the kernel log failed; retrying', { input: this.name, error: (err as Error).message });
       return 'again';
     }
     if (n === 0) return 'again';
