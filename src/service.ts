@@ -254,6 +254,11 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     else sink = new SwitchableSink(pipeline);
   }
   let inputs: RunningInput[] = [];
+  health.setInputs(() => {
+    const out: Record<string, Record<string, unknown>> = {};
+    for (const i of inputs) if (i.input.health !== undefined) out[i.input.name] = i.input.health();
+    return out;
+  });
   let ops: OpsServer | undefined;
   let stopStatus: () => void = () => {};
 

@@ -78,6 +78,11 @@ export class KmsgInput implements Input {
   /** Microseconds to add to the kernel's monotonic stamp for wall time; re-derived every turn. */
   private wallOffsetUs = 0;
   private readonly filter: (message: string) => boolean;
+  /** For /healthz: the last checkpoint saved, sequence numbers lost to overruns, the last fault. */
+  private savedSeq: number | undefined;
+  private overrunTotal = 0;
+  private lastOverrunAt: number | undefined;
+  private lastError: string | undefined;
 
   constructor(
     private readonly config: KmsgInputConfig,
@@ -133,6 +138,7 @@ export class KmsgInput implements Input {
     }
     this.deps.acks.register(this.tracker as AckTracker<unknown>);
     if (resumeSeq !== undefined) {
+      this.savedSeq = resumeSeq;
       this.resumeAfter = resumeSeq;
       this.expectedSeq = resumeSeq + 1;
     } else if (saved === undefined && this.config.startAt === 'end') {
@@ -165,6 +171,22 @@ export class KmsgInput implements Input {
     return undefined;
   }
 
+  /** `/healthz`: where the input is and what went wrong lately. */
+  health(): Record<string, unknown> {
+    return {
+      type: 'kmsg',
+      device: this.config.device,
+      bootId: this.bootId,
+      ...(this.savedSeq !== undefined ? { checkpointSeq: this.savedSeq } : {}),
+      ...(this.expectedSeq !== undefined ? { nextSeq: this.expectedSeq } : {}),
+      unacknowledged: this.tracker.outstanding,
+      paused: this.paused ?? false,
+      overrunRecords: this.overrunTotal,
+      ...(this.lastOverrunAt !== undefined ? { lastOverrunAt: new Date(this.lastOverrunAt).toISOString() } : {}),
+      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+    };
+  }
+
   /** Records handed over and not yet acknowledged (tests and metrics). */
   get outstanding(): number {
     return this.tracker.outstanding;
@@ -194,6 +216,7 @@ export class KmsgInput implements Input {
       if (code === 'EINTR') return 'again';
       // Retried every pollInterval: counted each time, logged once a minute.
       this.deps.metrics.framingErrors.inc({ input: this.name, reason: 'kmsg_read_error' });
+      this.lastError = `${new Date().toISOString()} read: ${(err as Error).message}`;
       this.readErrorLog.write('reading the kernel log failed; retrying', { input: this.name, error: (err as Error).message });
       return 'again';
     }
@@ -258,6 +281,8 @@ export class KmsgInput implements Input {
   private overrun(expected: number, got: number): void {
     const lost = got - expected;
     this.deps.metrics.dropped.inc({ reason: 'kmsg_overrun' }, lost);
+    this.overrunTotal += lost;
+    this.lastOverrunAt = Date.now();
     this.overrunLog.write('kernel log records were overwritten before they were read (dropped{reason="kmsg_overrun"}); a larger ring (log_buf_len=) or fewer LOG lines helps', {
       input: this.name,
       lost,
@@ -269,6 +294,7 @@ export class KmsgInput implements Input {
   /** The acknowledged prefix grew: write the checkpoint; resume when the in-flight bound has room. */
   private advanced(p: KmsgPosition): void {
     this.deps.checkpoints.save(this.name, { bootId: this.bootId, seq: p.seq } satisfies KmsgCheckpoint);
+    this.savedSeq = p.seq;
     if (this.paused === 'acks' && this.tracker.outstanding < this.config.maxInFlight / 2) this.resume('acks');
   }
 }

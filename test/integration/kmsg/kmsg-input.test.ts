@@ -224,6 +224,11 @@ describe.runIf(shouldRun(req))('kmsg input with the real kernel', () => {
     // At least what did not fit in the ring (2000 lines, the ring holds well under 1000 of them).
     expect(lost).toBeGreaterThan(1000);
     expect(svc.logs().some((l) => typeof l.msg === 'string' && l.msg.startsWith('kernel log records were overwritten'))).toBe(true);
+    // Visible in /healthz too, with the input's position.
+    const h = JSON.parse((await svc.get('/healthz')).body) as { inputs?: Record<string, { type: string; overrunRecords: number; nextSeq: number }> };
+    expect(h.inputs?.['kmsg://']?.type).toBe('kmsg');
+    expect(h.inputs!['kmsg://']!.overrunRecords).toBeGreaterThanOrEqual(lost);
+    expect(h.inputs!['kmsg://']!.nextSeq).toBeGreaterThan(0);
     svc.kill('SIGTERM');
     await svc.exited;
   });
