@@ -8,7 +8,7 @@
  * Each row: datagrams sent and delivered (records acknowledged by the OTLP count sink for
  * iptables-otel, lines of rsyslog's output file), the loss and where it happened (kernel: the
  * socket's `drops` in /proc/net/udp, i.e. receive buffer full; application: the rest), the
- * reader thread's CPU per datagram read (iptables-otel's main thread, rsyslog's `in:imudp`
+ * reader thread's CPU per datagram read (iptables-otel's main thread, rsyslog's `imudp(w0)`
  * thread; utime+stime from /proc/PID/task/TID/stat), the whole process's CPU per datagram, peak
  * RSS and, for iptables-otel, the longest event-loop stall it reported on /metrics.
  *
@@ -127,11 +127,11 @@ function threadTicks(pid: number, tid: number): number {
   }
 }
 
-function threadByName(pid: number, prefix: string): number | undefined {
+function threadByName(pid: number, part: string): number | undefined {
   try {
     for (const tid of execFileSync('ls', [`/proc/${pid}/task`], { encoding: 'utf8' }).split('\n').filter(Boolean)) {
       const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-      if (comm.startsWith(prefix)) return Number(tid);
+      if (comm.includes(part)) return Number(tid);
     }
   } catch {
     // gone
@@ -231,7 +231,8 @@ ruleset(name="fw") {
       port,
       pid,
       delivered: () => counter.poll(),
-      readerTid: () => threadByName(pid, 'in:imudp'),
+      // imudp's reader is `imudp(w0)` (rsyslog 8.2x; `in:imudp` in older versions).
+      readerTid: () => threadByName(pid, 'imudp'),
       facts: async () => ({ unparsed: countOccurrences(out, '"unparsed-data"') }),
       async stop() {
         counter.close();
@@ -423,7 +424,7 @@ How it is measured (bench/udp.ts, bench/udp-sender.c):
 - Kernel drops: the socket's \`drops\` column in /proc/net/udp (receive buffer full), before and after the burst.
   App loss: sent minus kernel drops minus delivered.
 - Reader µs/dgram: CPU (utime+stime) of the thread that reads the socket -- iptables-otel's main thread, rsyslog's
-  \`in:imudp\` thread -- per datagram it read (sent minus kernel drops). Process µs/dgram: the whole process tree.
+  \`imudp(w0)\` thread -- per datagram it read (sent minus kernel drops). Process µs/dgram: the whole process tree.
   Peak RSS: VmHWM. Max stall: \`iptables_otel_event_loop_delay_max_seconds\` from /metrics (the longest event-loop
   delay since start, warm-up included).
 
