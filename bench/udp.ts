@@ -257,7 +257,7 @@ export interface UdpRun {
   readerUsPerDatagram: number | undefined;
   processUsPerDatagram: number;
   peakRssMiB: number;
-  /** iptables-otel: longest event-loop stall since start (ms), from /metrics. */
+  /** iptables-otel: longest event-loop stall over the burst (ms), from /metrics. */
   maxStallMs: number | undefined;
   sendSeconds: number;
   error?: string;
@@ -313,6 +313,7 @@ async function runOnce(sys: UdpSystem, buffer: BufferMode, rate: number, args: A
       await settle(r, w.sent);
       await new Promise((res) => setTimeout(res, 300));
     }
+    await r.facts(); // a scrape: the event-loop delay maximum now covers the burst only
     const d0 = r.delivered();
     const k0 = procUdp(r.port)?.drops ?? 0;
     const tid = r.readerTid();
@@ -426,7 +427,7 @@ How it is measured (bench/udp.ts, bench/udp-sender.c):
 - Reader µs/dgram: CPU (utime+stime) of the thread that reads the socket -- iptables-otel's main thread, rsyslog's
   \`imudp(w0)\` thread -- per datagram it read (sent minus kernel drops). Process µs/dgram: the whole process tree.
   Peak RSS: VmHWM. Max stall: \`iptables_otel_event_loop_delay_max_seconds\` from /metrics (the longest event-loop
-  delay since start, warm-up included).
+  delay over the burst, from a scrape just before it to one after it).
 
 Bench wall time: ${wall} s.`;
   if (args.doc) {

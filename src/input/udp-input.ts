@@ -203,6 +203,7 @@ export class UdpInput implements Input {
     } catch {
       return;
     }
+    this.deps.metrics.udpReceiveBufferBytes.set({ input: this.name }, granted);
     const report = receiveBufferReport(this.config.recvBufferSize, granted, readRmemMax());
     this.log[report.level](report.msg, { input: this.name, ...report.fields });
   }

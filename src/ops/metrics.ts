@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Registry } from 'prom-client';
 
 /**
@@ -47,6 +48,15 @@ export class Metrics {
   readonly waitingConnections: Gauge<'input'>;
   /** Bytes held in partial (unterminated) frames across all stream connections (the input budget). */
   readonly partialFrameBytes: Gauge;
+  /** SO_RCVBUF the kernel granted each UDP input (bytes), by input. */
+  readonly udpReceiveBufferBytes: Gauge<'input'>;
+  /**
+   * Longest event-loop delay of this thread since the previous scrape (the reader's worst
+   * stall: a UDP burst longer than the receive buffer holds is lost while the loop stands).
+   * Measured from the first scrape on (`monitorEventLoopDelay`, 10 ms resolution).
+   */
+  readonly eventLoopDelayMax: Gauge;
+  private eventLoopDelay: IntervalHistogram | undefined;
 
   constructor(registry: Registry = new Registry()) {
     this.registry = registry;
@@ -95,5 +105,23 @@ export class Metrics {
     this.connectionsRefused = new Counter({ name: 'iptables_otel_connections_refused_total', help: 'Connections refused above maxConnections + maxPendingConnections, by input.', labelNames: ['input'], registers: r });
     this.waitingConnections = new Gauge({ name: 'iptables_otel_waiting_connections', help: 'Connections accepted but waiting (not read) for a slot under maxConnections, by input.', labelNames: ['input'], registers: r });
     this.partialFrameBytes = new Gauge({ name: 'iptables_otel_partial_frame_bytes', help: 'Bytes held in partial frames across all TCP/TLS connections (the input budget).', registers: r });
+    this.udpReceiveBufferBytes = new Gauge({ name: 'iptables_otel_udp_receive_buffer_bytes', help: 'UDP receive buffer (SO_RCVBUF) the kernel granted, by input.', labelNames: ['input'], registers: r });
+    this.eventLoopDelayMax = new Gauge({
+      name: 'iptables_otel_event_loop_delay_max_seconds',
+      help: 'Longest event-loop delay of the main thread (the socket reader) since the previous scrape.',
+      registers: r,
+      collect() {
+        // Started at the first scrape: a process nobody scrapes pays nothing for it.
+        const h = (metrics.eventLoopDelay ??= startEventLoopMonitor());
+        this.set(h.count > 0 ? h.max / 1e9 : 0);
+        h.reset();
+      },
+    });
   }
+}
+
+function startEventLoopMonitor(): IntervalHistogram {
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  h.enable();
+  return h;
 }
