@@ -2,7 +2,8 @@
  * Microbenchmark of the UDP reader alone (`node dist/bench/udp-reader.js`): main-thread CPU per
  * datagram of `UdpInput` into a frame sink that only copies the frames out (as the threaded
  * pipeline's batcher does), with the paced C sender (bench/udp-sender.c) on loopback. `--bare`
- * measures a dgram socket whose 'message' listener only counts: Node's own floor.
+ * measures a dgram socket whose 'message' listener only counts: Node's own floor (`--bare-handle`:
+ * the same with Node's internal per-datagram callback replaced, to price the event emit).
  * `--module DIR` loads UdpInput and Metrics from another build (e.g. /work/main/dist) to compare.
  *
  * Flags: --rate R (default 100000), --count N (default 300000), --bare, --module DIR.
@@ -30,11 +31,13 @@ interface Reader {
   stop(): Promise<void>;
 }
 
-async function bare(): Promise<Reader> {
+async function bare(handle: boolean): Promise<Reader> {
   const s = dgram.createSocket({ type: 'udp4', recvBufferSize: 64 << 20 });
   let n = 0;
   s.on('message', () => n++);
   await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  // Node's internal callback, without the 'message' event: what the emit itself costs.
+  if (handle) (s as unknown as { _handle: { onmessage: () => void } })._handle.onmessage = () => n++;
   return { port: s.address().port, count: () => n, stop: () => new Promise((r) => s.close(() => r())) };
 }
 
@@ -91,7 +94,7 @@ async function main(): Promise<void> {
   execFileSync('cc', ['-O2', '-o', bin, path.join(repoRoot, 'bench', 'udp-sender.c')]);
   const lines = path.join(BASE_DIR, `lines-${count}-seed42.txt`);
   await writeLinesFile(lines, count);
-  const r = argv.includes('--bare') ? await bare() : await input(get('--module', path.join(repoRoot, 'dist')));
+  const r = argv.includes('--bare') || argv.includes('--bare-handle') ? await bare(argv.includes('--bare-handle')) : await input(get('--module', path.join(repoRoot, 'dist')));
   const c0 = mainThreadSeconds();
   const p0 = process.cpuUsage();
   await new Promise<void>((resolve, reject) => {

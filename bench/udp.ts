@@ -34,7 +34,7 @@ const RMEM_MAX = '/proc/sys/net/core/rmem_max';
 const BIG_BUFFER = 64 * 1024 * 1024;
 const POLL_MS = 50;
 /** A run ends when nothing more arrived for this long after the sender finished and the kernel queue is empty. */
-const QUIET_MS = 2_000;
+const QUIET_MS = 5_000;
 const STARTUP_MS = 20_000;
 
 /** Buffer mode of a run: each system's default, or 64 MiB for every system. */
@@ -284,8 +284,11 @@ function send(bin: string, port: number, rate: number, count: number, lines: str
   });
 }
 
-/** Wait until the socket's queue is empty and nothing more was delivered for QUIET_MS. */
-async function settle(r: UdpReceiver, target: number): Promise<number> {
+/**
+ * Wait until everything the kernel did not drop since `drops0` was delivered (`delivered0` +
+ * `sent` - drops), or, after the socket's queue emptied, nothing more arrived for QUIET_MS.
+ */
+async function settle(r: UdpReceiver, delivered0: number, sent: number, drops0: number): Promise<number> {
   let last = -1;
   let since = Date.now();
   const hard = Date.now() + 120_000;
@@ -294,23 +297,30 @@ async function settle(r: UdpReceiver, target: number): Promise<number> {
     const n = r.delivered();
     const now = Date.now();
     if (n !== last) (last = n), (since = now);
-    if (n >= target) return n;
     const q = procUdp(r.port);
+    const dropped = (q?.drops ?? drops0) - drops0;
+    if (n - delivered0 >= sent - dropped) return n;
     if ((q === undefined || q.rxQueue === 0) && now - since > QUIET_MS) return n;
     if (now > hard) return n;
   }
 }
 
+/** The receiver running now, stopped on Ctrl-C. */
+let active: UdpReceiver | undefined;
+
 async function runOnce(sys: UdpSystem, buffer: BufferMode, rate: number, args: Args, bin: string, lines: string, warmLines: string, sink: OtlpCountSink): Promise<UdpRun> {
   const dir = mkdtempSync(path.join(BASE_DIR, `udp-${sys.id}-`));
   sink.reset();
   const r = await sys.start(dir, sink, buffer);
+  active = r;
   const base: UdpRun = { system: sys.id, buffer, rate, sent: 0, delivered: 0, kernelDrops: 0, appLoss: 0, readerUsPerDatagram: undefined, processUsPerDatagram: 0, peakRssMiB: 0, maxStallMs: undefined, sendSeconds: 0 };
   try {
     await new Promise((res) => setTimeout(res, 300));
     if (args.warmup > 0) {
+      const wd0 = r.delivered();
+      const wk0 = procUdp(r.port)?.drops ?? 0;
       const w = await send(bin, r.port, 20_000, args.warmup, warmLines);
-      await settle(r, w.sent);
+      await settle(r, wd0, w.sent, wk0);
       await new Promise((res) => setTimeout(res, 300));
     }
     await r.facts(); // a scrape: the event-loop delay maximum now covers the burst only
@@ -321,7 +331,7 @@ async function runOnce(sys: UdpSystem, buffer: BufferMode, rate: number, args: A
     const tree0 = processTree(r.pid);
     const c0 = cpuSeconds(tree0);
     const s = await send(bin, r.port, rate, args.count, lines);
-    const delivered = (await settle(r, d0 + s.sent)) - d0;
+    const delivered = (await settle(r, d0, s.sent, k0)) - d0;
     const k1 = procUdp(r.port)?.drops ?? k0;
     const t1 = tid !== undefined ? threadTicks(r.pid, tid) : 0;
     const tree1 = [...new Set([...tree0, ...processTree(r.pid)])];
@@ -345,6 +355,7 @@ async function runOnce(sys: UdpSystem, buffer: BufferMode, rate: number, args: A
   } catch (e) {
     return { ...base, error: `${(e as Error).message}: ${r.logTail().slice(-300)}` };
   } finally {
+    active = undefined;
     await r.stop();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -380,6 +391,13 @@ export async function runUdpBench(argv: string[]): Promise<string> {
   const load0 = loadavg()[0]!;
   const began = Date.now();
   const rmemBefore = readFileSync(RMEM_MAX, 'utf8').trim();
+  // Ctrl-C must not leave the raised cap behind.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      writeFileSync(RMEM_MAX, rmemBefore);
+      void (active?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+    });
+  }
   try {
     for (const buffer of args.buffers) {
       if (buffer === '64m') writeFileSync(RMEM_MAX, String(BIG_BUFFER));
