@@ -127,6 +127,15 @@ function threadTicks(pid: number, tid: number): number {
   }
 }
 
+/** Nanoseconds a thread waited on a run queue for a CPU (/proc/.../schedstat, field 2), if readable. */
+function threadRunQueueWaitNs(pid: number, tid: number): number | undefined {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1').split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
 function threadByName(pid: number, part: string): number | undefined {
   try {
     for (const tid of execFileSync('ls', [`/proc/${pid}/task`], { encoding: 'utf8' }).split('\n').filter(Boolean)) {
@@ -154,10 +163,11 @@ async function scrape(opsPort: number): Promise<Record<string, number>> {
   return out;
 }
 
-function iptablesOtelUdp(threads: string): UdpSystem {
+/** iptables-otel with `--threads threads`; the spool is on with worker threads unless `spool` is false. */
+function iptablesOtelUdp(threads: string, spool = threads !== '0'): UdpSystem {
   return {
-    id: threads === '0' ? 'iptables-otel-threads-0' : `iptables-otel-threads-${threads}`,
-    label: threads === '0' ? 'iptables-otel `threads: 0`' : `iptables-otel (threads ${threads})`,
+    id: (threads === '0' ? 'iptables-otel-threads-0' : `iptables-otel-threads-${threads}`) + (spool || threads === '0' ? '' : '-no-spool'),
+    label: threads === '0' ? 'iptables-otel `threads: 0`' : `iptables-otel (threads ${threads}${spool ? '' : ', --no-spool'})`,
     unavailable: () => (existsSync(iptablesOtelMain(repoRoot)) ? undefined : 'dist/src/cli/main.js not built yet'),
     async start(dir, sink, buffer) {
       const port = await freePort();
@@ -166,7 +176,8 @@ function iptablesOtelUdp(threads: string): UdpSystem {
       // The default mode leaves recvBufferSize out: the row shows the shipped default.
       writeFileSync(conf, `inputs:\n  - udp:\n      host: 127.0.0.1\n      port: ${port}\n${buffer === '64m' ? `      recvBufferSize: ${BIG_BUFFER}\n` : ''}`);
       const args = [iptablesOtelMain(repoRoot), '--config', conf, '--output', 'otlp', '--ops-address', `127.0.0.1:${opsPort}`, '--log-level', 'info', '--threads', threads];
-      if (threads !== '0') args.push('--spool-dir', path.join(dir, 'spool'));
+      if (spool) args.push('--spool-dir', path.join(dir, 'spool'));
+      else if (threads !== '0') args.push('--no-spool');
       const extra = process.env.IPTABLES_OTEL_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
       const d = startDaemon(process.execPath, [...extra, ...args], path.join(dir, 'iptables-otel.log'), { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.port}` });
       try {
@@ -255,6 +266,8 @@ export interface UdpRun {
   /** Sent, not dropped by the kernel, not delivered: lost (or refused and counted) in the application. */
   appLoss: number;
   readerUsPerDatagram: number | undefined;
+  /** Time the reader thread was runnable but waited for a CPU, over the burst and its drain (ms): starvation, not work. */
+  readerWaitMs: number | undefined;
   processUsPerDatagram: number;
   peakRssMiB: number;
   /** iptables-otel: longest event-loop stall over the burst (ms), from /metrics. */
@@ -313,7 +326,7 @@ async function runOnce(sys: UdpSystem, buffer: BufferMode, rate: number, args: A
   sink.reset();
   const r = await sys.start(dir, sink, buffer);
   active = r;
-  const base: UdpRun = { system: sys.id, buffer, rate, sent: 0, delivered: 0, kernelDrops: 0, appLoss: 0, readerUsPerDatagram: undefined, processUsPerDatagram: 0, peakRssMiB: 0, maxStallMs: undefined, sendSeconds: 0 };
+  const base: UdpRun = { system: sys.id, buffer, rate, sent: 0, delivered: 0, kernelDrops: 0, appLoss: 0, readerUsPerDatagram: undefined, readerWaitMs: undefined, processUsPerDatagram: 0, peakRssMiB: 0, maxStallMs: undefined, sendSeconds: 0 };
   try {
     await new Promise((res) => setTimeout(res, 300));
     if (args.warmup > 0) {
@@ -328,12 +341,14 @@ async function runOnce(sys: UdpSystem, buffer: BufferMode, rate: number, args: A
     const k0 = procUdp(r.port)?.drops ?? 0;
     const tid = r.readerTid();
     const t0 = tid !== undefined ? threadTicks(r.pid, tid) : 0;
+    const w0 = tid !== undefined ? threadRunQueueWaitNs(r.pid, tid) : undefined;
     const tree0 = processTree(r.pid);
     const c0 = cpuSeconds(tree0);
     const s = await send(bin, r.port, rate, args.count, lines);
     const delivered = (await settle(r, d0, s.sent, k0)) - d0;
     const k1 = procUdp(r.port)?.drops ?? k0;
     const t1 = tid !== undefined ? threadTicks(r.pid, tid) : 0;
+    const w1 = tid !== undefined ? threadRunQueueWaitNs(r.pid, tid) : undefined;
     const tree1 = [...new Set([...tree0, ...processTree(r.pid)])];
     const c1 = cpuSeconds(tree1);
     const facts = await r.facts();
@@ -347,6 +362,7 @@ async function runOnce(sys: UdpSystem, buffer: BufferMode, rate: number, args: A
       kernelDrops,
       appLoss: Math.max(0, s.sent - kernelDrops - delivered),
       readerUsPerDatagram: tid !== undefined ? (((t1 - t0) / ticksPerSecond()) * 1e6) / read : undefined,
+      readerWaitMs: w0 !== undefined && w1 !== undefined ? (w1 - w0) / 1e6 : undefined,
       processUsPerDatagram: ((c1 - c0) * 1e6) / read,
       peakRssMiB: peakRssMiB(tree1),
       maxStallMs: stall !== undefined ? stall * 1000 : undefined,
@@ -365,16 +381,16 @@ const pct = (n: number, d: number): string => (d > 0 ? `${((100 * n) / d).toFixe
 
 /** The markdown table of a set of runs, rows by buffer mode, rate and system. */
 export function renderUdpTable(runs: readonly UdpRun[]): string {
-  const head = '| buffer | rate/s | system | sent | delivered | loss | kernel drops | app loss | reader µs/dgram | process µs/dgram | peak RSS MiB | max stall ms |\n|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+  const head = '| buffer | rate/s | system | sent | delivered | loss | kernel drops | app loss | reader µs/dgram | reader waited for CPU ms | process µs/dgram | peak RSS MiB | max stall ms |\n|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
   const rows = runs.map((r) =>
     r.error
-      ? `| ${r.buffer} | ${r.rate / 1000}k | ${r.system} | FAILED: ${r.error.replace(/\|/g, '/').replace(/\n/g, ' ').slice(0, 160)} |||||||||`
-      : `| ${r.buffer} | ${r.rate / 1000}k | ${r.system} | ${r.sent} | ${r.delivered} | ${pct(r.sent - r.delivered, r.sent)} | ${r.kernelDrops} | ${r.appLoss} | ${r.readerUsPerDatagram?.toFixed(2) ?? '-'} | ${r.processUsPerDatagram.toFixed(2)} | ${r.peakRssMiB.toFixed(0)} | ${r.maxStallMs?.toFixed(0) ?? '-'} |`,
+      ? `| ${r.buffer} | ${r.rate / 1000}k | ${r.system} | FAILED: ${r.error.replace(/\|/g, '/').replace(/\n/g, ' ').slice(0, 160)} ||||||||||`
+      : `| ${r.buffer} | ${r.rate / 1000}k | ${r.system} | ${r.sent} | ${r.delivered} | ${pct(r.sent - r.delivered, r.sent)} | ${r.kernelDrops} | ${r.appLoss} | ${r.readerUsPerDatagram?.toFixed(2) ?? '-'} | ${r.readerWaitMs?.toFixed(0) ?? '-'} | ${r.processUsPerDatagram.toFixed(2)} | ${r.peakRssMiB.toFixed(0)} | ${r.maxStallMs?.toFixed(0) ?? '-'} |`,
   );
   return `${head}\n${rows.join('\n')}`;
 }
 
-export const UDP_SYSTEMS: UdpSystem[] = [iptablesOtelUdp('auto'), iptablesOtelUdp('0'), rsyslogUdp];
+export const UDP_SYSTEMS: UdpSystem[] = [iptablesOtelUdp('auto'), iptablesOtelUdp('auto', false), iptablesOtelUdp('0'), rsyslogUdp];
 
 /** Run the UDP benchmark; returns the markdown body of its docs section. */
 export async function runUdpBench(argv: string[]): Promise<string> {
@@ -437,13 +453,15 @@ How it is measured (bench/udp.ts, bench/udp-sender.c):
   default asked of a kernel with net.core.rmem_max=${rmemBefore}; rsyslog: the kernel default, net.core.rmem_default);
   \`64m\` sets 64 MiB for both (\`recvBufferSize\`, imudp \`rcvbufSize="64m"\`) with net.core.rmem_max raised to
   ${BIG_BUFFER} for those runs and restored after.
-- Delivered: records acknowledged by the harness's OTLP count sink (iptables-otel, OTLP/HTTP, spool on with worker
-  threads) or lines in rsyslog's omfile output (imudp + mmnormalize \`v2-iptables\` -> JSON, as in the TCP bench). The
+- Delivered: records acknowledged by the harness's OTLP count sink (iptables-otel, OTLP/HTTP; the spool on with worker
+  threads, its default, and off in the \`-no-spool\` rows) or lines in rsyslog's omfile output (imudp + mmnormalize \`v2-iptables\` -> JSON, as in the TCP bench). The
   burst is over when the socket's receive queue is empty and nothing more arrived for ${QUIET_MS / 1000} s.
 - Kernel drops: the socket's \`drops\` column in /proc/net/udp (receive buffer full), before and after the burst.
   App loss: sent minus kernel drops minus delivered.
 - Reader µs/dgram: CPU (utime+stime) of the thread that reads the socket -- iptables-otel's main thread, rsyslog's
-  \`imudp(w0)\` thread -- per datagram it read (sent minus kernel drops). Process µs/dgram: the whole process tree.
+  \`imudp(w0)\` thread -- per datagram it read (sent minus kernel drops). Reader waited for CPU: the time that thread
+  was runnable but waiting on a run queue (/proc/PID/task/TID/schedstat) from the burst's start to its end: CPU
+  starvation by the machine's load, not work. Process µs/dgram: the whole process tree.
   Peak RSS: VmHWM. Max stall: \`iptables_otel_event_loop_delay_max_seconds\` from /metrics (the longest event-loop
   delay over the burst, from a scrape just before it to one after it).
 
