@@ -265,6 +265,8 @@ export interface UdpRun {
   kernelDrops: number;
   /** Sent, not dropped by the kernel, not delivered: lost (or refused and counted) in the application. */
   appLoss: number;
+  /** iptables-otel: what it counted itself over the burst (`dropped_total` other than udp_receive_buffer). */
+  appCounted: number | undefined;
   readerUsPerDatagram: number | undefined;
   /** Time the reader thread was runnable but waited for a CPU, over the burst and its drain (ms): starvation, not work. */
   readerWaitMs: number | undefined;
@@ -326,7 +328,7 @@ async function runOnce(sys: UdpSystem, buffer: BufferMode, rate: number, args: A
   sink.reset();
   const r = await sys.start(dir, sink, buffer);
   active = r;
-  const base: UdpRun = { system: sys.id, buffer, rate, sent: 0, delivered: 0, kernelDrops: 0, appLoss: 0, readerUsPerDatagram: undefined, readerWaitMs: undefined, processUsPerDatagram: 0, peakRssMiB: 0, maxStallMs: undefined, sendSeconds: 0 };
+  const base: UdpRun = { system: sys.id, buffer, rate, sent: 0, delivered: 0, kernelDrops: 0, appLoss: 0, appCounted: undefined, readerUsPerDatagram: undefined, readerWaitMs: undefined, processUsPerDatagram: 0, peakRssMiB: 0, maxStallMs: undefined, sendSeconds: 0 };
   try {
     await new Promise((res) => setTimeout(res, 300));
     if (args.warmup > 0) {
@@ -336,7 +338,7 @@ async function runOnce(sys: UdpSystem, buffer: BufferMode, rate: number, args: A
       await settle(r, wd0, w.sent, wk0);
       await new Promise((res) => setTimeout(res, 300));
     }
-    await r.facts(); // a scrape: the event-loop delay maximum now covers the burst only
+    const facts0 = await r.facts(); // a scrape: the event-loop delay maximum now covers the burst only
     const d0 = r.delivered();
     const k0 = procUdp(r.port)?.drops ?? 0;
     const tid = r.readerTid();
@@ -355,12 +357,17 @@ async function runOnce(sys: UdpSystem, buffer: BufferMode, rate: number, args: A
     const kernelDrops = k1 - k0;
     const read = Math.max(1, s.sent - kernelDrops);
     const stall = facts['iptables_otel_event_loop_delay_max_seconds'];
+    const counted = (f: Record<string, number>): number =>
+      Object.entries(f)
+        .filter(([k]) => k.startsWith('iptables_otel_dropped_total') && !k.includes('udp_receive_buffer'))
+        .reduce((sum, [, v]) => sum + v, 0);
     return {
       ...base,
       sent: s.sent,
       delivered,
       kernelDrops,
       appLoss: Math.max(0, s.sent - kernelDrops - delivered),
+      appCounted: stall !== undefined ? counted(facts) - counted(facts0) : undefined,
       readerUsPerDatagram: tid !== undefined ? (((t1 - t0) / ticksPerSecond()) * 1e6) / read : undefined,
       readerWaitMs: w0 !== undefined && w1 !== undefined ? (w1 - w0) / 1e6 : undefined,
       processUsPerDatagram: ((c1 - c0) * 1e6) / read,
@@ -381,11 +388,11 @@ const pct = (n: number, d: number): string => (d > 0 ? `${((100 * n) / d).toFixe
 
 /** The markdown table of a set of runs, rows by buffer mode, rate and system. */
 export function renderUdpTable(runs: readonly UdpRun[]): string {
-  const head = '| buffer | rate/s | system | sent | delivered | loss | kernel drops | app loss | reader µs/dgram | reader waited for CPU ms | process µs/dgram | peak RSS MiB | max stall ms |\n|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+  const head = '| buffer | rate/s | system | sent | delivered | loss | kernel drops | app loss (counted by us) | reader µs/dgram | reader waited for CPU ms | process µs/dgram | peak RSS MiB | max stall ms |\n|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
   const rows = runs.map((r) =>
     r.error
       ? `| ${r.buffer} | ${r.rate / 1000}k | ${r.system} | FAILED: ${r.error.replace(/\|/g, '/').replace(/\n/g, ' ').slice(0, 160)} ||||||||||`
-      : `| ${r.buffer} | ${r.rate / 1000}k | ${r.system} | ${r.sent} | ${r.delivered} | ${pct(r.sent - r.delivered, r.sent)} | ${r.kernelDrops} | ${r.appLoss} | ${r.readerUsPerDatagram?.toFixed(2) ?? '-'} | ${r.readerWaitMs?.toFixed(0) ?? '-'} | ${r.processUsPerDatagram.toFixed(2)} | ${r.peakRssMiB.toFixed(0)} | ${r.maxStallMs?.toFixed(0) ?? '-'} |`,
+      : `| ${r.buffer} | ${r.rate / 1000}k | ${r.system} | ${r.sent} | ${r.delivered} | ${pct(r.sent - r.delivered, r.sent)} | ${r.kernelDrops} | ${r.appLoss}${r.appCounted !== undefined ? ` (${r.appCounted})` : ''} | ${r.readerUsPerDatagram?.toFixed(2) ?? '-'} | ${r.readerWaitMs?.toFixed(0) ?? '-'} | ${r.processUsPerDatagram.toFixed(2)} | ${r.peakRssMiB.toFixed(0)} | ${r.maxStallMs?.toFixed(0) ?? '-'} |`,
   );
   return `${head}\n${rows.join('\n')}`;
 }
@@ -457,7 +464,8 @@ How it is measured (bench/udp.ts, bench/udp-sender.c):
   threads, its default, and off in the \`-no-spool\` rows) or lines in rsyslog's omfile output (imudp + mmnormalize \`v2-iptables\` -> JSON, as in the TCP bench). The
   burst is over when the socket's receive queue is empty and nothing more arrived for ${QUIET_MS / 1000} s.
 - Kernel drops: the socket's \`drops\` column in /proc/net/udp (receive buffer full), before and after the burst.
-  App loss: sent minus kernel drops minus delivered.
+  App loss: sent minus kernel drops minus delivered; in brackets, what iptables-otel counted itself over the burst
+  (\`iptables_otel_dropped_total\` other than \`udp_receive_buffer\`, e.g. \`queue_full\` without the spool).
 - Reader µs/dgram: CPU (utime+stime) of the thread that reads the socket -- iptables-otel's main thread, rsyslog's
   \`imudp(w0)\` thread -- per datagram it read (sent minus kernel drops). Reader waited for CPU: the time that thread
   was runnable but waiting on a run queue (/proc/PID/task/TID/schedstat) from the burst's start to its end: CPU
