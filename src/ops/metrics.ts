@@ -1,4 +1,3 @@
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Registry } from 'prom-client';
 
 /**
@@ -53,10 +52,10 @@ export class Metrics {
   /**
    * Longest event-loop delay of this thread since the previous scrape (the reader's worst
    * stall: a UDP burst longer than the receive buffer holds is lost while the loop stands).
-   * Measured from the first scrape on (`monitorEventLoopDelay`, 10 ms resolution).
+   * Measured from the first scrape on (see `EventLoopStallMonitor`).
    */
   readonly eventLoopDelayMax: Gauge;
-  private eventLoopDelay: IntervalHistogram | undefined;
+  private eventLoopStalls: EventLoopStallMonitor | undefined;
 
   constructor(registry: Registry = new Registry()) {
     this.registry = registry;
@@ -112,16 +111,38 @@ export class Metrics {
       registers: r,
       collect() {
         // Started at the first scrape: a process nobody scrapes pays nothing for it.
-        const h = (metrics.eventLoopDelay ??= startEventLoopMonitor());
-        this.set(h.count > 0 ? h.max / 1e9 : 0);
-        h.reset();
+        this.set((metrics.eventLoopStalls ??= new EventLoopStallMonitor()).takeMaxSeconds());
       },
     });
   }
 }
 
-function startEventLoopMonitor(): IntervalHistogram {
-  const h = monitorEventLoopDelay({ resolution: 10 });
-  h.enable();
-  return h;
+/**
+ * The longest delay of a 10 ms timer of this thread's event loop beyond its due time, since the
+ * last `takeMaxSeconds()`. Not `monitorEventLoopDelay`: resetting its histogram at a scrape drops
+ * the interval in progress, so a stall followed by a scrape in the same loop turn went unseen.
+ */
+class EventLoopStallMonitor {
+  private last = performance.now();
+  private max = 0;
+
+  constructor(private readonly intervalMs = 10) {
+    setInterval(() => {
+      const now = performance.now();
+      const late = now - this.last - this.intervalMs;
+      if (late > this.max) this.max = late;
+      this.last = now;
+    }, intervalMs).unref();
+  }
+
+  /** The longest delay (seconds) since the previous call, counting a delay still in progress. */
+  takeMaxSeconds(): number {
+    const now = performance.now();
+    const inProgress = now - this.last - this.intervalMs;
+    const max = Math.max(this.max, inProgress, 0);
+    this.max = 0;
+    // The delay counted now is not counted again when the timer runs: it is measured from here on.
+    if (inProgress > 0) this.last = now - this.intervalMs;
+    return max / 1000;
+  }
 }

@@ -138,11 +138,13 @@ describe('event-loop delay gauge', () => {
     const m = new Metrics();
     const max = async (): Promise<number> => (await m.eventLoopDelayMax.get()).values[0]!.value;
     await max(); // the first scrape starts the monitor
-    // Block the loop far beyond the monitor's 10 ms resolution, then let it sample.
+    // It measures from its second tick on: wait until it has recorded a delay.
+    await waitFor(async () => (await max()) > 0, { what: 'the monitor sampling' });
+    // Block the loop far beyond the monitor's 10 ms resolution, then let it record that.
     const until = Date.now() + 400;
     while (Date.now() < until);
-    await new Promise((r) => setTimeout(r, 30));
-    expect(await max()).toBeGreaterThanOrEqual(0.35);
+    let seen = 0;
+    await waitFor(async () => (seen = Math.max(seen, await max())) >= 0.35, { what: 'the 400 ms stall reported' });
     // Reset by the scrape: the next one covers only what came after it (no 400 ms stall).
     await new Promise((r) => setTimeout(r, 30));
     expect(await max()).toBeLessThan(0.35);
