@@ -21,6 +21,8 @@
  * The iptables-otel rows with worker threads run with the persistent spool on (the service's
  * default), each run in a fresh spool directory; extra rows run with `--no-spool` and with the
  * `batch` and `never` fsync policies (bench/e2e/systems.ts, `SpoolMode`).
+ *
+ * Then the UDP rows (bench/udp.ts, section "UDP"), unless `--no-udp`.
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -42,6 +44,7 @@ import {
 } from './e2e/systems.js';
 import { renderParsedRules, renderTable, writeDocSection, type RunResult, type SystemResult } from './e2e/report.js';
 import { formatProfileSummary, summariseProfile } from './e2e/cpu-profile-summary.js';
+import { runUdpBench } from './udp.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -54,10 +57,12 @@ interface Args {
   profile: boolean;
   iotConfig?: string;
   variants: string[];
+  /** Also run the UDP rows (bench/udp.ts) after the TCP table; `--no-udp` skips them. */
+  udp: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { lines: 1_000_000, warmup: 100_000, runs: 3, doc: true, profile: false, variants: [] };
+  const a: Args = { lines: 1_000_000, warmup: 100_000, runs: 3, doc: true, profile: false, variants: [], udp: true };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = argv[i + 1];
@@ -67,9 +72,10 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--only' && v) (a.only = new Set(v.split(','))), i++;
     else if (k === '--no-doc') a.doc = false;
     else if (k === '--profile') a.profile = true;
+    else if (k === '--no-udp') a.udp = false;
     else if (k === '--iot-config' && v) (a.iotConfig = path.resolve(v)), i++;
     else if (k === '--iot-variant' && v) a.variants.push(...v.split(',').map((f) => path.resolve(f))), i++;
-    else throw new Error(`unknown argument ${k} (flags: --lines N --warmup W --runs R --only id,id --no-doc --profile --iot-config FILE --iot-variant FILE,FILE)`);
+    else throw new Error(`unknown argument ${k} (flags: --lines N --warmup W --runs R --only id,id --no-doc --profile --iot-config FILE --iot-variant FILE,FILE --no-udp)`);
   }
   if (!Number.isInteger(a.lines) || a.lines < 1000) throw new Error('--lines must be an integer >= 1000');
   if (!Number.isInteger(a.runs) || a.runs < 1 || a.runs > 9) throw new Error('--runs must be 1..9');
@@ -352,6 +358,8 @@ ${profile ? `\n### Where iptables-otel's time goes (\`--profile\`)\n\nOne extra 
   } finally {
     await sink.close();
   }
+  // The UDP rows (loss beside rsyslog imudp) have their own section; `npm run bench:udp` runs them alone.
+  if (args.udp) await runUdpBench(args.doc ? [] : ['--no-doc']);
 }
 
 main().catch((e: unknown) => {

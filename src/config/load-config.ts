@@ -21,7 +21,7 @@ import { isHttpUrl, logsUrlFromBase, normalizeProtocol, readOtelEnv, type OtelEn
 import { parseListenUrl, type ListenUrl } from '../input/listen-url.js';
 import { parseDuration, parseSize } from './units.js';
 import { toInputConfig, toPipelineConfig } from './component-configs.js';
-import { InputConfigError, validateInputConfig } from '../input/input-config.js';
+import { InputConfigError, UDP_INPUT_DEFAULTS, validateInputConfig } from '../input/input-config.js';
 import { SOURCE_INPUT_KINDS, sourceInputKind } from '../input/source-kinds.js';
 import { defaultStateDirectory } from '../pipeline/spool/spool-config.js';
 import { validatePipelineConfig } from '../pipeline/pipeline-config.js';
@@ -313,7 +313,7 @@ function listenerFromRaw(type: ListenerSpec['type'], r: RawListener): ListenerSp
     maxPendingConnections: r.maxPendingConnections ?? 1000,
     idleTimeoutMs: parseDuration(r.idleTimeout) ?? 300000,
     drainTimeoutMs: parseDuration(r.drainTimeout) ?? 1000,
-    recvBufferSize: parseSize(r.recvBufferSize) ?? 4194304,
+    recvBufferSize: parseSize(r.recvBufferSize) ?? UDP_INPUT_DEFAULTS.recvBufferSize,
   };
   if (r.name !== undefined) spec.name = r.name;
   if (r.tls) {

@@ -113,7 +113,7 @@ export const configSchema = {
             additionalProperties: false,
             properties: {
               ...listenerCommon,
-              recvBufferSize: { ...size, default: 4194304, description: 'SO_RCVBUF to ask for; the kernel caps it at net.core.rmem_max; 0 = OS default.' },
+              recvBufferSize: { ...size, default: 33554432, description: 'SO_RCVBUF to ask for; the kernel caps it at net.core.rmem_max; 0 = OS default.' },
             },
           },
           tcp: { type: 'object', additionalProperties: false, properties: { ...streamCommon } },

@@ -31,7 +31,7 @@ export interface ListenerConfigBase {
 export interface UdpInputConfig extends ListenerConfigBase {
   type: 'udp';
   /**
-   * SO_RCVBUF to ask for, bytes (default 4 MiB; 0 keeps the kernel default).
+   * SO_RCVBUF to ask for, bytes (default 32 MiB, about 58,000 datagrams of 240 B once Linux doubles it; 0 keeps the kernel default).
    * Linux caps it at `net.core.rmem_max`; a smaller result is logged at start-up.
    */
   recvBufferSize: number;
@@ -79,7 +79,7 @@ export const UDP_INPUT_DEFAULTS = {
   host: DEFAULT_HOST,
   port: DEFAULT_PORT,
   maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
-  recvBufferSize: 4 * 1024 * 1024,
+  recvBufferSize: 32 * 1024 * 1024,
 } as const;
 
 /** Defaults for TCP listeners. */

@@ -5,9 +5,16 @@ import type { Input } from './input.js';
 import { DRAIN_DEFAULTS, type UdpInputConfig } from './input-config.js';
 import { inputLogger, type InputDeps, type InputLogger } from './input-deps.js';
 import { formatListenUrl } from './listen-url.js';
-import { canonicalPeerAddress, receiveTime } from './receive-context.js';
+import { receiveTime } from './receive-context.js';
+import { DatagramRun, PeerAddressCache } from './udp-datagram-run.js';
 import { UdpKernelDrops } from './udp-kernel-drops.js';
 import { readRmemMax, receiveBufferReport } from './udp-receive-buffer.js';
+
+/**
+ * At most this many datagrams wait for the end of the turn (libuv reads at most 32 per
+ * wake-up, so a turn normally holds fewer); beyond it they are handed on at once.
+ */
+const MAX_RUN_DATAGRAMS = 256;
 
 /**
  * UDP syslog listener: one message per datagram, never split (a trailing LF/NUL
@@ -30,6 +37,15 @@ export class UdpInput implements Input {
   /** Datagrams seen; the drain on stop watches it to tell when the sender went quiet. */
   private messages = 0;
   private stopping: Promise<void> | undefined;
+  /** Datagrams read this turn of the event loop, not yet handed on. */
+  private readonly run = new DatagramRun();
+  private flushQueued = false;
+  private readonly flushRun = (): void => {
+    this.flushQueued = false;
+    this.flush();
+  };
+  /** Canonical peer address per sender, computed once per sender. */
+  private readonly peers = new PeerAddressCache();
 
   constructor(config: UdpInputConfig, deps: InputDeps) {
     this.config = config;
@@ -97,6 +113,7 @@ export class UdpInput implements Input {
       // before deciding the sender went quiet (the loop may have been busy for a while).
       await new Promise((r) => setImmediate(r));
     }
+    this.flush();
     await this.kernelDrops?.stop();
     this.kernelDrops = undefined;
     this.socket = undefined;
@@ -122,46 +139,61 @@ export class UdpInput implements Input {
   private onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     this.messages++;
     if (msg.length === 0) return; // nothing to decode; not a message
-    this.received.inc();
     if (msg.length > this.config.maxFrameSize) {
+      this.received.inc();
       this.oversize.inc();
       return;
     }
+    // Collected, and handed on once per turn of the event loop: after the poll phase read
+    // what the kernel held (libuv reads up to 32 datagrams per wake-up), the check phase
+    // offers them as runs, one receive context per sender run.
+    this.run.push(msg, rinfo.address, rinfo.port);
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      setImmediate(this.flushRun);
+    } else if (this.run.length >= MAX_RUN_DATAGRAMS) {
+      this.flush();
+    }
+  }
+
+  /** Hand the datagrams collected this turn on; counters move once per turn. */
+  private flush(): void {
+    const n = this.run.length;
+    if (n === 0) return;
+    this.received.inc(n);
+    const receivedAt = receiveTime();
     const frameSink = this.deps.frameSink;
     if (frameSink !== undefined) {
-      if (!frameSink.writable) {
-        if (frameSink.refusalReason === 'spool_full') this.droppedSpoolFull.inc();
-        else this.droppedQueueFull.inc();
-        return;
-      }
-      frameSink.offerFrames([msg], {
-        peerAddress: canonicalPeerAddress(rinfo.address),
-        peerPort: rinfo.port,
-        transport: 'udp',
-        receivedAt: receiveTime(),
+      this.run.drain((frames, address, port) => {
+        if (!frameSink.writable) {
+          (frameSink.refusalReason === 'spool_full' ? this.droppedSpoolFull : this.droppedQueueFull).inc(frames.length);
+          return;
+        }
+        // The sink copies the frames before it returns (the array is reused) and counts what
+        // it refuses beyond its hard limit.
+        frameSink.offerFrames(frames, { peerAddress: this.peers.get(address), peerPort: port, transport: 'udp', receivedAt });
       });
       return;
     }
     const sink = this.deps.sink;
-    if (!sink.writable) {
-      this.droppedQueueFull.inc();
-      return;
-    }
-    let record: FirewallLogRecord;
-    try {
-      record = this.deps.decode(msg, {
-        peerAddress: canonicalPeerAddress(rinfo.address),
-        peerPort: rinfo.port,
-        transport: 'udp',
-        receivedAt: receiveTime(),
-      });
-    } catch (err) {
-      // The decoder's contract is never to throw; if it does anyway, one datagram is lost, not the process.
-      this.deps.metrics.dropped.inc({ reason: 'decode_error' });
-      this.log.error('decoder threw; datagram dropped', { input: this.name, error: err instanceof Error ? err.message : String(err) });
-      return;
-    }
-    sink.offer([record]);
+    this.run.drain((frames, address, port) => {
+      if (!sink.writable) {
+        this.droppedQueueFull.inc(frames.length);
+        return;
+      }
+      const ctx = { peerAddress: this.peers.get(address), peerPort: port, transport: 'udp' as const, receivedAt };
+      const records: FirewallLogRecord[] = [];
+      for (const frame of frames) {
+        try {
+          records.push(this.deps.decode(frame, ctx));
+        } catch (err) {
+          // The decoder's contract is never to throw; if it does anyway, one datagram is lost, not the process.
+          this.deps.metrics.dropped.inc({ reason: 'decode_error' });
+          this.log.error('decoder threw; datagram dropped', { input: this.name, error: err instanceof Error ? err.message : String(err) });
+        }
+      }
+      if (records.length > 0) sink.offer(records);
+    });
   }
 
   private checkRecvBuffer(socket: dgram.Socket): void {
@@ -171,6 +203,7 @@ export class UdpInput implements Input {
     } catch {
       return;
     }
+    this.deps.metrics.udpReceiveBufferBytes.set({ input: this.name }, granted);
     const report = receiveBufferReport(this.config.recvBufferSize, granted, readRmemMax());
     this.log[report.level](report.msg, { input: this.name, ...report.fields });
   }

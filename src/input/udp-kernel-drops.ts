@@ -113,8 +113,13 @@ export class UdpKernelDrops {
     try {
       text = await readFile(this.file, 'utf8');
     } catch {
-      this.available = false;
-      return;
+      // systemd's ProcSubset=pid hides /proc/net (a link to self/net); the process's own view stays.
+      try {
+        text = await readFile(this.file.replace('/proc/net/', '/proc/self/net/'), 'utf8');
+      } catch {
+        this.available = false;
+        return;
+      }
     }
     const entry = parseProcNetUdp(text).find((s) => s.local === this.local);
     if (entry === undefined) return;

@@ -43,7 +43,7 @@ export function receiveBufferReport(asked: number, granted: number, rmemMax: num
   if (asked > 0 && rmemMax !== undefined && asked > rmemMax) {
     return {
       level: 'warn',
-      msg: `UDP receive buffer capped by net.core.rmem_max=${rmemMax}: asked ${asked} bytes, ${holds}; ${counted}. Raise the cap: sysctl -w net.core.rmem_max=${asked}`,
+      msg: `UDP receive buffer capped by net.core.rmem_max=${rmemMax}: asked ${asked} bytes, ${holds}; ${counted}. Raise the cap: sysctl -w net.core.rmem_max=${asked} (and in /etc/sysctl.d/ to keep it after a reboot)`,
       fields,
     };
   }

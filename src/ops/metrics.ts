@@ -51,6 +51,15 @@ export class Metrics {
   readonly waitingConnections: Gauge<'input'>;
   /** Bytes held in partial (unterminated) frames across all stream connections (the input budget). */
   readonly partialFrameBytes: Gauge;
+  /** SO_RCVBUF the kernel granted each UDP input (bytes), by input. */
+  readonly udpReceiveBufferBytes: Gauge<'input'>;
+  /**
+   * Longest event-loop delay of this thread since the previous scrape (the reader's worst
+   * stall: a UDP burst longer than the receive buffer holds is lost while the loop stands).
+   * Measured from the first scrape on (see `EventLoopStallMonitor`).
+   */
+  readonly eventLoopDelayMax: Gauge;
+  private eventLoopStalls: EventLoopStallMonitor | undefined;
 
   constructor(registry: Registry = new Registry()) {
     this.registry = registry;
@@ -101,5 +110,45 @@ export class Metrics {
     this.connectionsRefused = new Counter({ name: 'iptables_otel_connections_refused_total', help: 'Connections refused above maxConnections + maxPendingConnections, by input.', labelNames: ['input'], registers: r });
     this.waitingConnections = new Gauge({ name: 'iptables_otel_waiting_connections', help: 'Connections accepted but waiting (not read) for a slot under maxConnections, by input.', labelNames: ['input'], registers: r });
     this.partialFrameBytes = new Gauge({ name: 'iptables_otel_partial_frame_bytes', help: 'Bytes held in partial frames across all TCP/TLS connections (the input budget).', registers: r });
+    this.udpReceiveBufferBytes = new Gauge({ name: 'iptables_otel_udp_receive_buffer_bytes', help: 'UDP receive buffer (SO_RCVBUF) the kernel granted, by input.', labelNames: ['input'], registers: r });
+    this.eventLoopDelayMax = new Gauge({
+      name: 'iptables_otel_event_loop_delay_max_seconds',
+      help: 'Longest event-loop delay of the main thread (the socket reader) since the previous scrape.',
+      registers: r,
+      collect() {
+        // Started at the first scrape: a process nobody scrapes pays nothing for it.
+        this.set((metrics.eventLoopStalls ??= new EventLoopStallMonitor()).takeMaxSeconds());
+      },
+    });
+  }
+}
+
+/**
+ * The longest delay of a 10 ms timer of this thread's event loop beyond its due time, since the
+ * last `takeMaxSeconds()`. Not `monitorEventLoopDelay`: resetting its histogram at a scrape drops
+ * the interval in progress, so a stall followed by a scrape in the same loop turn went unseen.
+ */
+class EventLoopStallMonitor {
+  private last = performance.now();
+  private max = 0;
+
+  constructor(private readonly intervalMs = 10) {
+    setInterval(() => {
+      const now = performance.now();
+      const late = now - this.last - this.intervalMs;
+      if (late > this.max) this.max = late;
+      this.last = now;
+    }, intervalMs).unref();
+  }
+
+  /** The longest delay (seconds) since the previous call, counting a delay still in progress. */
+  takeMaxSeconds(): number {
+    const now = performance.now();
+    const inProgress = now - this.last - this.intervalMs;
+    const max = Math.max(this.max, inProgress, 0);
+    this.max = 0;
+    // The delay counted now is not counted again when the timer runs: it is measured from here on.
+    if (inProgress > 0) this.last = now - this.intervalMs;
+    return max / 1000;
   }
 }

@@ -20,6 +20,7 @@ import { OtlpDirectEncoder, type EncodedLogRecord } from '../../output/otlp-dire
 import { directOutput, ENCODED_RECORD_OVERHEAD } from '../in-process-frames.js';
 import { Pipeline, type PipelineOutput } from '../pipeline.js';
 import { ParseOutcomeCounter } from '../../ops/parse-outcomes.js';
+import { lowerThreadPriority, WORKER_NICE_OFFSET } from './worker-priority.js';
 import type { FrameBatchMessage, FromWorker, HealthEvent, MetricDelta, ToWorker, WorkerSettings } from './worker-protocol.js';
 
 /**
@@ -309,6 +310,9 @@ class PipelineWorker {
 function main(): void {
   const port = parentPort;
   if (port === null) throw new Error('pipeline-worker.ts runs as a worker thread (started by ThreadedPipeline)');
+  // Below the main thread, which reads the sockets (see worker-priority.ts).
+  const offset = process.env.IPTABLES_OTEL_WORKER_NICE;
+  lowerThreadPriority(offset !== undefined ? Number(offset) : WORKER_NICE_OFFSET);
   const worker = new PipelineWorker(workerData as WorkerSettings, port);
   port.on('message', (msg: ToWorker) => {
     switch (msg.t) {

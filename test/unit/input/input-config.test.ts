@@ -14,7 +14,7 @@ describe('validateInputConfig', () => {
       maxConnections: 10000,
       idleTimeoutMs: 300000,
     });
-    expect(validateInputConfig({ type: 'udp' })).toMatchObject({ port: 9001, recvBufferSize: 4194304 });
+    expect(validateInputConfig({ type: 'udp' })).toMatchObject({ port: 9001, recvBufferSize: 32 * 1024 * 1024 });
     expect(validateInputConfig({ type: 'tls', certFile: 'c', keyFile: 'k' })).toMatchObject({ port: 6514, requireClientCert: false, watchCertificates: true });
     expect(validateInputConfig({ type: 'udp', host: '[::1]' }).host).toBe('::1');
   });

@@ -84,12 +84,15 @@ const procReq = requirement(process.platform === 'linux' && existsSync('/proc/ne
 describe.skipIf(!shouldRun(procReq))('UdpInput and the kernel', () => {
   it('logs the receive buffer the kernel granted at start-up', async () => {
     assertRequirement(procReq);
-    const { logs } = await startUdp({ recvBufferSize: 262_144 });
+    const { logs, metrics } = await startUdp({ recvBufferSize: 262_144 });
     const line = logs.find((l) => l.msg.startsWith('UDP receive buffer'));
     expect(line?.fields).toMatchObject({ input: 'udp-test', recvBufferSize: 262_144 });
     const granted = line!.fields.granted as number;
     expect(granted).toBeGreaterThanOrEqual(262_144);
     expect(line!.fields.datagrams240).toBe(Math.floor(granted / KERNEL_BYTES_PER_240_BYTE_DATAGRAM));
+    expect(line!.msg).toContain(`about ${line!.fields.datagrams240} datagrams of 240 bytes`);
+    // The same size on /metrics, for dashboards next to dropped{udp_receive_buffer}.
+    expect(await metricValue(metrics, 'iptables_otel_udp_receive_buffer_bytes', { input: 'udp-test' })).toBe(granted);
   });
 
   it('warns with the sysctl to set when net.core.rmem_max caps the request', async () => {

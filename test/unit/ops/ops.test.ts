@@ -133,6 +133,24 @@ describe('ops server', () => {
   });
 });
 
+describe('event-loop delay gauge', () => {
+  it('reports the longest stall of the main thread since the previous scrape', async () => {
+    const m = new Metrics();
+    const max = async (): Promise<number> => (await m.eventLoopDelayMax.get()).values[0]!.value;
+    await max(); // the first scrape starts the monitor
+    // It measures from its second tick on: wait until it has recorded a delay.
+    await waitFor(async () => (await max()) > 0, { what: 'the monitor sampling' });
+    // Block the loop far beyond the monitor's 10 ms resolution, then let it record that.
+    const until = Date.now() + 400;
+    while (Date.now() < until);
+    let seen = 0;
+    await waitFor(async () => (seen = Math.max(seen, await max())) >= 0.35, { what: 'the 400 ms stall reported' });
+    // Reset by the scrape: the next one covers only what came after it (no 400 ms stall).
+    await new Promise((r) => setTimeout(r, 30));
+    expect(await max()).toBeLessThan(0.35);
+  });
+});
+
 describe('status line', () => {
   it('sums metrics and shows rates', async () => {
     const metrics = new Metrics();

@@ -1,7 +1,8 @@
 /**
  * Inputs in frame-sink mode with a fake `FrameSink` (no threads): TCP hands over the frames
- * of each read with one context and pauses/resumes on the sink's verdict; UDP offers one
- * datagram per call and counts `queue_full` while the sink is not writable. Plus the
+ * of each read with one context and pauses/resumes on the sink's verdict; UDP offers the
+ * datagrams of one event-loop turn as runs, one context per sender run, and counts
+ * `queue_full` while the sink is not writable. Plus the
  * `pipeline.threads` / `--threads` configuration.
  */
 import { describe, expect, it } from 'vitest';
@@ -92,7 +93,7 @@ describe('inputs with a frame sink', () => {
     }
   });
 
-  it('UDP: one datagram per offer; not writable -> dropped{queue_full}', async () => {
+  it('UDP: a lone datagram is one offer; not writable -> dropped{queue_full}', async () => {
     const sink = new FakeFrameSink();
     const metrics = new Metrics();
     const input = new UdpInput(
@@ -113,6 +114,92 @@ describe('inputs with a frame sink', () => {
       expect(sink.frames).toEqual(['d1']);
     } finally {
       client.close();
+      await input.stop();
+    }
+  });
+});
+
+describe('UdpInput in frame-sink mode: runs', () => {
+  async function start(sink: FakeFrameSink, metrics = new Metrics()): Promise<UdpInput> {
+    const input = new UdpInput(
+      { type: 'udp', host: '127.0.0.1', port: 0, maxFrameSize: 1024, recvBufferSize: 1 << 20 },
+      { decode: noDecode, sink: unused, frameSink: sink, metrics },
+    );
+    await input.start();
+    return input;
+  }
+  const clients: dgram.Socket[] = [];
+  async function client(): Promise<dgram.Socket> {
+    const c = dgram.createSocket('udp4');
+    clients.push(c);
+    await new Promise<void>((r) => c.bind(0, '127.0.0.1', () => r()));
+    return c;
+  }
+  /** Send all of `texts` from `c` in this tick (the kernel queues them before the input reads). */
+  const burst = (c: dgram.Socket, port: number, texts: string[]): Promise<void[]> =>
+    Promise.all(texts.map((t) => new Promise<void>((r) => c.send(t, port, '127.0.0.1', () => r()))));
+
+  it('offers each datagram exactly once, in order per sender, one context per sender run, fewer offers than datagrams', async () => {
+    const sink = new FakeFrameSink();
+    const metrics = new Metrics();
+    const input = await start(sink, metrics);
+    const port = input.address()!.port;
+    try {
+      const a = await client();
+      const b = await client();
+      const n = 300;
+      const sends: Array<Promise<void[]>> = [];
+      for (let i = 0; i < n; i += 10) {
+        sends.push(burst(a, port, Array.from({ length: 10 }, (_, k) => `a${i + k}`)));
+        sends.push(burst(b, port, Array.from({ length: 10 }, (_, k) => `b${i + k}`)));
+      }
+      await Promise.all(sends);
+      await waitFor(() => sink.frames.length === 2 * n, { what: `${2 * n} datagrams`, timeoutMs: 5000 });
+      const ports = { a: a.address().port, b: b.address().port };
+      const got: Record<'a' | 'b', string[]> = { a: [], b: [] };
+      for (const o of sink.offers) {
+        const who = o.frames[0]!.slice(0, 1) as 'a' | 'b';
+        // Every frame of an offer comes from the sender its context names.
+        expect(o.frames.every((f) => f.startsWith(who))).toBe(true);
+        expect(o.ctx).toMatchObject({ transport: 'udp', peerAddress: '127.0.0.1', peerPort: ports[who] });
+        got[who].push(...o.frames);
+      }
+      expect(got.a).toEqual(Array.from({ length: n }, (_, i) => `a${i}`));
+      expect(got.b).toEqual(Array.from({ length: n }, (_, i) => `b${i}`));
+      // Collected per turn, not offered one by one; counted once per turn, all of them.
+      expect(sink.offers.length).toBeLessThan(2 * n);
+      expect((await metrics.received.get()).values[0]?.value).toBe(2 * n);
+    } finally {
+      for (const c of clients.splice(0)) c.close();
+      await input.stop();
+    }
+  });
+
+  it('counts the rest of a turn as dropped{queue_full} once the sink stops being writable: nothing is lost quietly', async () => {
+    const sink = new FakeFrameSink();
+    const metrics = new Metrics();
+    const input = await start(sink, metrics);
+    const port = input.address()!.port;
+    const offerFrames = sink.offerFrames.bind(sink);
+    // The first offer fills the sink.
+    sink.offerFrames = (frames, ctx) => {
+      sink.writable = false;
+      return offerFrames(frames, ctx);
+    };
+    try {
+      const a = await client();
+      const b = await client();
+      const n = 100;
+      const sends: Array<Promise<void[]>> = [];
+      for (let i = 0; i < n; i++) sends.push(burst(i % 2 === 0 ? a : b, port, [`d${i}`]));
+      await Promise.all(sends);
+      const dropped = async (): Promise<number> => (await metrics.dropped.get()).values.find((v) => v.labels.reason === 'queue_full')?.value ?? 0;
+      await waitFor(async () => sink.frames.length + (await dropped()) === n, { what: 'every datagram offered or counted', timeoutMs: 5000 });
+      expect(sink.offers).toHaveLength(1);
+      expect(sink.frames.length).toBeGreaterThan(0);
+      expect(new Set([...sink.frames]).size).toBe(sink.frames.length);
+    } finally {
+      for (const c of clients.splice(0)) c.close();
       await input.stop();
     }
   });
