@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ATTRIBUTES, type AttributeSpec } from '../src/mapping/attribute-table.js';
+import { attributeFieldMapping } from '../src/output/elasticsearch/index-templates.js';
 
 const HEADER = `# Attributes
 
@@ -81,9 +82,9 @@ Elastic's parity fixtures are checked field by field in \`test/parity/elastic-pa
 ### Not produced
 - Geo and AS enrichment (\`*.geo.*\`, \`*.as.*\`): use the Collector's \`geoip\` processor.
 - Agent and harness metadata no parser of the line can produce: \`event.created\` (use ObservedTimestamp),
-  \`event.timezone\`, \`event.ingested\`, \`tags\`, \`input.type\`, \`log.offset\`, \`log.file.path\`, \`ecs.version\`,
-  \`fileset.name\`, \`service.type\`, \`agent.*\`, \`host.*\`, \`data_stream.type\` (the exporter sets it), journald's
-  \`journald.*\`/\`systemd.*\`.
+  \`event.timezone\`, \`event.ingested\`, \`tags\`, \`ecs.version\`, \`fileset.name\`, \`service.type\`, \`agent.*\`,
+  \`data_stream.type\` (the exporter sets it). The kmsg, journald and file inputs add the source attributes
+  (\`input.type\`, \`log.file.path\`, \`log.offset\`, \`journald.host.boot_id\`, \`systemd.transport\`, \`host.id\`) listed above.
 - \`message\` (see Body above). \`log.source.address\` is \`network.peer.address\` + \`network.peer.port\`.
 - The year of a year-less RFC 3164 stamp is inferred from the receive time (never more than 7 days in the
   future), where Elastic uses the year of ingestion.
@@ -103,9 +104,13 @@ function cell(text: string): string {
 }
 
 function table(rows: readonly AttributeSpec[]): string {
-  let out = '| attribute | type | origin | source | description |\n|---|---|---|---|---|\n';
+  let out = '| attribute | type | Elasticsearch (ecs / otel) | origin | source | description |\n|---|---|---|---|---|---|\n';
   for (const a of rows) {
-    out += `| \`${a.name}\` | ${a.type} | ${a.origin} | ${cell(a.source)} | ${cell(a.description)} |\n`;
+    // What `setup elasticsearch` maps it as, from the same table (src/output/elasticsearch/index-templates.ts).
+    const ecs = String(attributeFieldMapping(a, 'ecs').type);
+    const otel = String(attributeFieldMapping(a, 'otel').type);
+    const es = (ecs === otel ? ecs : `${ecs} / ${otel}`) + (a.mayBeEmpty ? ' (may be `[]`: no indexed value)' : '');
+    out += `| \`${a.name}\` | ${a.type} | ${es} | ${a.origin} | ${cell(a.source)} | ${cell(a.description)} |\n`;
   }
   return out;
 }
