@@ -9,8 +9,8 @@ import { InputConfigError } from '../input-config.js';
 /** `raw` as an object whose keys are all in `known`. */
 export function objectOf(raw: unknown, path: string, known: readonly string[]): Record<string, unknown> {
   if (raw === null || raw === undefined) raw = {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new InputConfigError(path, `must be an object, got ${JSON.stringify(raw)}`);
-  for (const key of Object.keys(raw)) {
+  if (typeof raw !== 'object' || Array.isArray(raw) || raw === null) throw new InputConfigError(path, `must be an object, got ${JSON.stringify(raw)}`);
+  for (const key of Object.keys(raw as object)) {
     if (!known.includes(key)) throw new InputConfigError(`${path}.${key}`, `unknown key (known: ${known.join(', ')})`);
   }
   return raw as Record<string, unknown>;

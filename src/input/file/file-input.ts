@@ -170,21 +170,60 @@ export class FileInput implements Input {
   private openAt(p: string, e: FileCheckpoint): boolean {
     const f = this.tryOpen(p, 0);
     if (f === undefined) return false;
-    if (!sameStart(f.fd, e)) {
-      // Same inode, other content: the inode was reused, or the file was truncated while stopped.
-      this.log.info('file changed while stopped (inode reused or truncated); reading it from its beginning', { input: this.name, path: p });
+    const size = f.size();
+    if (!sameStart(f.fd, e) || size < e.offset) {
+      // Same inode, other content: truncated while stopped (copytruncate), or the inode was reused.
+      this.log.info('file truncated or replaced while stopped: reading it from its beginning', { input: this.name, path: p });
       this.files.set(f.key, f);
+      this.findCopy(p, f.key, e, e.offset);
       return true;
     }
-    const size = f.size();
-    const offset = e.offset <= size ? e.offset : 0;
     f.release();
-    const g = this.tryOpen(p, offset);
+    const g = this.tryOpen(p, e.offset);
     if (g === undefined) return false;
     g.fingerprint = e.fingerprint;
     g.fingerprintLength = e.fingerprintLength;
     this.files.set(g.key, g);
     return true;
+  }
+
+  /**
+   * After a copytruncate: the copy (`kern.log.1`) starts with the fingerprinted bytes of the
+   * truncated file and holds what was not read yet. Found in the same directory, it is read from
+   * `offset` to its end, like a renamed file.
+   */
+  private findCopy(p: string, exceptKey: string, fp: { fingerprint: string; fingerprintLength: number }, offset: number): void {
+    if (fp.fingerprintLength === 0) return;
+    const dir = path.dirname(p);
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const q = path.join(dir, name);
+      let st;
+      try {
+        st = statSync(q);
+      } catch {
+        continue;
+      }
+      const key = `${st.dev}:${st.ino}`;
+      if (!st.isFile() || key === exceptKey || this.files.has(key) || st.size <= offset) continue;
+      const c = this.tryOpen(q, offset);
+      if (c === undefined) continue;
+      if (!sameStart(c.fd, fp)) {
+        c.release();
+        continue;
+      }
+      c.fingerprint = fp.fingerprint;
+      c.fingerprintLength = fp.fingerprintLength;
+      c.moved = true;
+      this.files.set(c.key, c);
+      this.log.info('copy of the truncated file found: reading the rest of it', { input: this.name, path: p, copy: q, offset });
+      return;
+    }
   }
 
   /**
@@ -296,48 +335,54 @@ export class FileInput implements Input {
     return n;
   }
 
-  /** New matches of the patterns are opened from their beginning; open files are checked for rotation. */
-  private check(): void {
+  /** New matches of the patterns are opened from their beginning (and checkpointed at once). */
+  private discover(): void {
     this.lastCheckMs = Date.now();
-    const paths = this.matchedPaths();
-    const atPath = new Map<string, { dev: number; ino: number }>();
-    for (const p of paths) {
+    let opened = false;
+    for (const p of this.matchedPaths()) {
       try {
         const st = statSync(p);
-        atPath.set(p, { dev: st.dev, ino: st.ino });
         if (!this.files.has(`${st.dev}:${st.ino}`)) {
           // Created since the last look (a rotation's new file, a new match): all of it is new.
+          const before = this.files.size;
           this.open(p, 0);
+          opened ||= this.files.size > before;
         }
       } catch {
-        // Vanished between readdir and stat: the next check sees it as it is then.
+        // Vanished between readdir and stat: the next look sees it as it is then.
       }
     }
-    const emit = (line: FileLine, f: TailedFile): void => this.offer(f, line);
-    for (const f of this.files.values()) {
-      if (f.closed) continue;
-      if (!f.moved) {
-        let now: { dev: number; ino: number } | undefined = atPath.get(f.path);
-        if (now === undefined) {
-          try {
-            const st = statSync(f.path);
-            now = { dev: st.dev, ino: st.ino };
-          } catch {
-            now = undefined;
-          }
-        }
-        const size = f.size();
-        const change = classifyChange({ open: f, size, readOffset: f.readOffset, startMatches: size < f.readOffset || f.startMatches(), atPath: now });
-        if (change === 'moved') {
-          f.moved = true;
-          f.lastGrowthMs = Date.now();
-          this.log.info('file renamed or deleted: reading it to its end', { input: this.name, path: f.path });
-        } else if (change === 'truncated') {
-          this.log.info('file truncated (copytruncate): reading it from its beginning', { input: this.name, path: f.path, readOffset: f.readOffset, size });
-          f.truncated((line) => emit(line, f));
-          this.saveCheckpoint();
-        }
-      }
+    // Without this, a crash before the first acknowledgement would apply startAt: end to the new file.
+    if (opened) this.saveCheckpoint();
+  }
+
+  /**
+   * Has `f` been renamed, deleted or truncated? Run before each burst of reads: a truncated file
+   * must not be read on at its old offset (that would emit the middle of a new line).
+   */
+  private checkFile(f: TailedFile): void {
+    if (f.closed || f.moved) return;
+    let now: { dev: number; ino: number } | undefined;
+    try {
+      const st = statSync(f.path);
+      now = { dev: st.dev, ino: st.ino };
+    } catch {
+      now = undefined;
+    }
+    const size = f.size();
+    const change = classifyChange({ open: f, size, readOffset: f.readOffset, startMatches: size < f.readOffset || f.startMatches(), atPath: now });
+    if (change === 'moved') {
+      f.moved = true;
+      f.lastGrowthMs = Date.now();
+      this.log.info('file renamed or deleted: reading it to its end', { input: this.name, path: f.path });
+    } else if (change === 'truncated') {
+      this.log.info('file truncated (copytruncate): reading it from its beginning', { input: this.name, path: f.path, readOffset: f.readOffset, size });
+      const unread = f.splitter.partialStart;
+      const before = this.files.size;
+      this.findCopy(f.path, f.key, f, unread);
+      // With the copy found, its reading includes the held partial line; without, emit the fragment.
+      f.truncated(this.files.size > before ? () => {} : (line) => this.offer(f, line));
+      this.saveCheckpoint();
     }
   }
 
@@ -361,7 +406,8 @@ export class FileInput implements Input {
       this.again = false;
       if (this.stopping) return;
       try {
-        if (Date.now() - this.lastCheckMs >= Math.min(this.config.pollIntervalMs, 100) || this.lastCheckMs === 0) this.check();
+        if (Date.now() - this.lastCheckMs >= Math.min(this.config.pollIntervalMs, 100) || this.lastCheckMs === 0) this.discover();
+        for (const f of [...this.files.values()]) this.checkFile(f);
         await this.readAll();
         this.closeQuiet();
       } catch (err) {

@@ -65,7 +65,6 @@ export class JournaldInput implements Input {
   private readonly received;
   private child: ChildProcessByStdio<null, Readable, Readable> | undefined;
   private exited: Promise<void> = Promise.resolve();
-  private parser: ExportFormatParser | undefined;
   private stopping = false;
   private started = false;
   /** Cursor of the last entry handed over (where a restarted journalctl resumes). */
@@ -162,7 +161,6 @@ export class JournaldInput implements Input {
         if (e.cursor !== undefined) this.skipTo(e.cursor);
       },
     });
-    this.parser = parser;
     let child: ChildProcessByStdio<null, Readable, Readable>;
     try {
       child = spawn(this.config.journalctl, args, { stdio: ['ignore', 'pipe', 'pipe'] });
