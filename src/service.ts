@@ -2,6 +2,11 @@ import { collectDefaultMetrics } from 'prom-client';
 import type { ListenerSpec, OutputSpec, ParserSpec, ServiceConfig } from './config/service-config.js';
 import { toInputConfig, toPipelineConfig } from './config/component-configs.js';
 import { createInput } from './input/create-input.js';
+import { AckRouter } from './input/ack-router.js';
+import { CHECKPOINT_SUBDIRECTORY, CheckpointStore } from './input/checkpoint-store.js';
+import { sourceInputKind } from './input/source-kinds.js';
+import type { SourceInputSpec } from './config/service-config.js';
+import { join } from 'node:path';
 import type { FrameDecoder, Input } from './input/input.js';
 import { createPipeline, type Pipeline } from './pipeline/pipeline.js';
 import { InProcessFramePipeline } from './pipeline/in-process-frames.js';
@@ -94,7 +99,8 @@ function createOutputFromSpec(spec: OutputSpec, deps: { metrics: Metrics; logger
 }
 
 interface RunningInput {
-  spec: ListenerSpec;
+  /** The listener's spec; undefined for a source input (kmsg, journald, file). */
+  spec: ListenerSpec | undefined;
   key: string;
   input: Input;
 }
@@ -202,6 +208,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   const buildThreaded = (cfg: ServiceConfig, threads: number): ThreadedPipeline => {
     return new ThreadedPipeline({
       threads,
+      onAcknowledged: (ctxs, frames) => acks.acknowledged(ctxs, frames),
       parser: cfg.parser,
       outputs: cfg.outputs,
       pipeline: resolvePipelineConfig(toPipelineConfig(cfg.pipeline)),
@@ -211,6 +218,10 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       ...(spool !== undefined ? { spool } : {}),
     });
   };
+
+  // Source inputs' checkpoints: advanced by the outputs' acknowledgements, routed by input name.
+  const acks = new AckRouter();
+  const checkpoints = new CheckpointStore(join(config.stateDirectory, CHECKPOINT_SUBDIRECTORY));
 
   let sink: SwitchableSink | undefined;
   let frameSink: SwitchableFrameSink | undefined;
@@ -249,6 +260,22 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     return { spec, key: specKey(spec), input };
   };
 
+  /** A kmsg / journald / file input (validated by its kind when the config was loaded). */
+  const makeSource = (spec: SourceInputSpec): RunningInput => {
+    const kind = sourceInputKind(spec.type);
+    if (kind === undefined) throw new Error(`no input kind "${spec.type}" is registered`);
+    const input = kind.create(spec.config, {
+      decode,
+      sink: sink ?? unusedRecordSink,
+      ...(frameSink !== undefined ? { frameSink } : {}),
+      metrics,
+      logger: logger.child({ component: 'input' }),
+      checkpoints,
+      acks,
+    });
+    return { spec: undefined, key: specKey(spec), input };
+  };
+
   const startOps = async (cfg: ServiceConfig): Promise<OpsServer | undefined> => {
     if (!cfg.ops.enabled) return undefined;
     return startOpsServer({ host: cfg.ops.host, port: cfg.ops.port, metrics, health, logger: logger.child({ component: 'ops' }), beforeScrape: flushParsed });
@@ -257,6 +284,11 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   try {
     for (const spec of config.inputs) {
       const ri = makeInput(spec);
+      inputs.push(ri);
+      await ri.input.start();
+    }
+    for (const spec of config.sources) {
+      const ri = makeSource(spec);
       inputs.push(ri);
       await ri.input.start();
     }
@@ -274,7 +306,9 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   // Start-up notices come before 'started', so that line is the last of the start-up.
   for (const n of config.notices) logger.warn(n);
   logger.info('started', {
-    listeners: inputs.map((i) => ({ name: i.input.name, type: i.spec.type, address: i.input.address()?.address, port: i.input.address()?.port })),
+    listeners: inputs.filter((i) => i.spec !== undefined).map((i) => ({ name: i.input.name, type: i.spec!.type, address: i.input.address()?.address, port: i.input.address()?.port })),
+    sources: inputs.filter((i) => i.spec === undefined).map((i) => i.input.name),
+    stateDirectory: config.sources.length > 0 ? config.stateDirectory : undefined,
     ops: ops ? { address: ops.address().address, port: ops.address().port, paths: ['/healthz', '/metrics'] } : 'off',
     outputs: config.outputs,
     threads: threadCount,
@@ -291,9 +325,10 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       return current;
     },
     listeners() {
-      return inputs.map((i) => {
+      return inputs.flatMap((i) => {
+        if (i.spec === undefined) return [];
         const a = i.input.address();
-        return { name: i.input.name, type: i.spec.type, address: a?.address ?? i.spec.host, port: a?.port ?? i.spec.port };
+        return [{ name: i.input.name, type: i.spec.type, address: a?.address ?? i.spec.host, port: a?.port ?? i.spec.port }];
       });
     },
     opsAddress() {
@@ -375,7 +410,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       if (undelivered > 0) logger.error('records not delivered by the replaced outputs before the deadline', { undelivered });
     }
 
-    const wanted = new Map(next.inputs.map((s) => [specKey(s), s]));
+    const wanted = new Map<string, ListenerSpec | SourceInputSpec>([...next.inputs.map((s) => [specKey(s), s] as const), ...next.sources.map((s) => [specKey(s), s] as const)]);
     const keep = inputs.filter((i) => wanted.has(i.key));
     const remove = inputs.filter((i) => !wanted.has(i.key));
     const add = [...wanted.entries()].filter(([k]) => !keep.some((i) => i.key === k)).map(([, s]) => s);
@@ -384,7 +419,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       await Promise.allSettled(remove.map((i) => i.input.stop()));
       inputs = keep;
       for (const spec of add) {
-        const ri = makeInput(spec);
+        const ri = 'config' in spec ? makeSource(spec) : makeInput(spec);
         try {
           await ri.input.start();
         } catch (err) {

@@ -9,7 +9,7 @@ import type { CliIo } from './cli-io.js';
 export function checkConfigCommand(file: string, overrides: ConfigOverrides, io: CliIo): number {
   try {
     const config = loadConfig({ file, overrides, env: io.env });
-    const listeners = config.inputs.map((i) => `${i.type}://${i.host.includes(':') ? `[${i.host}]` : i.host}:${i.port}`).join(', ');
+    const listeners = [...config.inputs.map((i) => `${i.type}://${i.host.includes(':') ? `[${i.host}]` : i.host}:${i.port}`), ...config.sources.map((i) => i.config.name)].join(', ');
     const outputs = config.outputs.map((o) => (o.type === 'otlp' ? `otlp ${o.url} (${o.protocol})` : o.type === 'fluent' ? `fluent ${o.host}:${o.port}` : `console (${o.stream})`)).join(', ');
     io.stdout.write(`${file}: OK\n  inputs: ${listeners}\n  outputs: ${outputs}\n  ops: ${config.ops.enabled ? `${config.ops.host}:${config.ops.port}` : 'off'}\n`);
     for (const n of config.notices) io.stdout.write(`  note: ${n}\n`);

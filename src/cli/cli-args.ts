@@ -20,6 +20,8 @@ export class UsageError extends Error {
 const OPTIONS = {
   config: { type: 'string', short: 'c' },
   listen: { type: 'string', short: 'l', multiple: true },
+  input: { type: 'string', short: 'i', multiple: true },
+  'state-dir': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   'tls-ca': { type: 'string' },
@@ -49,9 +51,14 @@ Commands:
 
 Options:
   -c, --config FILE      YAML config file (see examples/config.yaml)
-  -l, --listen URL       listener, repeatable; replaces the config's inputs:
+  -i, --input URL        input, repeatable; with --listen, replaces the config's inputs:
+                           kmsg://  the kernel log (/dev/kmsg; needs CAP_SYSLOG), e.g. kmsg://?prefixes=FW-
                            udp://HOST:PORT  tcp://HOST:PORT  tls://HOST:PORT  (IPv6 as [ADDR])
                            optional settings as a query: tcp://0.0.0.0:9001?framing=lf&maxConnections=500
+  -l, --listen URL       the same, for udp://, tcp:// and tls:// listeners only
+      --state-dir DIR    checkpoints of kmsg/journald/file inputs (and the spool's default place);
+                           default $STATE_DIRECTORY, /var/lib/iptables-otel for root,
+                           else ~/.local/state/iptables-otel
       --tls-cert FILE    PEM certificate chain for tls:// listeners
       --tls-key FILE     PEM private key for tls:// listeners
       --tls-ca FILE      PEM CA bundle: require client certificates signed by it (mTLS)
@@ -99,6 +106,8 @@ export function parseCliArgs(argv: string[]): CliArgs {
   const { values, positionals } = parsed;
   const overrides: ConfigOverrides = {};
   if (values.listen) overrides.listen = values.listen;
+  if (values.input) overrides.inputs = values.input;
+  if (values['state-dir'] !== undefined) overrides.stateDir = values['state-dir'];
   if (values['tls-cert'] !== undefined) overrides.tlsCert = values['tls-cert'];
   if (values['tls-key'] !== undefined) overrides.tlsKey = values['tls-key'];
   if (values['tls-ca'] !== undefined) overrides.tlsCa = values['tls-ca'];

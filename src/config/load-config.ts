@@ -14,13 +14,16 @@ import {
   type ClientTlsSpec,
   type ParserSpec,
   type ServiceConfig,
+  type SourceInputSpec,
 } from './service-config.js';
 import { ParseOptionsError, validateParseOptions } from '../mapping/parse-options.js';
 import { isHttpUrl, logsUrlFromBase, normalizeProtocol, readOtelEnv, type OtelEnvSettings } from './otel-env.js';
 import { parseListenUrl, type ListenUrl } from '../input/listen-url.js';
 import { parseDuration, parseSize } from './units.js';
 import { toInputConfig, toPipelineConfig } from './component-configs.js';
-import { validateInputConfig } from '../input/input-config.js';
+import { InputConfigError, validateInputConfig } from '../input/input-config.js';
+import { SOURCE_INPUT_KINDS, sourceInputKind } from '../input/source-kinds.js';
+import { defaultStateDirectory } from '../pipeline/spool/spool-config.js';
 import { validatePipelineConfig } from '../pipeline/pipeline-config.js';
 import { resolveSpoolConfig, validateSpoolConfig, type SpoolConfig, type SpoolFsyncPolicy } from '../pipeline/spool/spool-config.js';
 import { resolvePipelineConfig } from '../pipeline/pipeline-config.js';
@@ -56,8 +59,12 @@ export class ConfigError extends Error {
 
 /** Command-line settings; each wins over the file and the environment. */
 export interface ConfigOverrides {
-  /** `--listen` URLs: replace the file's inputs. */
+  /** `--listen` URLs (network listeners): with `inputs`, replace the file's inputs. */
   listen?: string[];
+  /** `--input` URLs of any kind (`kmsg://`, `file:///...`, `udp://...`): with `listen`, replace the file's inputs. */
+  inputs?: string[];
+  /** `--state-dir DIR`: where checkpoints (and, by default, the spool) live. */
+  stateDir?: string;
   tlsCert?: string;
   tlsKey?: string;
   tlsCa?: string;
@@ -175,7 +182,7 @@ function ajvMessage(e: ErrorObject): string {
 
 function listKinds(schemaPath: string): string {
   if (schemaPath.includes('/outputs/')) return 'otlp, fluent or console';
-  if (schemaPath.includes('/inputs/')) return 'udp, tcp or tls';
+  if (schemaPath.includes('/inputs/')) return ['udp', 'tcp', 'tls', ...SOURCE_INPUT_KINDS.map((k) => k.type)].join(', ');
   return '';
 }
 
@@ -258,7 +265,8 @@ interface RawFluent {
   name?: string;
 }
 interface RawConfig {
-  inputs?: Array<{ udp?: RawListener; tcp?: RawListener; tls?: RawListener }>;
+  inputs?: Array<{ udp?: RawListener; tcp?: RawListener; tls?: RawListener } & Record<string, unknown>>;
+  stateDirectory?: string;
   parser: ParserSpec;
   pipeline: {
     queue: { maxRecords: number; maxBytes: number | string };
@@ -414,8 +422,36 @@ export function loadConfig(options: LoadConfigOptions = {}): ServiceConfig {
   // ---- inputs
   let inputs: ListenerSpec[] = [];
   const inputLines: Array<number | undefined> = [];
-  if (ov.listen && ov.listen.length > 0) {
-    for (const url of ov.listen) {
+  const sources: SourceInputSpec[] = [];
+  const sourceWhere: Array<{ line?: number; path: string }> = [];
+  const networkUrls: string[] = [];
+  for (const url of ov.listen ?? []) {
+    const scheme = /^([a-z]+):/i.exec(url.trim())?.[1]?.toLowerCase();
+    if (scheme === undefined || sourceInputKind(scheme) === undefined) networkUrls.push(url);
+    else issues.push({ file: cli, path: '--listen', message: `${url}: --listen takes udp://, tcp:// or tls:// listeners; use --input for other kinds` });
+  }
+  for (const url of ov.inputs ?? []) {
+    const scheme = /^([a-z]+):/i.exec(url.trim())?.[1]?.toLowerCase();
+    if (scheme === 'udp' || scheme === 'tcp' || scheme === 'tls') {
+      networkUrls.push(url);
+      continue;
+    }
+    const kind = scheme !== undefined ? sourceInputKind(scheme) : undefined;
+    if (kind === undefined) {
+      const known = ['udp', 'tcp', 'tls', ...SOURCE_INPUT_KINDS.map((k) => k.type)].map((k) => `${k}://`).join(', ');
+      issues.push({ file: cli, path: '--input', message: `${url}: unknown kind of input (known: ${known})` });
+      continue;
+    }
+    try {
+      sources.push({ type: kind.type, config: kind.validate(kind.fromUrl(url), `--input ${url}`) });
+      sourceWhere.push({ path: `--input ${url}` });
+    } catch (err) {
+      issues.push({ file: cli, path: '--input', message: (err as Error).message });
+    }
+  }
+  const fromUrls = (ov.listen?.length ?? 0) + (ov.inputs?.length ?? 0) > 0;
+  if (fromUrls) {
+    for (const url of networkUrls) {
       let parts: ListenUrl;
       try {
         parts = parseListenUrl(url);
@@ -439,16 +475,30 @@ export function loadConfig(options: LoadConfigOptions = {}): ServiceConfig {
       inputs.push(listenerFromRaw(parts.transport, (item as unknown as Record<string, RawListener>)[parts.transport]!));
       inputLines.push(undefined);
     }
-    if ((ov.tlsCert || ov.tlsKey || ov.tlsCa) && !ov.listen.some((u) => u.trim().startsWith('tls://'))) {
+    if ((ov.tlsCert || ov.tlsKey || ov.tlsCa) && !networkUrls.some((u) => u.trim().startsWith('tls://'))) {
       issues.push({ file: cli, path: '--tls-cert/--tls-key/--tls-ca', message: 'only apply to a --listen tls://HOST:PORT listener' });
     }
   } else if (ov.tlsCert || ov.tlsKey || ov.tlsCa) {
     issues.push({ file: cli, path: '--tls-cert/--tls-key/--tls-ca', message: 'only apply to a --listen tls://HOST:PORT listener' });
   } else if (cfg.inputs && cfg.inputs.length > 0) {
     cfg.inputs.forEach((item, i) => {
-      const type = (['udp', 'tcp', 'tls'] as const).find((t) => item[t] !== undefined)!;
-      inputs.push(listenerFromRaw(type, item[type]!));
-      inputLines.push(locateLine(['inputs', i, type]));
+      const type = (['udp', 'tcp', 'tls'] as const).find((t) => item[t] !== undefined);
+      if (type !== undefined) {
+        inputs.push(listenerFromRaw(type, item[type]!));
+        inputLines.push(locateLine(['inputs', i, type]));
+        return;
+      }
+      // The schema admits exactly one key, a registered kind.
+      const key = Object.keys(item)[0]!;
+      const kind = sourceInputKind(key)!;
+      const path = `inputs[${i}].${key}`;
+      try {
+        sources.push({ type: kind.type, config: kind.validate(item[key], path) });
+        sourceWhere.push({ line: locateLine(['inputs', i, key]), path });
+      } catch (err) {
+        if (!(err instanceof InputConfigError)) throw err;
+        issues.push({ file, line: locateLine(keyToPath(err.key)) ?? locateLine(['inputs', i, key]), path: err.key, message: err.message.slice(err.key.length + 2) });
+      }
     });
   } else {
     inputs = [
@@ -625,8 +675,24 @@ export function loadConfig(options: LoadConfigOptions = {}): ServiceConfig {
   }
 
   // The state directory comes from the process's own environment (systemd sets it there), not
-  // from `env`, which carries the OTEL_* settings.
-  const spool = spoolFromRaw(cfg.pipeline.spool, ov, process.env);
+  // from `env`, which carries the OTEL_* settings. An explicit one moves the spool's default too.
+  const stateSetting = ov.stateDir ?? cfg.stateDirectory;
+  const stateDirectory = stateSetting ?? defaultStateDirectory(process.env);
+  const spool = spoolFromRaw(cfg.pipeline.spool, ov, stateSetting !== undefined ? { ...process.env, STATE_DIRECTORY: stateSetting } : process.env);
+
+  // Source inputs: checkpoints advance on the worker pipeline's acknowledgements, which
+  // threads: 0 does not report; and each name is a checkpoint file, so names must differ.
+  const seenNames = new Map<string, number>();
+  sources.forEach((src, i) => {
+    const where = sourceWhere[i]!;
+    const at = where.line !== undefined ? { file, line: where.line } : { file: cli };
+    if (threads === 0) {
+      issues.push({ ...at, path: where.path, message: 'needs pipeline.threads >= 1 (or auto, the default): its checkpoint advances on the acknowledgements of the worker pipeline, which threads: 0 does not report' });
+    }
+    if (seenNames.has(src.config.name)) {
+      issues.push({ ...at, path: where.path, message: `the name "${src.config.name}" is already used by another input (it names the checkpoint file): set a distinct name` });
+    } else seenNames.set(src.config.name, i);
+  });
   for (const i of validateSpoolConfig(spool, '')) {
     const key = i.key === 'segmentBytes' ? 'segmentSize' : i.key === 'fsyncIntervalMs' ? 'fsyncInterval' : i.key;
     const path: PathElem[] = ['pipeline', 'spool', key];
@@ -647,6 +713,8 @@ export function loadConfig(options: LoadConfigOptions = {}): ServiceConfig {
   return {
     ...(file !== undefined ? { source: file } : {}),
     inputs,
+    sources,
+    stateDirectory,
     parser: {
       timezone: p.timezone,
       preserveOriginal: p.preserveOriginal,

@@ -1,4 +1,5 @@
 import { DEFAULT_OPS_ADDRESS } from './service-config.js';
+import { SOURCE_INPUT_KINDS } from '../input/source-kinds.js';
 
 /**
  * The JSON Schema of the YAML config file (draft 2020-12 subset that ajv 8 validates).
@@ -93,9 +94,14 @@ export const configSchema = {
     },
   },
   properties: {
+    stateDirectory: {
+      type: 'string',
+      minLength: 1,
+      description: 'Checkpoints of the kmsg/journald/file inputs (and the spool by default). Default: $STATE_DIRECTORY, /var/lib/iptables-otel for root, else ~/.local/state/iptables-otel.',
+    },
     inputs: {
       type: 'array',
-      description: 'Listeners. Default: udp and tcp on 127.0.0.1:9001.',
+      description: 'Listeners (udp, tcp, tls) and local sources (kmsg, journald, file). Default: udp and tcp on 127.0.0.1:9001.',
       items: {
         type: 'object',
         additionalProperties: false,
@@ -117,6 +123,8 @@ export const configSchema = {
             required: ['tls'],
             properties: { ...streamCommon, port: { ...port, default: 6514 }, tls: tlsServer },
           },
+          // kmsg, journald, file: each kind's own schema (src/input/source-kinds.ts).
+          ...Object.fromEntries(SOURCE_INPUT_KINDS.map((k) => [k.type, k.schema])),
         },
       },
     },

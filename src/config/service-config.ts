@@ -1,5 +1,6 @@
 import type { LogLevel } from '../ops/logger.js';
 import type { SpoolConfig } from '../pipeline/spool/spool-config.js';
+import type { SourceInputConfigBase } from '../input/source-input.js';
 
 /**
  * The resolved configuration the service runs with: file + OTEL_* environment + CLI
@@ -9,7 +10,15 @@ import type { SpoolConfig } from '../pipeline/spool/spool-config.js';
 export interface ServiceConfig {
   /** The config file it came from, when there was one. */
   source?: string;
+  /** Network listeners (udp, tcp, tls). */
   inputs: ListenerSpec[];
+  /** Inputs with a local, durable source and a checkpoint (kmsg, journald, file), validated by their kind. */
+  sources: SourceInputSpec[];
+  /**
+   * Where checkpoints live (`<stateDirectory>/checkpoints`); `--state-dir` / `stateDirectory:`,
+   * default `defaultStateDirectory()`. The spool's default directory is `<stateDirectory>/spool`.
+   */
+  stateDirectory: string;
   parser: ParserSpec;
   pipeline: PipelineSpec;
   /**
@@ -25,6 +34,12 @@ export interface ServiceConfig {
   logging: { level: LogLevel };
   /** Things the operator should be told at start-up (e.g. "writing to the console"). */
   notices: string[];
+}
+
+/** One source input: its kind (`SOURCE_INPUT_KINDS`) and its config as the kind's `validate` returned it. */
+export interface SourceInputSpec {
+  type: string;
+  config: SourceInputConfigBase;
 }
 
 /** TLS files for a listener (paths; the service reads them at start). */

@@ -180,6 +180,15 @@ const GROUPS: ReadonlyArray<[group: string, rows: Row[]]> = [
       ['error.message', 'string', S, 'parser', 'Human-readable failure description.'],
     ],
   ],
+  [
+    'Local sources (kmsg, journald, file inputs)',
+    [
+      ['input.type', 'string', E, 'input', 'The input that read the line: `kmsg`, `journald`, or `log` for files (the value Elastic\'s logfile input sets). Absent for network listeners (see `log.syslog.transport`).'],
+      ['log.file.path', 'string', E, 'file input', 'Path of the file the line was read from.'],
+      ['log.offset', 'int', E, 'file input', 'Byte offset of the line\'s start in that file.'],
+      ['journald.host.boot_id', 'string', E, 'journal `_BOOT_ID`', 'Boot id of the host that wrote the journal entry.'],
+    ],
+  ],
 ];
 
 function build(): AttributeSpec[] {

@@ -145,6 +145,9 @@ function writeHeader(a: RecordAttributes, m: SyslogMessage, ctx: ReceiveContext 
     if (ctx.transport !== undefined) a['log.syslog.transport'] = ctx.transport;
     if (ctx.peerAddress !== undefined) a['network.peer.address'] = ctx.peerAddress;
     if (ctx.peerPort !== undefined) a['network.peer.port'] = ctx.peerPort;
+    // A source input's per-record attributes (input.type, log.file.path, ...); otlp-direct.ts writes the same.
+    const extra = ctx.attributes;
+    if (extra !== undefined) for (const k in extra) a[k] = extra[k]!;
   }
 }
 

@@ -40,4 +40,22 @@ export interface ReceiveContext {
   transport?: 'udp' | 'tcp' | 'tls';
   /** Receive time; defaults to now. */
   receivedAt?: HrTime;
+  /**
+   * Set by inputs with a durable source of their own (kmsg, journald, file): which input
+   * (by name) and which of its `AckTracker` marks these frames belong to. The acknowledgement
+   * of every output is routed back to that input by it; batches with it skip the spool.
+   */
+  source?: SourceMark;
+  /**
+   * Per-record attributes of the source (`input.type`, `log.file.path`, `log.offset`, ...),
+   * written by both encoders after the header's. Every name must be in the attribute table.
+   * Plain data: contexts are posted to worker threads and written to the spool.
+   */
+  attributes?: Record<string, string | number>;
+}
+
+/** Where an acknowledgement goes back to: the input's name and the id its tracker gave the frames. */
+export interface SourceMark {
+  input: string;
+  id: number;
 }

@@ -147,6 +147,18 @@ function fieldOf(name: string, value: string | number | boolean | readonly strin
   return w.finish();
 }
 
+const ctxAttributeKeys = new Map<string, Uint8Array>();
+
+/** The encoded key of a context attribute (few distinct names: cached). */
+function ctxAttributeKey(name: string): Uint8Array {
+  let k = ctxAttributeKeys.get(name);
+  if (k === undefined) {
+    k = encodeKeyField(name);
+    ctxAttributeKeys.set(name, k);
+  }
+  return k;
+}
+
 /** Key fields of one packet's attribute names. */
 type PacketKeys = { readonly [K in keyof PacketNames]: Key };
 
@@ -711,6 +723,10 @@ export class OtlpDirectEncoder {
     }
     this.ctxLast = ctx;
     this.raw(this.ctxBytes);
+    // A source input's per-record attributes, as parse-frame.ts's writeHeader adds them; the
+    // general writer checks room itself (a file path may be long).
+    const extra = ctx.attributes;
+    if (extra !== undefined) for (const k in extra) writeGenericField(this.w, ctxAttributeKey(k), extra[k]!, false);
   }
 
   /** The cached header fields of `m`'s header, built (replacing the oldest slot) when new. */

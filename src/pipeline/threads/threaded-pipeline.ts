@@ -47,8 +47,12 @@ export interface ThreadedPipelineOptions {
    * output has delivered (or given up for a counted reason). The one acknowledgement inputs with
    * a durable source of their own (a file offset, a kmsg sequence number carried in their
    * context) advance their checkpoints on; the spool's acknowledgement is the same event.
+   * `frames[i]` is the number of frames of the batch received with `ctxs[i]` (a context can
+   * be split across batches). Batches whose contexts carry `source` skip the spool (their input
+   * re-reads its durable source from the checkpoint instead); when a worker crash loses one,
+   * its frames are counted (`worker_crash`) and reported here too, so the checkpoint moves on.
    */
-  onAcknowledged?: (ctxs: readonly ReceiveContext[]) => void;
+  onAcknowledged?: (ctxs: readonly ReceiveContext[], frames: readonly number[]) => void;
 }
 
 /** What `ThreadedPipeline.shutdown()` reports, beyond delivered/undelivered. */
@@ -70,6 +74,8 @@ interface Posted {
   ref: SpoolRef | undefined;
   /** Its receive contexts (for `onAcknowledged`). */
   ctxs: readonly ReceiveContext[];
+  /** Frames of the batch received with each of `ctxs`. */
+  ctxFrames: readonly number[];
 }
 
 /**
@@ -119,6 +125,13 @@ const EXIT_GRACE_MS = 300;
 /** Beyond the shutdown deadline, how long to wait for a worker's answer before giving up on it. */
 const SHUTDOWN_SLACK_MS = 3_000;
 
+/** Frames per context of a batch, from where each context's frames begin. */
+function ctxFrameCounts(ctxFirst: readonly number[], count: number): number[] {
+  const out = new Array<number>(ctxFirst.length);
+  for (let i = 0; i < ctxFirst.length; i++) out[i] = (i + 1 < ctxFirst.length ? (ctxFirst[i + 1] as number) : count) - (ctxFirst[i] as number);
+  return out;
+}
+
 /**
  * A batch buffer: its own ArrayBuffer (transferable, unlike Buffer's pool), not zero-filled,
  * since every byte a worker reads is written first (zeroing ~300 KB per batch showed in profiles).
@@ -166,6 +179,8 @@ export class ThreadedPipeline implements FrameSink {
   private ctxs: ReceiveContext[] = [];
   private ctxFirst: number[] = [];
   private lastCtx: ReceiveContext | undefined;
+  /** The pending batch holds frames of source inputs (`ctx.source`): it skips the spool. */
+  private pendingSourced = false;
   private lingerTimer: NodeJS.Timeout | undefined;
   private backlog: Packed[] = [];
   /** Batch buffers the workers gave back (see `free` in worker-protocol.ts). */
@@ -513,6 +528,12 @@ export class ThreadedPipeline implements FrameSink {
 
   /** Frames from the current one on were received with `ctx`. */
   private addCtx(ctx: ReceiveContext): void {
+    // A batch is all spooled or all from source inputs: cut where the two meet.
+    const sourced = ctx.source !== undefined;
+    if (sourced !== this.pendingSourced) {
+      if (this.count > 0) this.cut(false);
+      this.pendingSourced = sourced;
+    }
     this.ctxFirst.push(this.count);
     this.ctxs.push(ctx);
     this.lastCtx = ctx;
@@ -524,7 +545,8 @@ export class ThreadedPipeline implements FrameSink {
     // With the spool, what a stream read brought is on disk before the next read: a SIGKILL then
     // loses no frame that was read (the worker still batches its exports). UDP has no such
     // promise to keep, and one batch per datagram would cost too much: it lingers as before.
-    if (this.spool !== undefined && this.count > 0 && ctx.transport !== 'udp') this.cut(false);
+    // Source inputs have their own durable source: their batches are neither spooled nor cut per read.
+    if (this.spool !== undefined && this.count > 0 && ctx.transport !== 'udp' && ctx.source === undefined) this.cut(false);
     if (this.count > 0 && this.lingerTimer === undefined) {
       this.lingerTimer = setTimeout(() => {
         this.lingerTimer = undefined;
@@ -559,7 +581,7 @@ export class ThreadedPipeline implements FrameSink {
       msg: { t: 'batch', bytes: this.buf.buffer as ArrayBuffer, ends: this.ends.buffer as ArrayBuffer, count, ctxs: this.ctxs, ctxFirst: this.ctxFirst, urgent },
       frames: count,
       bytes,
-      ref: this.spool !== undefined ? this.spoolAppend(count) : undefined,
+      ref: this.spool !== undefined && !this.pendingSourced ? this.spoolAppend(count) : undefined,
     };
     this.buf = this.reuseBytes(nextSize);
     this.ends = this.reuseEnds();
@@ -671,7 +693,7 @@ export class ThreadedPipeline implements FrameSink {
     if (last !== undefined && last !== best && last.worker !== undefined && !last.stopping && last.outstandingFrames <= best.outstandingFrames + this.config.batchSize) best = last;
     this.lastSlot = best;
     const msg = packed.msg!;
-    best.posted.push({ frames: packed.frames, bytes: packed.bytes, ref: packed.ref, ctxs: msg.ctxs });
+    best.posted.push({ frames: packed.frames, bytes: packed.bytes, ref: packed.ref, ctxs: msg.ctxs, ctxFrames: ctxFrameCounts(msg.ctxFirst, msg.count) });
     best.outstandingFrames += packed.frames;
     this.inFlightFrames += packed.frames;
     this.inFlightBytes += packed.bytes;
@@ -769,7 +791,7 @@ export class ThreadedPipeline implements FrameSink {
       bytes += b.bytes;
       if (!delivered) continue;
       if (b.ref !== undefined) this.spool!.ack(b.ref);
-      this.opts.onAcknowledged?.(b.ctxs);
+      this.opts.onAcknowledged?.(b.ctxs, b.ctxFrames);
     }
     slot.outstandingFrames -= frames;
     this.inFlightFrames -= frames;
@@ -830,7 +852,11 @@ export class ThreadedPipeline implements FrameSink {
     const again: Packed[] = [];
     for (const b of gone) {
       if (b.ref !== undefined) again.push({ msg: undefined, frames: b.frames, bytes: b.bytes, ref: b.ref });
-      else lost += b.frames;
+      else {
+        lost += b.frames;
+        // Counted lost: a source input's checkpoint must not wait for them forever.
+        if (b.ctxs[0]?.source !== undefined) this.opts.onAcknowledged?.(b.ctxs, b.ctxFrames);
+      }
     }
     if (lost > 0) this.crashDropped.inc(lost);
     if (again.length > 0) {
