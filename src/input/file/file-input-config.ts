@@ -1,7 +1,7 @@
 import { DEFAULT_MAX_FRAME_SIZE } from '../../framing/framer.js';
 import { InputConfigError } from '../input-config.js';
 import { ListenUrlError } from '../listen-url.js';
-import { durationOf, enumOf, intOf, objectOf, sizeOf, stringOf } from './config-values.js';
+import { durationMsOf, enumOf, intOf, objectOf, sizeOf, stringOf, type RawObject } from '../config-values.js';
 
 /** Where to start in a file that has no checkpoint yet. */
 export type FileStartAt = 'end' | 'beginning';
@@ -45,6 +45,13 @@ export interface FileInputConfig {
   maxFiles: number;
   /** Lines handed over and not yet acknowledged before reading pauses. Default 10000. */
   maxInFlight: number;
+}
+
+/** A duration key in ms within `[min, max]` (`durationMsOf` checks only the maximum). */
+export function durationBetween(raw: RawObject, key: string, path: string, def: number, min: number, max: number): number {
+  const ms = durationMsOf(raw, key, path, def, max);
+  if (ms < min) throw new InputConfigError(`${path}.${key}`, `must be at least ${min} ms, got ${JSON.stringify(raw[key])}`);
+  return ms;
 }
 
 /** Defaults of the optional keys. */
@@ -110,8 +117,8 @@ export function validateFileInputConfig(raw: unknown, path = 'file'): FileInputC
     startAt: enumOf(r, 'startAt', path, ['end', 'beginning'] as const, FILE_INPUT_DEFAULTS.startAt),
     maxFrameSize: sizeOf(r, 'maxFrameSize', path, FILE_INPUT_DEFAULTS.maxFrameSize, 64, 16 * 1024 * 1024),
     readBufferSize: sizeOf(r, 'readBufferSize', path, FILE_INPUT_DEFAULTS.readBufferSize, 512, 16 * 1024 * 1024),
-    pollIntervalMs: durationOf(r, 'pollInterval', path, FILE_INPUT_DEFAULTS.pollIntervalMs, 10, 3_600_000),
-    rotateWaitMs: durationOf(r, 'rotateWait', path, FILE_INPUT_DEFAULTS.rotateWaitMs, 0, 3_600_000),
+    pollIntervalMs: durationBetween(r, 'pollInterval', path, FILE_INPUT_DEFAULTS.pollIntervalMs, 10, 3_600_000),
+    rotateWaitMs: durationBetween(r, 'rotateWait', path, FILE_INPUT_DEFAULTS.rotateWaitMs, 0, 3_600_000),
     fingerprintBytes: intOf(r, 'fingerprintBytes', path, FILE_INPUT_DEFAULTS.fingerprintBytes, 16, 64 * 1024),
     maxFiles: intOf(r, 'maxFiles', path, FILE_INPUT_DEFAULTS.maxFiles, 1, 100_000),
     maxInFlight: intOf(r, 'maxInFlight', path, FILE_INPUT_DEFAULTS.maxInFlight, 1, 10_000_000),

@@ -1,6 +1,7 @@
 import { InputConfigError } from '../input-config.js';
 import { ListenUrlError } from '../listen-url.js';
-import { durationOf, enumOf, intOf, objectOf, sizeOf, stringListOf, stringOf } from '../file/config-values.js';
+import { enumOf, intOf, objectOf, sizeOf, stringListOf, stringOf } from '../config-values.js';
+import { durationBetween } from '../file/file-input-config.js';
 
 /** Where to start when there is no cursor checkpoint yet. */
 export type JournalStartAt = 'end' | 'beginning';
@@ -85,15 +86,15 @@ const MATCH = /^[A-Z0-9_]+=/;
  */
 export function validateJournaldInputConfig(raw: unknown, path = 'journald'): JournaldInputConfig {
   const r = objectOf(raw, path, KEYS);
-  const matches = stringListOf(r, 'matches', path);
+  const matches = stringListOf(r, 'matches', path) ?? [];
   matches.forEach((m, i) => {
     if (!MATCH.test(m)) {
       throw new InputConfigError(`${path}.matches[${i}]`, `must be FIELD=value with an upper-case field name (e.g. _TRANSPORT=kernel), got ${JSON.stringify(m)}`);
     }
   });
-  const units = stringListOf(r, 'units', path);
-  const directories = stringListOf(r, 'directory', path);
-  const files = stringListOf(r, 'file', path);
+  const units = stringListOf(r, 'units', path) ?? [];
+  const directories = stringListOf(r, 'directory', path) ?? [];
+  const files = stringListOf(r, 'file', path) ?? [];
   directories.forEach((d, i) => {
     if (!d.startsWith('/')) throw new InputConfigError(`${path}.directory[${i}]`, `must be an absolute path, got ${JSON.stringify(d)}`);
   });
@@ -103,8 +104,8 @@ export function validateJournaldInputConfig(raw: unknown, path = 'journald'): Jo
   if (directories.length > 0 && files.length > 0) {
     throw new InputConfigError(`${path}.file`, 'cannot be combined with directory (journalctl takes one or the other)');
   }
-  const restartDelayMs = durationOf(r, 'restartDelay', path, JOURNALD_INPUT_DEFAULTS.restartDelayMs, 10, 3_600_000);
-  const maxRestartDelayMs = durationOf(r, 'maxRestartDelay', path, JOURNALD_INPUT_DEFAULTS.maxRestartDelayMs, 10, 3_600_000);
+  const restartDelayMs = durationBetween(r, 'restartDelay', path, JOURNALD_INPUT_DEFAULTS.restartDelayMs, 10, 3_600_000);
+  const maxRestartDelayMs = durationBetween(r, 'maxRestartDelay', path, JOURNALD_INPUT_DEFAULTS.maxRestartDelayMs, 10, 3_600_000);
   if (maxRestartDelayMs < restartDelayMs) {
     throw new InputConfigError(`${path}.maxRestartDelay`, `must not be below restartDelay (${restartDelayMs} ms), got ${maxRestartDelayMs} ms`);
   }

@@ -35,7 +35,7 @@ describe('journald input config', () => {
     [{ restartDelay: '10s', maxRestartDelay: '1s' }, 'j.maxRestartDelay'],
     [{ maxEntrySize: 10 }, 'j.maxEntrySize'],
     [{ seek: 'head' }, 'j.seek'],
-    [{ units: [''] }, 'j.units[0]'],
+    [{ units: [''] }, 'j.units'],
   ])('rejects %j naming %s', (raw, key) => {
     expect(() => validateJournaldInputConfig(raw, 'j')).toThrow(expect.objectContaining({ key }));
   });
