@@ -45,6 +45,11 @@ export interface FileInputConfig {
   maxFiles: number;
   /** Lines handed over and not yet acknowledged before reading pauses. Default 10000. */
   maxInFlight: number;
+  /**
+   * Checkpoint writes (two fsyncs each) happen at most this often, ms; 0 = after every
+   * acknowledged batch. Default 100. A SIGKILL re-reads at most this long of acknowledged lines.
+   */
+  checkpointIntervalMs: number;
 }
 
 /** A duration key in ms within `[min, max]` (`durationMsOf` checks only the maximum). */
@@ -64,9 +69,10 @@ export const FILE_INPUT_DEFAULTS = {
   fingerprintBytes: 1024,
   maxFiles: 1024,
   maxInFlight: 10_000,
+  checkpointIntervalMs: 100,
 } as const;
 
-const KEYS = ['paths', 'name', 'startAt', 'maxFrameSize', 'readBufferSize', 'pollInterval', 'rotateWait', 'fingerprintBytes', 'maxFiles', 'maxInFlight'];
+const KEYS = ['paths', 'name', 'startAt', 'maxFrameSize', 'readBufferSize', 'pollInterval', 'rotateWait', 'fingerprintBytes', 'maxFiles', 'maxInFlight', 'checkpointInterval'];
 
 /** JSON-Schema fragment of `inputs[i].file` (embedded by the config schema). */
 export const FILE_INPUT_SCHEMA: Record<string, unknown> = {
@@ -89,6 +95,7 @@ export const FILE_INPUT_SCHEMA: Record<string, unknown> = {
     fingerprintBytes: { type: 'integer', minimum: 16, maximum: 65536, default: FILE_INPUT_DEFAULTS.fingerprintBytes, description: 'Leading bytes hashed into the file identity (with device and inode).' },
     maxFiles: { type: 'integer', minimum: 1, maximum: 100000, default: FILE_INPUT_DEFAULTS.maxFiles, description: 'Most files read at once.' },
     maxInFlight: { type: 'integer', minimum: 1, maximum: 10000000, default: FILE_INPUT_DEFAULTS.maxInFlight, description: 'Lines handed over and not yet acknowledged before reading pauses.' },
+    checkpointInterval: { $ref: '#/$defs/duration', default: FILE_INPUT_DEFAULTS.checkpointIntervalMs, description: 'Checkpoint writes at most this often (0 = after every acknowledged batch); a SIGKILL re-reads at most this long of acknowledged lines.' },
   },
 };
 
@@ -122,6 +129,7 @@ export function validateFileInputConfig(raw: unknown, path = 'file'): FileInputC
     fingerprintBytes: intOf(r, 'fingerprintBytes', path, FILE_INPUT_DEFAULTS.fingerprintBytes, 16, 64 * 1024),
     maxFiles: intOf(r, 'maxFiles', path, FILE_INPUT_DEFAULTS.maxFiles, 1, 100_000),
     maxInFlight: intOf(r, 'maxInFlight', path, FILE_INPUT_DEFAULTS.maxInFlight, 1, 10_000_000),
+    checkpointIntervalMs: durationBetween(r, 'checkpointInterval', path, FILE_INPUT_DEFAULTS.checkpointIntervalMs, 0, 60_000),
   };
 }
 

@@ -8,6 +8,7 @@ import { inputLogger, type InputLogger } from '../input-deps.js';
 import { RateLimitedLog } from '../rate-limited-log.js';
 import { receiveTime } from '../receive-context.js';
 import type { SourceInputDeps } from '../source-input.js';
+import { CheckpointThrottle } from './checkpoint-throttle.js';
 import { classifyChange, sameStart, type FileCheckpoint, type FileInputCheckpoint } from './file-identity.js';
 import type { FileInputConfig } from './file-input-config.js';
 import type { FileLine } from './line-splitter.js';
@@ -71,6 +72,7 @@ export class FileInput implements Input {
   private readonly cutLog: RateLimitedLog;
   private readonly received;
   private loop: Promise<void> = Promise.resolve();
+  private readonly throttle: CheckpointThrottle;
 
   constructor(config: FileInputConfig, deps: SourceInputDeps) {
     if (deps.frameSink === undefined) throw new Error(`${config.name}: the file input needs the threaded pipeline (pipeline.threads >= 1)`);
@@ -83,6 +85,7 @@ export class FileInput implements Input {
     this.tracker = new AckTracker<number>(config.name, (seq) => this.advanced(seq));
     this.cutLog = new RateLimitedLog((m, f) => this.log.warn(m, f));
     this.received = deps.metrics.received.labels(config.name);
+    this.throttle = new CheckpointThrottle(() => this.saveCheckpoint(), config.checkpointIntervalMs);
   }
 
   /** Open the files, resume from the checkpoint, start watching. */
@@ -118,6 +121,7 @@ export class FileInput implements Input {
     if (this.pollTimer !== undefined) clearInterval(this.pollTimer);
     this.pollTimer = undefined;
     await this.loop;
+    this.throttle.flush();
     this.saveCheckpoint();
     for (const f of this.files.values()) f.release();
   }
@@ -510,7 +514,7 @@ export class FileInput implements Input {
       this.marksHead = 0;
     }
     for (const f of touched) if (f.closed) this.forgetIfDone(f);
-    if (touched.size > 0) this.saveCheckpoint();
+    if (touched.size > 0) this.throttle.request();
     if (this.pausedInFlight && this.tracker.outstanding < this.config.maxInFlight) {
       this.pausedInFlight = false;
       this.schedule(false);

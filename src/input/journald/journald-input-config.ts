@@ -39,6 +39,8 @@ export interface JournaldInputConfig {
   maxRestartDelayMs: number;
   /** Entries handed over and not yet acknowledged before journalctl's output is paused. Default 10000. */
   maxInFlight: number;
+  /** Cursor checkpoint writes at most this often, ms; 0 = after every acknowledged batch. Default 100. */
+  checkpointIntervalMs: number;
 }
 
 /** Defaults of the optional keys. */
@@ -50,9 +52,10 @@ export const JOURNALD_INPUT_DEFAULTS = {
   restartDelayMs: 1000,
   maxRestartDelayMs: 30_000,
   maxInFlight: 10_000,
+  checkpointIntervalMs: 100,
 } as const;
 
-const KEYS = ['name', 'matches', 'units', 'directory', 'file', 'startAt', 'journalctl', 'maxEntrySize', 'restartDelay', 'maxRestartDelay', 'maxInFlight'];
+const KEYS = ['name', 'matches', 'units', 'directory', 'file', 'startAt', 'journalctl', 'maxEntrySize', 'restartDelay', 'maxRestartDelay', 'maxInFlight', 'checkpointInterval'];
 
 const stringList = (description: string): Record<string, unknown> => ({
   oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 } }],
@@ -75,6 +78,7 @@ export const JOURNALD_INPUT_SCHEMA: Record<string, unknown> = {
     restartDelay: { $ref: '#/$defs/duration', default: JOURNALD_INPUT_DEFAULTS.restartDelayMs, description: 'First delay before journalctl is started again after it exited.' },
     maxRestartDelay: { $ref: '#/$defs/duration', default: JOURNALD_INPUT_DEFAULTS.maxRestartDelayMs, description: 'The restart delay doubles up to this.' },
     maxInFlight: { type: 'integer', minimum: 1, maximum: 10000000, default: JOURNALD_INPUT_DEFAULTS.maxInFlight, description: 'Entries handed over and not yet acknowledged before reading pauses.' },
+    checkpointInterval: { $ref: '#/$defs/duration', default: JOURNALD_INPUT_DEFAULTS.checkpointIntervalMs, description: 'Cursor checkpoint writes at most this often (0 = after every acknowledged batch).' },
   },
 };
 
@@ -121,6 +125,7 @@ export function validateJournaldInputConfig(raw: unknown, path = 'journald'): Jo
     restartDelayMs,
     maxRestartDelayMs,
     maxInFlight: intOf(r, 'maxInFlight', path, JOURNALD_INPUT_DEFAULTS.maxInFlight, 1, 10_000_000),
+    checkpointIntervalMs: durationBetween(r, 'checkpointInterval', path, JOURNALD_INPUT_DEFAULTS.checkpointIntervalMs, 0, 60_000),
   };
 }
 

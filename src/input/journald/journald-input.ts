@@ -8,6 +8,7 @@ import { inputLogger, type InputLogger } from '../input-deps.js';
 import { RateLimitedLog } from '../rate-limited-log.js';
 import { receiveTime } from '../receive-context.js';
 import type { SourceInputDeps } from '../source-input.js';
+import { CheckpointThrottle } from '../file/checkpoint-throttle.js';
 import { ExportFormatParser, type JournalEntry } from './export-format.js';
 import type { JournaldInputConfig } from './journald-input-config.js';
 import { journalEntryToFrame } from './journal-entry.js';
@@ -78,6 +79,7 @@ export class JournaldInput implements Input {
   private startedAtMs = 0;
   private stderrTail = '';
   private readonly one: Buffer[] = [];
+  private readonly throttle: CheckpointThrottle;
   /** journalctl starts after the first (tests, status). */
   restarts = 0;
   /** Entries dropped (no MESSAGE, oversize, malformed). */
@@ -94,6 +96,7 @@ export class JournaldInput implements Input {
     this.tracker = new AckTracker<string>(config.name, (cursor) => this.advanced(cursor));
     this.received = deps.metrics.received.labels(config.name);
     this.delayMs = config.restartDelayMs;
+    this.throttle = new CheckpointThrottle(() => this.saveCheckpoint(), config.checkpointIntervalMs);
   }
 
   /**
@@ -129,6 +132,7 @@ export class JournaldInput implements Input {
       await this.exited;
       clearTimeout(kill);
     }
+    this.throttle.flush();
     this.saveCheckpoint();
   }
 
@@ -280,7 +284,7 @@ export class JournaldInput implements Input {
   private advanced(cursor: string): void {
     if (cursor === '' || cursor === this.ackedCursor) return;
     this.ackedCursor = cursor;
-    this.saveCheckpoint();
+    this.throttle.request();
     if (this.pausedInFlight && this.tracker.outstanding < this.config.maxInFlight) {
       this.pausedInFlight = false;
       this.maybeResume();

@@ -154,13 +154,13 @@ describe.skipIf(!shouldRun(req))('journald input on journal files written by sys
     expect(r.attributes['log.syslog.appname']).toEqual({ string: 'kernel' });
     expect(r.attributes['journald.host.boot_id']).toEqual({ string: BOOT_ID });
     expect(r.attributes['input.type']).toEqual({ string: 'journald' });
-    expect(r.attributes['source.ip']).toEqual({ string: '192.0.2.2' });
+    expect(r.attributes['source.address']).toEqual({ string: '192.0.2.2' });
     expect(r.attributes['error.type']).toBeUndefined();
 
     const bin = sink!.records.find((x) => bodyOf(x).startsWith('FWJ-BIN'))!;
     // Valid UTF-8 passes through; the invalid byte becomes U+FFFD (OTLP strings are UTF-8).
     expect(bodyOf(bin)).toBe(BINARY_MESSAGE.toString('utf8'));
-    expect(bin.attributes['source.ip']).toEqual({ string: '192.0.2.9' });
+    expect(bin.attributes['source.address']).toEqual({ string: '192.0.2.9' });
   }, 200_000);
 
   it('resumes after the acknowledged cursor across SIGKILL: 0 missing, duplicates within the window', async () => {

@@ -77,7 +77,7 @@ describe('file input', () => {
   });
 
   function make(raw: Record<string, unknown> = {}): FileInput {
-    const config = validateFileInputConfig({ paths: [log], startAt: 'beginning', pollInterval: 20, rotateWait: 50, ...raw });
+    const config = validateFileInputConfig({ paths: [log], startAt: 'beginning', pollInterval: 20, rotateWait: 50, checkpointInterval: 0, ...raw });
     return new FileInput(config, { decode: () => undefined as never, sink: undefined as never, frameSink: frames, metrics, checkpoints: store, acks: router });
   }
 
@@ -109,6 +109,8 @@ describe('file input', () => {
     expect(frames.got[0]!.ctx.source?.input).toBe(input.name);
     expect(checkpoint().files[0]!.offset).toBe(0);
     ackAll();
+    // Written once per acknowledged batch (checkpointInterval 0: on the next turn of the event loop).
+    await waitFor(() => checkpoint().files[0]!.offset === 64, { what: 'the checkpoint to advance', timeoutMs: 5000 });
     expect(checkpoint().files[0]).toMatchObject({ path: log, offset: 64, fingerprintLength: 64 });
     // Lines appended later are picked up (watch event or poll).
     appendFileSync(log, 'three\n');

@@ -74,7 +74,7 @@ describe('journald input process handling', () => {
   }
 
   function make(raw: Record<string, unknown>): JournaldInput {
-    const config = validateJournaldInputConfig({ restartDelay: 20, maxRestartDelay: 80, ...raw });
+    const config = validateJournaldInputConfig({ restartDelay: 20, maxRestartDelay: 80, checkpointInterval: 0, ...raw });
     return new JournaldInput(config, {
       decode: () => undefined as never,
       sink: undefined as never,
@@ -110,6 +110,7 @@ describe('journald input process handling', () => {
     await input.start();
     await waitFor(() => frames.got.length >= 2, { what: 'two entries', timeoutMs: 10_000 });
     router.acknowledged([frames.got[0]!.ctx], [1]);
+    await waitFor(() => store.read<JournaldCheckpoint>(input!.name) !== undefined, { what: 'the checkpoint', timeoutMs: 5000 });
     expect(store.read<JournaldCheckpoint>(input.name)).toEqual({ version: 1, cursor: 'c1' });
     await input.stop();
     rmSync(path.join(dir, 'args.log'));

@@ -1,0 +1,46 @@
+/**
+ * Coalesces checkpoint writes. The acknowledgement tracker reports an advance per acknowledged
+ * context, and the file and journald inputs use one context per line: writing (two fsyncs) on
+ * each would cost more than reading the line. Instead the first advance schedules one write
+ * `intervalMs` later (0: on the next turn of the event loop, i.e. once per acknowledged batch),
+ * which then saves the latest state. `flush()` writes a pending one at once (stop).
+ *
+ * The duplicate window after a SIGKILL grows by at most `intervalMs` of acknowledged lines.
+ */
+export class CheckpointThrottle {
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  private pending = false;
+
+  constructor(
+    private readonly write: () => void,
+    private readonly intervalMs: number,
+  ) {}
+
+  /** The state advanced: write it soon. */
+  request(): void {
+    if (this.pending) return;
+    this.pending = true;
+    const run = (): void => {
+      this.timer = undefined;
+      this.immediate = undefined;
+      this.flush();
+    };
+    if (this.intervalMs <= 0) this.immediate = setImmediate(run);
+    else {
+      this.timer = setTimeout(run, this.intervalMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Write now if a write is pending. */
+  flush(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
+    if (!this.pending) return;
+    this.pending = false;
+    this.write();
+  }
+}
