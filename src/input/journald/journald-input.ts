@@ -33,7 +33,9 @@ export function journalctlArgs(config: JournaldInputConfig, cursor: string | und
   for (const d of config.directories) args.push(`--directory=${d}`);
   for (const f of config.files) args.push(`--file=${f}`);
   for (const u of config.units) args.push(`--unit=${u}`);
-  if (cursor !== undefined) args.push(`--after-cursor=${cursor}`);
+  // --follow implies --lines=10, which also applies after a cursor (only the last 10 entries after it
+  // would be shown): --no-tail lifts it.
+  if (cursor !== undefined) args.push('--no-tail', `--after-cursor=${cursor}`);
   else if (config.startAt === 'beginning') args.push('--no-tail');
   else args.push('--lines=0');
   // Matches last: journalctl takes them as positional arguments.

@@ -59,6 +59,8 @@ describe('journald input config', () => {
     expect(journalctlArgs({ ...c, startAt: 'beginning' }, undefined)).toContain('--no-tail');
     const resumed = journalctlArgs(c, 's=1;i=2');
     expect(resumed).toContain('--after-cursor=s=1;i=2');
+    // --follow alone shows only the last 10 entries after the cursor.
+    expect(resumed).toContain('--no-tail');
     expect(resumed).not.toContain('--lines=0');
   });
 });
