@@ -18,6 +18,14 @@ export { createInput, startInputs } from './input/create-input.js';
 export type { Input, FrameDecoder } from './input/input.js';
 export { validateInputConfig, InputConfigError, type InputConfig, type UdpInputConfig, type TcpInputConfig, type TlsInputConfig } from './input/input-config.js';
 export { parseListenUrl, ListenUrlError } from './input/listen-url.js';
+export { SOURCE_INPUT_KINDS, sourceInputKind } from './input/source-kinds.js';
+export type { SourceInputKind, SourceInputDeps, SourceInputConfigBase } from './input/source-input.js';
+export { AckTracker } from './input/ack-tracker.js';
+export { AckRouter } from './input/ack-router.js';
+export { CheckpointStore, CheckpointError } from './input/checkpoint-store.js';
+export { KmsgInput, type KmsgCheckpoint } from './input/kmsg/kmsg-input.js';
+export { validateKmsgInputConfig, type KmsgInputConfig } from './input/kmsg/kmsg-config.js';
+export { parseKmsgRecord, decodeKmsgEscapes, type KmsgRecord } from './input/kmsg/kmsg-record.js';
 
 // Queue and SDK processor
 export type { RecordSink } from './pipeline/record-sink.js';
@@ -40,6 +48,7 @@ export { configSchema } from './config/schema.js';
 export type {
   ServiceConfig,
   ListenerSpec,
+  SourceInputSpec,
   ParserSpec,
   PipelineSpec,
   OutputSpec,

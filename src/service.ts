@@ -5,6 +5,7 @@ import { createInput } from './input/create-input.js';
 import { AckRouter } from './input/ack-router.js';
 import { CHECKPOINT_SUBDIRECTORY, CheckpointStore } from './input/checkpoint-store.js';
 import { sourceInputKind } from './input/source-kinds.js';
+import { RateLimitedLog } from './input/rate-limited-log.js';
 import type { SourceInputSpec } from './config/service-config.js';
 import { join } from 'node:path';
 import type { FrameDecoder, Input } from './input/input.js';
@@ -222,6 +223,14 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   // Source inputs' checkpoints: advanced by the outputs' acknowledgements, routed by input name.
   const acks = new AckRouter();
   const checkpoints = new CheckpointStore(join(config.stateDirectory, CHECKPOINT_SUBDIRECTORY));
+  const checkpointLog = new RateLimitedLog((m, f) => logger.error(m, f), 3, 60_000);
+  checkpoints.onError((name, err) =>
+    checkpointLog.write('a checkpoint could not be written; after a restart that input sends again what was read since its last checkpoint', {
+      input: name,
+      directory: checkpoints.directory,
+      error: err.message,
+    }),
+  );
 
   let sink: SwitchableSink | undefined;
   let frameSink: SwitchableFrameSink | undefined;
@@ -245,6 +254,11 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     else sink = new SwitchableSink(pipeline);
   }
   let inputs: RunningInput[] = [];
+  health.setInputs(() => {
+    const out: Record<string, Record<string, unknown>> = {};
+    for (const i of inputs) if (i.input.health !== undefined) out[i.input.name] = i.input.health();
+    return out;
+  });
   let ops: OpsServer | undefined;
   let stopStatus: () => void = () => {};
 
@@ -458,6 +472,8 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     flushParsed();
     const left = Math.max(0, deadline - (Date.now() - started));
     const result = await (threaded ?? pipeline)!.shutdown(left);
+    // The last acknowledgements' checkpoints reach the disk before the process exits.
+    await checkpoints.idle();
     flushParsed();
     clearInterval(parsedTimer);
     stopStatus();

@@ -443,10 +443,10 @@ export function loadConfig(options: LoadConfigOptions = {}): ServiceConfig {
       continue;
     }
     try {
-      sources.push({ type: kind.type, config: kind.validate(kind.fromUrl(url), `--input ${url}`) });
+      sources.push({ type: kind.type, config: kind.validate(kind.fromUrl(url), kind.type) });
       sourceWhere.push({ path: `--input ${url}` });
     } catch (err) {
-      issues.push({ file: cli, path: '--input', message: (err as Error).message });
+      issues.push({ file: cli, path: `--input ${url}`, message: (err as Error).message });
     }
   }
   const fromUrls = (ov.listen?.length ?? 0) + (ov.inputs?.length ?? 0) > 0;

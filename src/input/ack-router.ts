@@ -21,10 +21,21 @@ export class AckRouter {
   /** One batch acknowledged: `frames[i]` frames of it were received with `ctxs[i]`. */
   acknowledged(ctxs: readonly ReceiveContext[], frames: readonly number[]): void {
     if (this.trackers.size === 0) return;
+    // One report per tracker and batch: a checkpoint per batch, not per line.
+    let last: AckTracker<unknown> | undefined;
+    let touched: Set<AckTracker<unknown>> | undefined;
     for (let i = 0; i < ctxs.length; i++) {
       const s = ctxs[i]!.source;
       if (s === undefined) continue;
-      this.trackers.get(s.input)?.acknowledged(s.id, frames[i] ?? 0);
+      const t = last?.input === s.input ? last : this.trackers.get(s.input);
+      if (t === undefined) continue;
+      t.acknowledged(s.id, frames[i] ?? 0, false);
+      if (t !== last) {
+        if (last !== undefined) (touched ??= new Set()).add(last);
+        last = t;
+      }
     }
+    touched?.forEach((t) => t !== last && t.reportAdvance());
+    last?.reportAdvance();
   }
 }

@@ -24,6 +24,8 @@ export class AckTracker<P> {
   private nextId = 1;
   private firstId = 1;
   private frames = 0;
+  /** The last position passed by acknowledgements not yet reported (see `acknowledged`'s `report`). */
+  private unreported: { position: P } | undefined;
 
   /**
    * @param input the input's name (goes on every mark, routes acknowledgements back)
@@ -49,9 +51,11 @@ export class AckTracker<P> {
 
   /**
    * `frames` of mark `id` were acknowledged (delivered to every output, or given up for a counted
-   * reason). Unknown ids (an earlier run's, read back from a spool) are ignored.
+   * reason). Unknown ids (an earlier run's, read back from a spool) are ignored. With `report`
+   * false the advance is only noted, and `reportAdvance()` tells it once for a whole batch (the
+   * router does this: one checkpoint per acknowledged batch, not per line).
    */
-  acknowledged(id: number, frames: number): void {
+  acknowledged(id: number, frames: number, report = true): void {
     const idx = this.head + (id - this.firstId);
     if (id < this.firstId || idx >= this.marks.length) return;
     const m = this.marks[idx] as Mark<P>;
@@ -69,6 +73,15 @@ export class AckTracker<P> {
       this.marks.splice(0, this.head);
       this.head = 0;
     }
-    if (advanced !== undefined) this.onAdvance(advanced.position);
+    if (advanced !== undefined) this.unreported = { position: advanced.position };
+    if (report) this.reportAdvance();
+  }
+
+  /** Call `onAdvance` with the furthest position passed since the last report, if any. */
+  reportAdvance(): void {
+    const u = this.unreported;
+    if (u === undefined) return;
+    this.unreported = undefined;
+    this.onAdvance(u.position);
   }
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { mkdir, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** The checkpoints' subdirectory of the state directory. */
@@ -10,14 +11,26 @@ export class CheckpointError extends Error {
   override readonly name = 'CheckpointError';
 }
 
+/** Per input name: the write in progress and the newest value waiting for it. */
+interface Slot {
+  writing: Promise<void> | undefined;
+  pending: { value: unknown } | undefined;
+}
+
 /**
  * One small JSON file per input name in `directory`, replaced atomically (write a temporary
  * file, fsync it, rename it over the old one, fsync the directory), so a crash or power loss
- * leaves the old or the new checkpoint, never a torn one. Synchronous: a write is a few
- * hundred bytes, done once per acknowledged batch.
+ * leaves the old or the new checkpoint, never a torn one.
+ *
+ * `save()` does not wait: the write runs off the event loop (an fsync on a busy disk can take
+ * far longer than reading a batch), one at a time per name, and a value saved while one is in
+ * progress replaces any older one still waiting. So a write never lags more than one behind,
+ * and the duplicate window after a SIGKILL is what was acknowledged during the write in progress.
  */
 export class CheckpointStore {
-  private created = false;
+  private created: Promise<unknown> | undefined;
+  private readonly slots = new Map<string, Slot>();
+  private failed: ((name: string, err: Error) => void) | undefined;
 
   constructor(readonly directory: string) {}
 
@@ -45,28 +58,65 @@ export class CheckpointStore {
     }
   }
 
-  /** Replace the checkpoint of `name` with `value` (JSON), atomically and durably. */
-  write(name: string, value: unknown): void {
-    if (!this.created) {
-      mkdirSync(this.directory, { recursive: true, mode: 0o700 });
-      this.created = true;
+  /** Who hears of a failed write (the input logs it); the next save tries again. */
+  onError(listener: (name: string, err: Error) => void): void {
+    this.failed = listener;
+  }
+
+  /** Replace the checkpoint of `name` with `value` (JSON) soon, atomically and durably (see the class comment). */
+  save(name: string, value: unknown): void {
+    let slot = this.slots.get(name);
+    if (slot === undefined) {
+      slot = { writing: undefined, pending: undefined };
+      this.slots.set(name, slot);
     }
+    slot.pending = { value };
+    if (slot.writing === undefined) slot.writing = this.drain(name, slot);
+  }
+
+  /** Resolves when every saved value is on disk (or failed). */
+  async idle(): Promise<void> {
+    for (;;) {
+      const busy = [...this.slots.values()].map((s) => s.writing).filter((w) => w !== undefined);
+      if (busy.length === 0) return;
+      await Promise.all(busy);
+    }
+  }
+
+  /** Replace the checkpoint of `name` with `value` now; resolves once it is durable. */
+  async write(name: string, value: unknown): Promise<void> {
+    this.created ??= mkdir(this.directory, { recursive: true, mode: 0o700 });
+    await this.created;
     const file = this.fileOf(name);
     const tmp = `${file}.tmp`;
-    const fd = openSync(tmp, 'w', 0o600);
+    const fh = await open(tmp, 'w', 0o600);
     try {
-      writeSync(fd, `${JSON.stringify(value)}\n`);
-      fsyncSync(fd);
+      await fh.writeFile(`${JSON.stringify(value)}\n`);
+      await fh.sync();
     } finally {
-      closeSync(fd);
+      await fh.close();
     }
-    renameSync(tmp, file);
+    await rename(tmp, file);
     // The rename itself is durable only once the directory is synced.
-    const dir = openSync(this.directory, 'r');
+    const dir = await open(this.directory, 'r');
     try {
-      fsyncSync(dir);
+      await dir.sync();
     } finally {
-      closeSync(dir);
+      await dir.close();
     }
+  }
+
+  private async drain(name: string, slot: Slot): Promise<void> {
+    while (slot.pending !== undefined) {
+      const { value } = slot.pending;
+      slot.pending = undefined;
+      try {
+        await this.write(name, value);
+      } catch (err) {
+        this.created = undefined;
+        this.failed?.(name, err as Error);
+      }
+    }
+    slot.writing = undefined;
   }
 }

@@ -21,4 +21,6 @@ export interface Input {
   stop(): Promise<void>;
   /** The bound address (useful with port 0 in tests). */
   address(): { address: string; port: number } | undefined;
+  /** What `/healthz` shows of this input (local sources: position, unacknowledged records, faults); optional. */
+  health?(): Record<string, unknown>;
 }

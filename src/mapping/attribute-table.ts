@@ -187,6 +187,8 @@ const GROUPS: ReadonlyArray<[group: string, rows: Row[]]> = [
       ['log.file.path', 'string', E, 'file input', 'Path of the file the line was read from.'],
       ['log.offset', 'int', E, 'file input', 'Byte offset of the line\'s start in that file.'],
       ['journald.host.boot_id', 'string', E, 'journal `_BOOT_ID`', 'Boot id of the host that wrote the journal entry.'],
+      ['systemd.transport', 'string', E, 'journal `_TRANSPORT`', 'Journal transport the entry arrived by (`kernel`, `syslog`, `journal`, ...).'],
+      ['host.id', 'string', E, 'journal `_MACHINE_ID`', 'Machine id of the host that wrote the journal entry.'],
     ],
   ],
 ];

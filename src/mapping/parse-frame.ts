@@ -146,8 +146,15 @@ function writeHeader(a: RecordAttributes, m: SyslogMessage, ctx: ReceiveContext 
     if (ctx.peerAddress !== undefined) a['network.peer.address'] = ctx.peerAddress;
     if (ctx.peerPort !== undefined) a['network.peer.port'] = ctx.peerPort;
     // A source input's per-record attributes (input.type, log.file.path, ...); otlp-direct.ts writes the same.
+    // The source's value wins over one the frame gave (a printk stamp in a kmsg message) and
+    // goes last, as otlp-direct.ts writes it.
     const extra = ctx.attributes;
-    if (extra !== undefined) for (const k in extra) a[k] = extra[k]!;
+    if (extra !== undefined) {
+      for (const k in extra) {
+        if (k in a) delete a[k];
+        a[k] = extra[k]!;
+      }
+    }
   }
 }
 

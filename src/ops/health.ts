@@ -26,6 +26,8 @@ export interface HealthReport {
   outputs: Record<string, { consecutiveFailures: number; lastSuccessAt?: string; lastError?: string }>;
   /** The persistent spool, when it is on: its fill level and how far behind delivery is. */
   spool?: SpoolHealth;
+  /** Local sources (kmsg, journald, file), by input name: position, unacknowledged records, faults. Informational. */
+  inputs?: Record<string, Record<string, unknown>>;
 }
 
 /** What `/healthz` says of the spool. */
@@ -66,6 +68,7 @@ export class HealthTracker {
   private log: ExportLog | undefined;
 
   private spool: Parameters<HealthTracker['setSpool']>[0];
+  private inputs: (() => Record<string, Record<string, unknown>>) | undefined;
 
   constructor(
     private policy: HealthPolicy,
@@ -85,6 +88,11 @@ export class HealthTracker {
   /** Report the spool's state in `report()` from now on; a full spool makes the service unhealthy. */
   setSpool(spool: (() => Omit<SpoolHealth, 'fill' | 'oldestAgeSeconds'> & { oldestReceivedAtMs: number | undefined }) | undefined): void {
     this.spool = spool;
+  }
+
+  /** Report the local sources' state (`HealthReport.inputs`) from now on. */
+  setInputs(inputs: (() => Record<string, Record<string, unknown>>) | undefined): void {
+    this.inputs = inputs;
   }
 
   /** Replace the thresholds (config reload). */
@@ -176,7 +184,8 @@ export class HealthTracker {
     if (this.state === 'stopping') reasons.unshift('shutting down');
     const healthy = this.state === 'running' && reasons.length === 0;
     const status = this.state === 'starting' ? 'starting' : this.state === 'stopping' ? 'stopping' : healthy ? 'ok' : 'unhealthy';
-    return { healthy, status, reasons, outputs, ...(spool !== undefined ? { spool } : {}) };
+    const inputs = this.inputs?.();
+    return { healthy, status, reasons, outputs, ...(spool !== undefined ? { spool } : {}), ...(inputs !== undefined && Object.keys(inputs).length > 0 ? { inputs } : {}) };
   }
 }
 

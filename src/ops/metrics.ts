@@ -25,6 +25,8 @@ export class Metrics {
   readonly dropped: Counter<'reason'>;
   /** Lines a source input read and deliberately did not export (e.g. `not_netfilter` kernel lines), by input and reason. */
   readonly skipped: Counter<'input' | 'reason'>;
+  /** Source inputs' reader processes (journalctl) started again after they exited or failed to start, by input. */
+  readonly inputRestarts: Counter<'input'>;
   /** Connections refused (max connections) or closed by us (idle timeout, buffer cap), by input and reason. */
   readonly connectionsClosed: Counter<'input' | 'reason'>;
   readonly queueRecords: Gauge;
@@ -61,6 +63,7 @@ export class Metrics {
     this.exportFailures = new Counter({ name: 'iptables_otel_export_failures_total', help: 'Records in failed export attempts (they are retried), by output.', labelNames: ['output'], registers: r });
     this.dropped = new Counter({ name: 'iptables_otel_dropped_total', help: 'Records or frames dropped, by reason.', labelNames: ['reason'], registers: r });
     this.skipped = new Counter({ name: 'iptables_otel_skipped_total', help: 'Lines read from a local source and not exported by design (e.g. not_netfilter), by input and reason.', labelNames: ['input', 'reason'], registers: r });
+    this.inputRestarts = new Counter({ name: 'iptables_otel_input_restarts_total', help: "Source inputs' reader processes (journalctl) started again after they exited or failed to start, by input.", labelNames: ['input'], registers: r });
     this.connectionsClosed = new Counter({ name: 'iptables_otel_connections_closed_total', help: 'Connections refused or closed by the receiver, by input and reason.', labelNames: ['input', 'reason'], registers: r });
     this.queueRecords = new Gauge({ name: 'iptables_otel_queue_records', help: 'Records waiting in the pipeline queue.', registers: r });
     this.queueBytes = new Gauge({ name: 'iptables_otel_queue_bytes', help: 'Approximate bytes waiting in the pipeline queue.', registers: r });

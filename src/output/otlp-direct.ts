@@ -704,7 +704,8 @@ export class OtlpDirectEncoder {
   /** `writeHeader` (parse-frame.ts): header fields cached while the header repeats, the uptime, the peer. */
   private header(m: SyslogMessage, ctx: ReceiveContext | undefined): void {
     this.raw(this.headerSlot(m).bytes);
-    if (m.kernelUptime !== undefined) this.num(K.kernelUptime, Math.round(m.kernelUptime * 1e6));
+    // A source's own kernel stamp (ctx.attributes) replaces one from the frame, as in parse-frame.ts.
+    if (m.kernelUptime !== undefined && ctx?.attributes?.['iptables.kernel_uptime_us'] === undefined) this.num(K.kernelUptime, Math.round(m.kernelUptime * 1e6));
     if (ctx === undefined) return;
     if (
       !this.ctxValid ||

@@ -18,8 +18,9 @@ export interface KmsgInputConfig extends SourceInputConfigBase {
    */
   prefixes?: string[];
   /**
-   * Without a checkpoint of this boot (first start, or after a reboot): `beginning` reads what
-   * the kernel ring still holds; `end` only what is logged from now on. Default `beginning`.
+   * Without any checkpoint (the first start): `beginning` reads what the kernel ring still holds;
+   * `end` only what is logged from now on. Default `beginning`. After a reboot (a checkpoint of
+   * another boot) reading always starts at the beginning of the ring.
    */
   startAt: 'beginning' | 'end';
   /** How long to wait before looking for new records once the ring is read to its end, ms. Default 100. */

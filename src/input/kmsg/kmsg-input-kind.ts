@@ -17,7 +17,7 @@ export const kmsgInputKind: SourceInputKind<KmsgInputConfig> = {
         minItems: 1,
         description: 'Only netfilter lines whose log prefix (the text before IN=) starts with one of these. Default: every line with a netfilter shape.',
       },
-      startAt: { enum: ['beginning', 'end'], default: KMSG_INPUT_DEFAULTS.startAt, description: 'Without a checkpoint of this boot: read what the ring holds (beginning) or only new lines (end).' },
+      startAt: { enum: ['beginning', 'end'], default: KMSG_INPUT_DEFAULTS.startAt, description: 'Without any checkpoint (first start): read what the ring holds (beginning) or only new lines (end). After a reboot: always the beginning.' },
       pollInterval: { $ref: '#/$defs/duration', default: KMSG_INPUT_DEFAULTS.pollIntervalMs, description: 'Once the ring is read to its end, look again after this long.' },
       maxInFlight: { type: 'integer', minimum: 1, default: KMSG_INPUT_DEFAULTS.maxInFlight, description: 'Records read and not yet acknowledged by every output above which reading pauses.' },
     },

@@ -63,6 +63,7 @@ export class KmsgInput implements Input {
   private readonly tracker: AckTracker<KmsgPosition>;
   private readonly log: InputLogger;
   private readonly overrunLog: RateLimitedLog;
+  private readonly readErrorLog: RateLimitedLog;
   private readonly host: string;
   private bootId = '';
   /** Records with a sequence number up to this one were delivered by an earlier run of this boot. */
@@ -77,6 +78,11 @@ export class KmsgInput implements Input {
   /** Microseconds to add to the kernel's monotonic stamp for wall time; re-derived every turn. */
   private wallOffsetUs = 0;
   private readonly filter: (message: string) => boolean;
+  /** For /healthz: the last checkpoint saved, sequence numbers lost to overruns, the last fault. */
+  private savedSeq: number | undefined;
+  private overrunTotal = 0;
+  private lastOverrunAt: number | undefined;
+  private lastError: string | undefined;
 
   constructor(
     private readonly config: KmsgInputConfig,
@@ -85,6 +91,7 @@ export class KmsgInput implements Input {
     this.name = config.name;
     this.log = inputLogger(deps);
     this.overrunLog = new RateLimitedLog((m, f) => this.log.warn(m, f), 3, 60_000);
+    this.readErrorLog = new RateLimitedLog((m, f) => this.log.error(m, f), 1, 60_000);
     this.host = hostname() || '-';
     this.tracker = new AckTracker<KmsgPosition>(this.name, (p) => this.advanced(p));
     const prefixes = config.prefixes;
@@ -104,8 +111,16 @@ export class KmsgInput implements Input {
   async start(): Promise<void> {
     if (this.deps.frameSink === undefined) throw new Error(`${this.name}: the kmsg input needs pipeline.threads >= 1`);
     this.bootId = readBootId();
-    const saved = this.deps.checkpoints.read<KmsgCheckpoint>(this.name);
-    const sameBoot = saved !== undefined && saved.bootId === this.bootId && Number.isInteger(saved.seq);
+    let saved: KmsgCheckpoint | undefined;
+    try {
+      saved = this.deps.checkpoints.read<KmsgCheckpoint>(this.name);
+    } catch (err) {
+      // Atomic writes never leave a torn file; this one was edited or damaged by hand. Reading the
+      // whole ring again repeats lines, but loses none.
+      this.log.error('the kmsg checkpoint is unreadable; reading the kernel ring from its beginning', { input: this.name, error: (err as Error).message });
+    }
+    const resumeSeq = saved !== undefined && saved.bootId === this.bootId && Number.isInteger(saved.seq) ? saved.seq : undefined;
+    const sameBoot = resumeSeq !== undefined;
     try {
       this.fd = openSync(this.config.device, constants.O_RDONLY | constants.O_NONBLOCK);
     } catch (err) {
@@ -122,17 +137,19 @@ export class KmsgInput implements Input {
       throw new Error(`${this.name}: cannot open ${this.config.device}: ${(err as Error).message}`, { cause: err });
     }
     this.deps.acks.register(this.tracker as AckTracker<unknown>);
-    if (sameBoot) {
-      this.resumeAfter = saved.seq;
-      this.expectedSeq = saved.seq + 1;
-    } else if (this.config.startAt === 'end') {
+    if (resumeSeq !== undefined) {
+      this.savedSeq = resumeSeq;
+      this.resumeAfter = resumeSeq;
+      this.expectedSeq = resumeSeq + 1;
+    } else if (saved === undefined && this.config.startAt === 'end') {
+      // startAt applies to a first start only; after a reboot the ring holds this boot's lines from its start.
       this.skipToEnd();
     }
     this.log.info('reading the kernel log', {
       input: this.name,
       device: this.config.device,
-      resumeAfterSeq: sameBoot ? saved.seq : undefined,
-      from: sameBoot ? 'checkpoint' : this.config.startAt,
+      resumeAfterSeq: resumeSeq,
+      from: sameBoot ? 'checkpoint' : saved !== undefined ? 'beginning' : this.config.startAt,
       ...(saved !== undefined && !sameBoot ? { note: 'checkpoint of another boot: starting over' } : {}),
     });
     this.turn();
@@ -152,6 +169,22 @@ export class KmsgInput implements Input {
   /** No address: not a listener. */
   address(): undefined {
     return undefined;
+  }
+
+  /** `/healthz`: where the input is and what went wrong lately. */
+  health(): Record<string, unknown> {
+    return {
+      type: 'kmsg',
+      device: this.config.device,
+      bootId: this.bootId,
+      ...(this.savedSeq !== undefined ? { checkpointSeq: this.savedSeq } : {}),
+      ...(this.expectedSeq !== undefined ? { nextSeq: this.expectedSeq } : {}),
+      unacknowledged: this.tracker.outstanding,
+      paused: this.paused ?? false,
+      overrunRecords: this.overrunTotal,
+      ...(this.lastOverrunAt !== undefined ? { lastOverrunAt: new Date(this.lastOverrunAt).toISOString() } : {}),
+      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+    };
   }
 
   /** Records handed over and not yet acknowledged (tests and metrics). */
@@ -181,7 +214,10 @@ export class KmsgInput implements Input {
       // and the gap in sequence numbers says how many were lost.
       if (code === 'EPIPE') return 'overrun';
       if (code === 'EINTR') return 'again';
-      this.log.error('reading the kernel log failed; retrying', { input: this.name, error: (err as Error).message });
+      // Retried every pollInterval: counted each time, logged once a minute.
+      this.deps.metrics.framingErrors.inc({ input: this.name, reason: 'kmsg_read_error' });
+      this.lastError = `${new Date().toISOString()} read: ${(err as Error).message}`;
+      this.readErrorLog.write('reading the kernel log failed; retrying', { input: this.name, error: (err as Error).message });
       return 'again';
     }
     if (n === 0) return 'again';
@@ -221,7 +257,7 @@ export class KmsgInput implements Input {
         attributes: { 'input.type': 'kmsg', 'iptables.kernel_uptime_us': r.usec },
       };
       this.deps.metrics.received.inc({ input: this.name });
-      const more = sink.offerFrames([this.frameOf(r)], ctx);
+      const more = sink.offerFrames([kmsgSyslogFrame(r, this.wallOffsetUs + r.usec, this.host)], ctx);
       if (!more) {
         this.paused = 'sink';
         sink.onDrain(() => this.resume('sink'));
@@ -241,16 +277,12 @@ export class KmsgInput implements Input {
     if (!this.stopped && this.timer === undefined && this.immediate === undefined) this.immediate = setImmediate(() => this.turn());
   }
 
-  /** RFC 5424 for the parser: `<PRI>1 TIMESTAMP HOST kernel - SEQ - MSG`. */
-  private frameOf(r: KmsgRecord): Buffer {
-    // User space may write facilities above 23 to /dev/kmsg; syslog has none: keep the level.
-    const pri = r.priority <= 191 ? r.priority : r.level;
-    return Buffer.from(`<${pri}>1 ${wallTimeText(this.wallOffsetUs + r.usec)} ${this.host} kernel - ${r.seq} - ${r.message}`, 'utf8');
-  }
 
   private overrun(expected: number, got: number): void {
     const lost = got - expected;
     this.deps.metrics.dropped.inc({ reason: 'kmsg_overrun' }, lost);
+    this.overrunTotal += lost;
+    this.lastOverrunAt = Date.now();
     this.overrunLog.write('kernel log records were overwritten before they were read (dropped{reason="kmsg_overrun"}); a larger ring (log_buf_len=) or fewer LOG lines helps', {
       input: this.name,
       lost,
@@ -261,17 +293,20 @@ export class KmsgInput implements Input {
 
   /** The acknowledged prefix grew: write the checkpoint; resume when the in-flight bound has room. */
   private advanced(p: KmsgPosition): void {
-    try {
-      this.deps.checkpoints.write(this.name, { bootId: this.bootId, seq: p.seq } satisfies KmsgCheckpoint);
-    } catch (err) {
-      this.log.error('the kmsg checkpoint could not be written; after a restart records since the last one are sent again', {
-        input: this.name,
-        directory: this.deps.checkpoints.directory,
-        error: (err as Error).message,
-      });
-    }
+    this.deps.checkpoints.save(this.name, { bootId: this.bootId, seq: p.seq } satisfies KmsgCheckpoint);
+    this.savedSeq = p.seq;
     if (this.paused === 'acks' && this.tracker.outstanding < this.config.maxInFlight / 2) this.resume('acks');
   }
+}
+
+/**
+ * The frame the parser gets for a kmsg record: RFC 5424 `<PRI>1 TIMESTAMP HOST kernel - SEQ - MSG`,
+ * `wallUs` the record's wall-clock time in µs since the epoch.
+ */
+export function kmsgSyslogFrame(r: KmsgRecord, wallUs: number, host: string): Buffer {
+  // User space may write facilities above 23 to /dev/kmsg; syslog has none: keep the level.
+  const pri = r.priority <= 191 ? r.priority : r.level;
+  return Buffer.from(`<${pri}>1 ${wallTimeText(wallUs)} ${host} kernel - ${r.seq} - ${r.message}`, 'utf8');
 }
 
 /** RFC 3339 UTC with microseconds from µs since the epoch. */

@@ -483,7 +483,9 @@ export class ThreadedPipeline implements FrameSink {
   private append(frame: Uint8Array, ctx: ReceiveContext): boolean {
     const len = frame.length;
     // An oversized lone frame is still taken when nothing is queued, or it could never pass.
-    if (this.frames >= this.hardFrames || (this.bytes + len > this.hardBytes && this.frames > 0)) return false;
+    // A source input's frames are never refused: they would be lost with their acknowledgement
+    // outstanding (a stalled checkpoint); those inputs bound themselves (`maxInFlight`) and pause at `false`.
+    if (ctx.source === undefined && (this.frames >= this.hardFrames || (this.bytes + len > this.hardBytes && this.frames > 0))) return false;
     if (this.lastCtx !== ctx || this.count === 0) this.addCtx(ctx);
     if (this.used + len > this.buf.length) this.grow(len);
     this.buf.set(frame, this.used);
