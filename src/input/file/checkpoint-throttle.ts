@@ -1,11 +1,9 @@
 /**
- * Coalesces checkpoint writes. The acknowledgement tracker reports an advance per acknowledged
- * context, and the file and journald inputs use one context per line: writing (two fsyncs) on
- * each would cost more than reading the line. Instead the first advance schedules one write
- * `intervalMs` later (0: on the next turn of the event loop, i.e. once per acknowledged batch),
- * which then saves the latest state. `flush()` writes a pending one at once (stop).
- *
- * The duplicate window after a SIGKILL grows by at most `intervalMs` of acknowledged lines.
+ * Spaces out checkpoint saves (`checkpointInterval`): the first advance schedules one save
+ * `intervalMs` later (0: on the next turn of the event loop, so the advances of one event -- an
+ * acknowledged batch, a truncation -- give one save), which then saves the latest state. Each save
+ * is two fsyncs; on a slow disk a longer interval spends fewer. `flush()` saves a pending one at once
+ * (stop). The duplicate window after a SIGKILL grows by at most `intervalMs` of acknowledged lines.
  */
 export class CheckpointThrottle {
   private timer: NodeJS.Timeout | undefined;

@@ -46,8 +46,9 @@ export interface FileInputConfig {
   /** Lines handed over and not yet acknowledged before reading pauses. Default 10000. */
   maxInFlight: number;
   /**
-   * Checkpoint writes (two fsyncs each) happen at most this often, ms; 0 = after every
-   * acknowledged batch. Default 100. A SIGKILL re-reads at most this long of acknowledged lines.
+   * Checkpoint saves at most this often, ms; 0 (default) = after every acknowledged batch (the store
+   * writes off the event loop, one write at a time, the newest value winning). A larger value saves
+   * fsyncs on a slow disk; a SIGKILL then re-reads up to this long of acknowledged lines.
    */
   checkpointIntervalMs: number;
 }
@@ -69,7 +70,7 @@ export const FILE_INPUT_DEFAULTS = {
   fingerprintBytes: 1024,
   maxFiles: 1024,
   maxInFlight: 10_000,
-  checkpointIntervalMs: 100,
+  checkpointIntervalMs: 0,
 } as const;
 
 const KEYS = ['paths', 'name', 'startAt', 'maxFrameSize', 'readBufferSize', 'pollInterval', 'rotateWait', 'fingerprintBytes', 'maxFiles', 'maxInFlight', 'checkpointInterval'];

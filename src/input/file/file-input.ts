@@ -123,6 +123,7 @@ export class FileInput implements Input {
     await this.loop;
     this.throttle.flush();
     this.saveCheckpoint();
+    await this.deps.checkpoints.idle();
     for (const f of this.files.values()) f.release();
   }
 
@@ -523,11 +524,8 @@ export class FileInput implements Input {
 
   private saveCheckpoint(): void {
     const value: FileInputCheckpoint = { version: 1, files: [...this.files.values()].map((f) => f.checkpoint()) };
-    try {
-      this.deps.checkpoints.write(this.name, value);
-    } catch (err) {
-      this.log.error('cannot write the checkpoint', { input: this.name, error: (err as Error).message });
-    }
+    // Written off the event loop, one write at a time, the newest value winning (CheckpointStore.save).
+    this.deps.checkpoints.save(this.name, value);
   }
 
   private watchDirectory(dir: string): void {

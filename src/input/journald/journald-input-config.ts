@@ -39,7 +39,7 @@ export interface JournaldInputConfig {
   maxRestartDelayMs: number;
   /** Entries handed over and not yet acknowledged before journalctl's output is paused. Default 10000. */
   maxInFlight: number;
-  /** Cursor checkpoint writes at most this often, ms; 0 = after every acknowledged batch. Default 100. */
+  /** Cursor checkpoint saves at most this often, ms; 0 (default) = after every acknowledged batch. */
   checkpointIntervalMs: number;
 }
 
@@ -52,7 +52,7 @@ export const JOURNALD_INPUT_DEFAULTS = {
   restartDelayMs: 1000,
   maxRestartDelayMs: 30_000,
   maxInFlight: 10_000,
-  checkpointIntervalMs: 100,
+  checkpointIntervalMs: 0,
 } as const;
 
 const KEYS = ['name', 'matches', 'units', 'directory', 'file', 'startAt', 'journalctl', 'maxEntrySize', 'restartDelay', 'maxRestartDelay', 'maxInFlight', 'checkpointInterval'];

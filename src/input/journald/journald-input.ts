@@ -136,6 +136,7 @@ export class JournaldInput implements Input {
     }
     this.throttle.flush();
     this.saveCheckpoint();
+    await this.deps.checkpoints.idle();
   }
 
   /** Not a listener. */
@@ -295,10 +296,7 @@ export class JournaldInput implements Input {
 
   private saveCheckpoint(): void {
     if (this.ackedCursor === undefined) return;
-    try {
-      this.deps.checkpoints.write(this.name, { version: 1, cursor: this.ackedCursor } satisfies JournaldCheckpoint);
-    } catch (err) {
-      this.log.error('cannot write the checkpoint', { input: this.name, error: (err as Error).message });
-    }
+    // Written off the event loop, one write at a time, the newest value winning (CheckpointStore.save).
+    this.deps.checkpoints.save(this.name, { version: 1, cursor: this.ackedCursor } satisfies JournaldCheckpoint);
   }
 }

@@ -14,7 +14,7 @@ describe('file input config', () => {
       fingerprintBytes: 1024,
       maxFiles: 1024,
       maxInFlight: 10000,
-      checkpointIntervalMs: 100,
+      checkpointIntervalMs: 0,
     });
     expect(FILE_INPUT_DEFAULTS.startAt).toBe('end');
   });

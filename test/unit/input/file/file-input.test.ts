@@ -4,7 +4,7 @@
  * acknowledgement, resume after a restart, rotation (rename and create, copytruncate, deletion)
  * while running and while stopped, oversize lines, a partial last line, and backpressure.
  */
-import { appendFileSync, mkdtempSync, readFileSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -107,6 +107,7 @@ describe('file input', () => {
       ['Dec  2 02:12:26 fw1 kernel: two', { 'input.type': 'log', 'log.file.path': log, 'log.offset': 32 }],
     ]);
     expect(frames.got[0]!.ctx.source?.input).toBe(input.name);
+    await store.idle();
     expect(checkpoint().files[0]!.offset).toBe(0);
     ackAll();
     // Written once per acknowledged batch (checkpointInterval 0: on the next turn of the event loop).
@@ -138,7 +139,7 @@ describe('file input', () => {
     writeFileSync(log, 'old 1\nold 2\npart');
     input = make({ startAt: 'end' });
     await input.start();
-    expect(checkpoint().files[0]!.offset).toBe(12);
+    await waitFor(() => checkpoint()?.files[0]?.offset === 12, { what: 'the first checkpoint', timeoutMs: 5000 });
     appendFileSync(log, 'ial\nnew\n');
     await waitLines(2);
     expect(frames.texts()).toEqual(['partial', 'new']);
@@ -271,6 +272,6 @@ describe('file input', () => {
     writeFileSync(path.join(dir, 'c.log'), 'from c\n');
     await waitLines(3);
     expect(frames.texts().sort()).toEqual(['from a', 'from b', 'from c']);
-    expect(readFileSync(store.fileOf(input.name), 'utf8')).toContain('c.log');
+    await waitFor(() => JSON.stringify(store.read(input!.name) ?? '').includes('c.log'), { what: 'the new file in the checkpoint', timeoutMs: 5000 });
   });
 });

@@ -16,7 +16,7 @@ describe('journald input config', () => {
       restartDelayMs: 1000,
       maxRestartDelayMs: 30000,
       maxInFlight: 10000,
-      checkpointIntervalMs: 100,
+      checkpointIntervalMs: 0,
     });
   });
 
