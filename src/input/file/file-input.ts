@@ -132,6 +132,23 @@ export class FileInput implements Input {
     return undefined;
   }
 
+  /** What `/healthz` shows: each file's read and acknowledged offsets, unacknowledged lines, pause state. */
+  health(): Record<string, unknown> {
+    return {
+      type: 'file',
+      files: [...this.files.values()].map((f) => ({
+        path: f.path,
+        readOffset: f.readOffset,
+        checkpointOffset: f.ackedOffset,
+        ...(f.moved ? { rotated: true } : {}),
+        ...(f.closed ? { closed: true } : {}),
+      })),
+      unacknowledged: this.tracker.outstanding,
+      paused: this.waitingDrain ? 'pipeline' : this.pausedInFlight ? 'acks' : false,
+      ...(this.unreadable.size > 0 ? { unreadable: [...this.unreadable] } : {}),
+    };
+  }
+
   /** Paths of the files open now (tests, status). */
   get openFiles(): string[] {
     return [...this.files.values()].filter((f) => !f.closed).map((f) => f.path);

@@ -86,6 +86,8 @@ export class JournaldInput implements Input {
   restarts = 0;
   /** Entries dropped (no MESSAGE, oversize, malformed). */
   droppedEntries = 0;
+  /** Why journalctl last stopped or failed to start. */
+  private lastError: string | undefined;
 
   constructor(config: JournaldInputConfig, deps: SourceInputDeps) {
     if (deps.frameSink === undefined) throw new Error(`${config.name}: the journald input needs the threaded pipeline (pipeline.threads >= 1)`);
@@ -142,6 +144,20 @@ export class JournaldInput implements Input {
   /** Not a listener. */
   address(): undefined {
     return undefined;
+  }
+
+  /** What `/healthz` shows: the checkpoint cursor, journalctl's state, restarts, unacknowledged entries. */
+  health(): Record<string, unknown> {
+    return {
+      type: 'journald',
+      journalctl: this.child !== undefined ? 'running' : 'not running',
+      ...(this.ackedCursor !== undefined ? { checkpointCursor: this.ackedCursor } : {}),
+      restarts: this.restarts,
+      unacknowledged: this.tracker.outstanding,
+      paused: this.waitingDrain ? 'pipeline' : this.pausedInFlight ? 'acks' : false,
+      droppedEntries: this.droppedEntries,
+      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+    };
   }
 
   /** Entries handed over and not yet acknowledged. */
@@ -218,6 +234,7 @@ export class JournaldInput implements Input {
   /** journalctl is not running: log it, then start it again after the current delay. */
   private failed(why: string): void {
     if (this.stopping) return;
+    this.lastError = why;
     if (Date.now() - this.startedAtMs > STABLE_RUN_MS) this.delayMs = this.config.restartDelayMs;
     const delay = this.delayMs;
     this.delayMs = Math.min(this.delayMs * 2, this.config.maxRestartDelayMs);

@@ -117,6 +117,7 @@ describe('file input', () => {
     appendFileSync(log, 'three\n');
     await waitLines(3);
     expect(frames.got[2]!.ctx.attributes!['log.offset']).toBe(64);
+    expect(input.health()).toMatchObject({ type: 'file', files: [{ path: log, readOffset: 70, checkpointOffset: 64 }], unacknowledged: 1, paused: false });
   });
 
   it('after a restart resumes at the acknowledged offset: unacknowledged lines are read again', async () => {

@@ -125,5 +125,6 @@ describe('journald input process handling', () => {
     await input.start();
     await waitFor(() => input!.restarts >= 2, { what: 'retries', timeoutMs: 5000 });
     expect(warnings.some((w) => w.includes('not found: the journald input needs journalctl'))).toBe(true);
+    expect(input.health()).toMatchObject({ type: 'journald', journalctl: 'not running', lastError: expect.stringContaining('not found') });
   });
 });
