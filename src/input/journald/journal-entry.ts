@@ -8,6 +8,10 @@ export interface JournalFrame {
   cursor: string | undefined;
   /** `_BOOT_ID` (`journald.host.boot_id`), when present. */
   bootId: string | undefined;
+  /** `_TRANSPORT` (`systemd.transport`), when present. */
+  transport: string | undefined;
+  /** `_MACHINE_ID` (`host.id`), when present. */
+  machineId: string | undefined;
 }
 
 function text(entry: JournalEntry, name: string): string | undefined {
@@ -61,7 +65,8 @@ const INFO = 6;
 export function journalEntryToFrame(entry: JournalEntry): JournalFrame | undefined {
   const message = entry.get('MESSAGE');
   if (message === undefined) return undefined;
-  const kernel = text(entry, '_TRANSPORT') === 'kernel';
+  const transport = text(entry, '_TRANSPORT');
+  const kernel = transport === 'kernel';
   const facility = small(entry, 'SYSLOG_FACILITY', 23) ?? (kernel ? KERNEL_FACILITY : USER_FACILITY);
   const severity = small(entry, 'PRIORITY', 7) ?? INFO;
   const stamp = realtimeStamp(text(entry, '__REALTIME_TIMESTAMP'));
@@ -74,5 +79,7 @@ export function journalEntryToFrame(entry: JournalEntry): JournalFrame | undefin
     frame: Buffer.concat([head, message], head.length + message.length),
     cursor: text(entry, '__CURSOR'),
     bootId: text(entry, '_BOOT_ID'),
+    transport,
+    machineId: text(entry, '_MACHINE_ID'),
   };
 }

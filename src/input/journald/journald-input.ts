@@ -239,7 +239,7 @@ export class JournaldInput implements Input {
     const delay = this.delayMs;
     this.delayMs = Math.min(this.delayMs * 2, this.config.maxRestartDelayMs);
     this.log.error(`${why}; restarting it in ${delay} ms`, { input: this.name, restarts: this.restarts });
-    this.deps.metrics.connectionsClosed.inc({ input: this.name, reason: 'journalctl_exit' });
+    this.deps.metrics.inputRestarts.inc({ input: this.name });
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       if (this.stopping) return;
@@ -262,6 +262,8 @@ export class JournaldInput implements Input {
     if (cursor !== undefined) this.offeredCursor = cursor;
     const attributes: Record<string, string> = { 'input.type': INPUT_TYPE };
     if (mapped.bootId !== undefined) attributes['journald.host.boot_id'] = mapped.bootId;
+    if (mapped.transport !== undefined) attributes['systemd.transport'] = mapped.transport;
+    if (mapped.machineId !== undefined) attributes['host.id'] = mapped.machineId;
     const ctx: ReceiveContext = {
       receivedAt: receiveTime(),
       source: this.tracker.track(1, cursor ?? this.offeredCursor ?? ''),

@@ -73,13 +73,15 @@ describe('journald input process handling', () => {
     return script;
   }
 
+  let metrics = new Metrics();
   function make(raw: Record<string, unknown>): JournaldInput {
+    metrics = new Metrics();
     const config = validateJournaldInputConfig({ restartDelay: 20, maxRestartDelay: 80, checkpointInterval: 0, ...raw });
     return new JournaldInput(config, {
       decode: () => undefined as never,
       sink: undefined as never,
       frameSink: frames,
-      metrics: new Metrics(),
+      metrics,
       checkpoints: store,
       acks: router,
       logger: { info() {}, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) },
@@ -96,8 +98,10 @@ describe('journald input process handling', () => {
     expect(args[2]).toContain('--after-cursor=c2');
     expect(args[0]!.endsWith('_TRANSPORT=kernel')).toBe(true);
     expect(frames.got[0]!.text).toBe('<4>1 - - kernel - - - FW run 1: IN=eth0');
-    expect(frames.got[0]!.ctx.attributes).toEqual({ 'input.type': 'journald' });
+    expect(frames.got[0]!.ctx.attributes).toEqual({ 'input.type': 'journald', 'systemd.transport': 'kernel' });
     expect(input.restarts).toBeGreaterThanOrEqual(2);
+    const restarts = (await metrics.registry.getSingleMetric('iptables_otel_input_restarts_total')!.get()).values[0]?.value ?? 0;
+    expect(restarts).toBeGreaterThanOrEqual(2);
     // The cut-off entry at each exit is reported, and the exit with journalctl's stderr.
     expect(warnings.some((w) => w.includes('journalctl exited with 1') && w.includes('something failed'))).toBe(true);
     expect(warnings.some((w) => w.includes('stream ended inside an entry'))).toBe(true);
