@@ -198,6 +198,7 @@ export class JournaldInput implements Input {
     child.stderr.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-STDERR_KEEP);
     });
+    let spawnFailed = false;
     return new Promise<void>((resolve) => {
       let settled = false;
       child.once('spawn', () => {
@@ -211,6 +212,8 @@ export class JournaldInput implements Input {
             ? `${this.config.journalctl} not found: the journald input needs journalctl (Debian package systemd) on PATH or its path in "journalctl"`
             : `cannot run ${this.config.journalctl}: ${err.message}`;
         if (child.pid === undefined) {
+          // It never ran: this is the failure; the 'close' that follows (code -2) must not be a second one.
+          spawnFailed = true;
           resolveExit();
           this.child = undefined;
           this.failed(why);
@@ -221,7 +224,7 @@ export class JournaldInput implements Input {
         parser.end();
         resolveExit();
         if (this.child === child) this.child = undefined;
-        if (this.stopping) return;
+        if (this.stopping || spawnFailed) return;
         const stderr = this.stderrTail.trim();
         const hint = /insufficient permissions|Permission denied|No journal files were opened/i.test(stderr)
           ? ' (reading the journal needs membership of group systemd-journal, or root)'
