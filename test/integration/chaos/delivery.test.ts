@@ -194,7 +194,12 @@ describe.skipIf(!shouldRun(req))('delivery chaos suite (rsyslog -> iptables-otel
     await setUp(false);
     const downSince = Date.now();
     write(0, n);
-    await until(async () => (await svc!.metric('iptables_otel_spool_records')) === n, 30_000, 'every line in the spool');
+    // 60 s: rsyslog's imfile and omfwd pace themselves on a loaded machine (once, in CI, 30 s was not enough).
+    await until(async () => (await svc!.metric('iptables_otel_spool_records')) === n, 60_000, 'every line in the spool').catch(async (err: Error) => {
+      const spooled = await svc!.metric('iptables_otel_spool_records');
+      const received = await svc!.metric('iptables_otel_received_total');
+      throw new Error(`${err.message}: spooled ${spooled}, received ${received} of ${n}\nrsyslog:\n${rsyslog?.output() ?? ''}\nservice:\n${JSON.stringify(svc!.logs().slice(-20))}`);
+    });
     while (Date.now() - downSince < 20_000) await new Promise((r) => setTimeout(r, 250));
   }
 
