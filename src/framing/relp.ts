@@ -80,6 +80,7 @@ export class RelpFramer extends ScanningFramer {
   private opened = false;
   private replies: string[] = [];
   private closingNow = false;
+  private endedOpen = false;
 
   constructor(options: RelpFramerOptions = {}) {
     super();
@@ -90,6 +91,14 @@ export class RelpFramer extends ScanningFramer {
   /** True once the client sent `close` or the stream broke: send the replies, then end the connection. */
   get closing(): boolean {
     return this.closingNow;
+  }
+
+  /**
+   * True when `flush()` ended a session that was open (the server stops, or the partial-frame
+   * budget cut it): the input should send `serverClose()` so the client reconnects at once.
+   */
+  get endedByServer(): boolean {
+    return this.endedOpen;
   }
 
   /** True after a successful `open`. */
@@ -205,6 +214,7 @@ export class RelpFramer extends ScanningFramer {
    * resends it on its next session; nothing is emitted or counted. The session is over.
    */
   flush(_emit: FrameSink): void {
+    if (this.opened && !this.closingNow) this.endedOpen = true;
     this.carry = undefined;
     this.carried = 0;
     this.state = State.Dead;

@@ -38,12 +38,15 @@ export class RelpInput extends StreamInput {
     return new RelpFramer({ ...options, software: SOFTWARE });
   }
 
-  /** Answer what the read completed (its frames are now safe); end a closed or broken session. */
+  /** Answer what the read completed (its frames are now safe); end a closed, broken or stopped session. */
   protected override afterDelivery(socket: net.Socket, framer: Framer): void {
     const relp = framer as RelpFramer;
     const replies = relp.takeReplies();
     if (socket.destroyed) return;
     if (replies !== undefined) socket.write(replies);
-    if (relp.closing) socket.end();
+    if (!relp.closing) return;
+    // Ended by us (stop, budget cut): librelp's hint to close the session and reconnect.
+    if (relp.endedByServer && socket.writable) socket.write(RelpFramer.serverClose());
+    socket.end();
   }
 }

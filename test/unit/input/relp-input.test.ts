@@ -68,6 +68,17 @@ describe('RelpInput', () => {
     expect(errors.values).toEqual([expect.objectContaining({ labels: { input: 'relp-test', reason: 'relp_protocol' }, value: 1 })]);
   });
 
+  it('stop: the session gets the serverclose hint after the answers, then the connection ends', async () => {
+    const { port, input, sink } = await startRelp();
+    const c = await client(port);
+    c.socket.write(OPEN + '\n' + syslog(2, '<13>one'));
+    await waitFor(() => c.received.includes('2 rsp 6 200 OK\n'), 'the answer to txnr 2');
+    await input.stop();
+    await waitFor(() => c.ended, 'the connection to end');
+    expect(c.received.endsWith('2 rsp 6 200 OK\n0 serverclose 0\n')).toBe(true);
+    expect(sink.bodies).toEqual(['<13>one']);
+  });
+
   it('backpressure: a full sink stops the reading; the answers for what it took are still sent', async () => {
     const sink = new CaptureSink();
     sink.full = true;
