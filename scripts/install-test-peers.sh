@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real peers the test suites use: rsyslog (with TLS drivers), syslog-ng
 # (unpacked beside rsyslog, since Debian makes the two conflict), iptables/nftables/ulogd2
-# for kernel LOG tests, and small network tools. Idempotent; needs root (Debian/apt).
+# for kernel LOG tests, logrotate for the file input's rotation tests, systemd-journal-remote
+# (writes real journal files) and journalctl for the journald input, and small network tools. Idempotent; needs root (Debian/apt).
 set -euo pipefail
 
 if [ "$(id -u)" != 0 ]; then
@@ -11,7 +12,8 @@ fi
 
 pkgs=(rsyslog rsyslog-openssl rsyslog-gnutls iptables nftables ulogd2 netcat-openbsd socat
       python3-scapy iputils-ping iproute2 procps kmod bsdutils openssl ca-certificates
-      libivykis0 libnet1 libwrap0 libpcre3 libjson-c5 libcap2 libglib2.0-0)
+      libivykis0 libnet1 libwrap0 libpcre3 libjson-c5 libcap2 libglib2.0-0
+      logrotate systemd systemd-journal-remote)
 pkgs+=(rsyslog-relp)   # omrelp: the RELP sender and chaos tests
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,6 +1,6 @@
 import { kmsgInputKind } from './kmsg/kmsg-input-kind.js';
-// import { journaldInputKind } from './journald/journald-input-kind.js';
-// import { fileInputKind } from './file/file-input-kind.js';
+import { journaldInputKind } from './journald/journald-input-kind.js';
+import { fileInputKind } from './file/file-input-kind.js';
 import type { SourceInputKind } from './source-input.js';
 
 /**
@@ -9,8 +9,8 @@ import type { SourceInputKind } from './source-input.js';
  */
 export const SOURCE_INPUT_KINDS: readonly SourceInputKind[] = [
   kmsgInputKind as unknown as SourceInputKind,
-  // journaldInputKind as unknown as SourceInputKind,
-  // fileInputKind as unknown as SourceInputKind,
+  journaldInputKind as unknown as SourceInputKind,
+  fileInputKind as unknown as SourceInputKind,
 ];
 
 /** The kind registered for `type`, or undefined. */

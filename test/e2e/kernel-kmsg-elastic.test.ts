@@ -4,24 +4,30 @@
  *   client ns (192.0.2.2) --TCP SYN--> firewall ns (192.0.2.1), INPUT -> LOG_AND_DROP
  *     (-j LOG --log-prefix "iptables-dropped: " --log-level 4, then -j DROP)
  *   kernel -> /dev/kmsg -> iptables-otel's kmsg input (--input kmsg://?prefixes=iptables-dropped:)
- *     -> OTLP -> Collector (collector-config/elastic-self-managed-otel.yaml)
- *     -> elasticsearch exporter -> bulk capture
+ *     -> OTLP -> Collector (collector-config/elastic-self-managed-otel.yaml, as shipped)
+ *     -> elasticsearch exporter -> a real Elasticsearch, after `iptables-otel setup elasticsearch`
  *
- * Needs root (namespaces, iptables, /dev/kmsg, nf_log_all_netns). Other tests log the same
- * prefix, so the assertions key on this run's destination port.
+ * Needs root (namespaces, iptables, /dev/kmsg, nf_log_all_netns), the Collector and the test
+ * Elasticsearch. Other tests log the same prefix, so the assertions key on this run's destination
+ * port, and the documents go to this run's own namespace (the engine is shared by the test run).
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectorRequirement, freePort, startCollector, type RunningCollector } from '../helpers/collector.js';
-import { getField, startEsBulkCapture, type CapturedDocument, type EsBulkCapture } from '../helpers/es-bulk-capture.js';
+import { collectorRequirement, freePort } from '../helpers/collector.js';
+import { getField } from '../helpers/es-bulk-capture.js';
 import { Lab, netnsRequirement } from '../helpers/netns.js';
 import { assertRequirement, requirement, shouldRun } from '../helpers/requirements.js';
-import { productionEnv, testableProductionConfig } from './collector-pipelines.js';
-import { cliRequirement, startService, type RunningService } from './service-process.js';
+import { engineJson, searchEngine, searchEngineRequirement, testNamespace, type SearchEngine } from '../helpers/search-engine.js';
+import { waitForValue } from '../helpers/wait.js';
+import { startShippedCollector, type Hit, type ShippedCollector } from './search-engine-pipeline.js';
+import { cliEntry, cliRequirement, startService, type RunningService } from './service-process.js';
 
-const reqs = [netnsRequirement(), collectorRequirement(), cliRequirement()];
+const run = promisify(execFile);
+const reqs = [netnsRequirement(), collectorRequirement(), cliRequirement(), searchEngineRequirement('elasticsearch')];
 const req = requirement(
   reqs.every((r) => r.ok),
   reqs
@@ -32,29 +38,28 @@ const req = requirement(
 
 describe.skipIf(!shouldRun(req))('kernel LOG -> iptables-otel kmsg input -> Collector -> Elastic documents (no rsyslog)', () => {
   let lab: Lab | undefined;
-  let capture: EsBulkCapture | undefined;
-  let collector: RunningCollector | undefined;
+  let collector: ShippedCollector | undefined;
   let service: RunningService | undefined;
   let work = '';
   const dport = 20000 + Math.floor(Math.random() * 40000);
-  let docs: CapturedDocument[] = [];
+  const ns = testNamespace();
+  const index = `logs-iptables.log.otel-${ns}`;
+  let docs: Hit[] = [];
+  let es: SearchEngine;
   let sentAt = 0;
 
   beforeAll(async () => {
     assertRequirement(req);
     work = mkdtempSync(path.join(os.tmpdir(), 'ipo-kmsg-e2e-'));
-    capture = await startEsBulkCapture();
-    const otlpPort = await freePort();
-    const cfg = testableProductionConfig({ file: 'elastic-self-managed-otel.yaml', receiverPort: otlpPort, elasticsearchUrl: capture.url });
-    const storage = path.join(work, 'storage');
-    mkdirSync(storage);
-    collector = await startCollector(cfg, { env: productionEnv(storage, capture.url) });
+    es = await searchEngine('elasticsearch');
+    await run(process.execPath, [cliEntry, 'setup', 'elasticsearch', '--endpoint', es.url]);
+    collector = await startShippedCollector('elastic-self-managed-otel.yaml', { ELASTICSEARCH_ENDPOINT: es.url, ELASTIC_API_KEY: 'ZHVtbXk6ZHVtbXk=' });
 
     service = await startService({
       port: await freePort(),
       args: ['--input', 'kmsg://?prefixes=iptables-dropped:', '--state-dir', path.join(work, 'state'), '--output', 'otlp'],
-      configYaml: 'pipeline:\n  batch:\n    linger: 50ms\n',
-      env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlpPort}` },
+      configYaml: `parser:\n  namespace: ${ns}\npipeline:\n  batch:\n    linger: 50ms\n`,
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collector.otlpPort}` },
     });
 
     lab = Lab.create();
@@ -67,7 +72,15 @@ describe.skipIf(!shouldRun(req))('kernel LOG -> iptables-otel kmsg input -> Coll
     // The SYN is dropped, so the connect would hang: bound it (the kernel retransmits: 1 or more lines).
     lab.sh('a', `timeout 2 bash -c 'exec 3<>/dev/tcp/${fw}/${dport}'`, { allowFailure: true, timeoutMs: 5000 });
 
-    docs = await capture.waitForDocuments(1, 30_000, (d) => getField(d.source, 'attributes.destination.port') === dport).catch((e: Error) => {
+    // Searched by the destination port under its plain name: the passthrough `attributes` keep it queryable.
+    docs = await waitForValue(
+      async () => {
+        const r = (await engineJson(es, 'POST', `/${index}/_search?ignore_unavailable=true`, { query: { term: { 'destination.port': dport } } })) as { hits?: { hits: Hit[] } };
+        const hits = r.hits?.hits ?? [];
+        return hits.length > 0 ? hits : undefined;
+      },
+      { what: `a document for port ${dport} in ${index}`, timeoutMs: 60_000 },
+    ).catch((e: Error) => {
       throw new Error(`${e.message}\nservice:\n${service?.logs() ?? ''}\ncollector:\n${collector?.logs() ?? ''}`);
     });
   });
@@ -76,13 +89,13 @@ describe.skipIf(!shouldRun(req))('kernel LOG -> iptables-otel kmsg input -> Coll
     lab?.destroy();
     await service?.stop();
     await collector?.stop();
-    await capture?.close();
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
   it('the dropped connection attempt becomes a document with the kernel fields and the kmsg source', () => {
-    const d = docs[0]!;
-    expect(d.index).toBe('logs-iptables.log.otel-default');
+    const hit = docs[0]!;
+    expect(hit._index).toMatch(new RegExp(`^\\.ds-${index.replace(/\./g, '\\.')}-`));
+    const d = { source: hit._source };
     const a = (name: string): unknown => getField(d.source, `attributes.${name}`);
     expect(a('source.address')).toBe(lab!.layout.v4.a0);
     expect(a('destination.address')).toBe(lab!.layout.v4.r0);
@@ -103,5 +116,16 @@ describe.skipIf(!shouldRun(req))('kernel LOG -> iptables-otel kmsg input -> Coll
     const ts = Number(getField(d.source, '@timestamp'));
     expect(ts).toBeGreaterThanOrEqual(sentAt - 1000);
     expect(ts).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('the documented CIDR query finds it: the source address is mapped as ip', async () => {
+    const r = (await engineJson(es, 'POST', `/${index}/_count`, {
+      query: { bool: { filter: [{ term: { 'destination.port': dport } }, { term: { 'source.address': '192.0.2.0/24' } }] } },
+    })) as { count: number };
+    expect(r.count).toBeGreaterThanOrEqual(docs.length); // the kernel may have logged a retransmitted SYN since
+    const outside = (await engineJson(es, 'POST', `/${index}/_count`, {
+      query: { bool: { filter: [{ term: { 'destination.port': dport } }, { term: { 'source.address': '198.51.100.0/24' } }] } },
+    })) as { count: number };
+    expect(outside.count).toBe(0);
   });
 });
