@@ -14,6 +14,7 @@ pkgs=(rsyslog rsyslog-openssl rsyslog-gnutls iptables nftables ulogd2 netcat-ope
       python3-scapy iputils-ping iproute2 procps kmod bsdutils openssl ca-certificates
       libivykis0 libnet1 libwrap0 libpcre3 libjson-c5 libcap2 libglib2.0-0
       logrotate systemd systemd-journal-remote)
+pkgs+=(rsyslog-relp)   # omrelp: the RELP sender and chaos tests
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -6,7 +6,9 @@ import type { ListenerSpec, PipelineSpec } from './service-config.js';
 export function toInputConfig(l: ListenerSpec): InputConfig {
   const base = { host: l.host, port: l.port, maxFrameSize: l.maxFrameSize, drainTimeoutMs: l.drainTimeoutMs, ...(l.name !== undefined ? { name: l.name } : {}) };
   if (l.type === 'udp') return { type: 'udp', ...base, recvBufferSize: l.recvBufferSize };
-  const stream = { ...base, framing: l.framing, maxConnections: l.maxConnections, maxPendingConnections: l.maxPendingConnections, idleTimeoutMs: l.idleTimeoutMs };
+  const connections = { maxConnections: l.maxConnections, maxPendingConnections: l.maxPendingConnections, idleTimeoutMs: l.idleTimeoutMs };
+  if (l.type === 'relp') return { type: 'relp', ...base, ...connections };
+  const stream = { ...base, framing: l.framing, ...connections };
   if (l.type === 'tcp') return { type: 'tcp', ...stream };
   const tls = l.tls!;
   return {

@@ -183,7 +183,7 @@ function ajvMessage(e: ErrorObject): string {
 
 function listKinds(schemaPath: string): string {
   if (schemaPath.includes('/outputs/')) return 'otlp, fluent or console';
-  if (schemaPath.includes('/inputs/')) return ['udp', 'tcp', 'tls', ...SOURCE_INPUT_KINDS.map((k) => k.type)].join(', ');
+  if (schemaPath.includes('/inputs/')) return ['udp', 'tcp', 'tls', 'relp', ...SOURCE_INPUT_KINDS.map((k) => k.type)].join(', ');
   return '';
 }
 
@@ -266,7 +266,7 @@ interface RawFluent {
   name?: string;
 }
 interface RawConfig {
-  inputs?: Array<{ udp?: RawListener; tcp?: RawListener; tls?: RawListener } & Record<string, unknown>>;
+  inputs?: Array<{ udp?: RawListener; tcp?: RawListener; tls?: RawListener; relp?: RawListener } & Record<string, unknown>>;
   stateDirectory?: string;
   parser: ParserSpec;
   pipeline: {
@@ -430,17 +430,17 @@ export function loadConfig(options: LoadConfigOptions = {}): ServiceConfig {
   for (const url of ov.listen ?? []) {
     const scheme = /^([a-z]+):/i.exec(url.trim())?.[1]?.toLowerCase();
     if (scheme === undefined || sourceInputKind(scheme) === undefined) networkUrls.push(url);
-    else issues.push({ file: cli, path: '--listen', message: `${url}: --listen takes udp://, tcp:// or tls:// listeners; use --input for other kinds` });
+    else issues.push({ file: cli, path: '--listen', message: `${url}: --listen takes udp://, tcp://, tls:// or relp:// listeners; use --input for other kinds` });
   }
   for (const url of ov.inputs ?? []) {
     const scheme = /^([a-z]+):/i.exec(url.trim())?.[1]?.toLowerCase();
-    if (scheme === 'udp' || scheme === 'tcp' || scheme === 'tls') {
+    if (scheme === 'udp' || scheme === 'tcp' || scheme === 'tls' || scheme === 'relp') {
       networkUrls.push(url);
       continue;
     }
     const kind = scheme !== undefined ? sourceInputKind(scheme) : undefined;
     if (kind === undefined) {
-      const known = ['udp', 'tcp', 'tls', ...SOURCE_INPUT_KINDS.map((k) => k.type)].map((k) => `${k}://`).join(', ');
+      const known = ['udp', 'tcp', 'tls', 'relp', ...SOURCE_INPUT_KINDS.map((k) => k.type)].map((k) => `${k}://`).join(', ');
       issues.push({ file: cli, path: '--input', message: `${url}: unknown kind of input (known: ${known})` });
       continue;
     }
@@ -484,7 +484,7 @@ export function loadConfig(options: LoadConfigOptions = {}): ServiceConfig {
     issues.push({ file: cli, path: '--tls-cert/--tls-key/--tls-ca', message: 'only apply to a --listen tls://HOST:PORT listener' });
   } else if (cfg.inputs && cfg.inputs.length > 0) {
     cfg.inputs.forEach((item, i) => {
-      const type = (['udp', 'tcp', 'tls'] as const).find((t) => item[t] !== undefined);
+      const type = (['udp', 'tcp', 'tls', 'relp'] as const).find((t) => item[t] !== undefined);
       if (type !== undefined) {
         inputs.push(listenerFromRaw(type, item[type]!));
         inputLines.push(locateLine(['inputs', i, type]));

@@ -101,7 +101,7 @@ export const configSchema = {
     },
     inputs: {
       type: 'array',
-      description: 'Listeners (udp, tcp, tls) and local sources (kmsg, journald, file). Default: udp and tcp on 127.0.0.1:9001.',
+      description: 'Listeners (udp, tcp, tls, relp) and local sources (kmsg, journald, file). Default: udp and tcp on 127.0.0.1:9001.',
       items: {
         type: 'object',
         additionalProperties: false,
@@ -117,6 +117,17 @@ export const configSchema = {
             },
           },
           tcp: { type: 'object', additionalProperties: false, properties: { ...streamCommon } },
+          relp: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              ...listenerCommon,
+              port: { ...port, default: 2514, description: 'Port to bind (0 = any free port); 2514 is the port of rsyslog\'s RELP examples.' },
+              maxConnections: streamCommon.maxConnections,
+              maxPendingConnections: streamCommon.maxPendingConnections,
+              idleTimeout: streamCommon.idleTimeout,
+            },
+          },
           tls: {
             type: 'object',
             additionalProperties: false,

@@ -55,9 +55,9 @@ export interface ListenerTlsSpec {
   watch: boolean;
 }
 
-/** One UDP, TCP or TLS listener. */
+/** One UDP, TCP, TLS or RELP listener. */
 export interface ListenerSpec {
-  type: 'udp' | 'tcp' | 'tls';
+  type: 'udp' | 'tcp' | 'tls' | 'relp';
   host: string;
   port: number;
   /** Optional display name (metric label). */

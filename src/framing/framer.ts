@@ -29,7 +29,12 @@ export type FramingErrorReason =
    */
   | 'bad_octet_count'
   /** End of stream in the middle of an octet-counted frame: the partial body is dropped. */
-  | 'truncated';
+  | 'truncated'
+  /**
+   * RELP: a stream the session cannot follow (bad header or trailer, a command before `open`).
+   * Nothing is lost: the connection is closed and the client resends what was not answered.
+   */
+  | 'relp_protocol';
 
 /** A framing problem, reported through `FramerOptions.onError`. */
 export interface FramingError {

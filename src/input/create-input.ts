@@ -1,6 +1,7 @@
 import type { Input } from './input.js';
 import type { InputConfig } from './input-config.js';
 import type { InputDeps } from './input-deps.js';
+import { RelpInput } from './relp-input.js';
 import { TcpInput } from './tcp-input.js';
 import { TlsInput } from './tls-input.js';
 import { UdpInput } from './udp-input.js';
@@ -14,6 +15,8 @@ export function createInput(config: InputConfig, deps: InputDeps): Input {
       return new TcpInput(config, deps);
     case 'tls':
       return new TlsInput(config, deps);
+    case 'relp':
+      return new RelpInput(config, deps);
   }
 }
 

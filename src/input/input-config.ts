@@ -5,6 +5,8 @@ import { isIP } from 'node:net';
 export const DEFAULT_PORT = 9001;
 /** RFC 5425: syslog over TLS. */
 export const DEFAULT_TLS_PORT = 6514;
+/** The port rsyslog's RELP documentation uses (`imrelp` has no default; RELP has no IANA port). */
+export const DEFAULT_RELP_PORT = 2514;
 /** Loopback only; listening on all interfaces must be asked for (`0.0.0.0` / `::`). */
 export const DEFAULT_HOST = '127.0.0.1';
 
@@ -71,8 +73,17 @@ export interface TlsInputConfig extends Omit<TcpInputConfig, 'type'> {
   watchCertificates: boolean;
 }
 
+/**
+ * A RELP listener (rsyslog `omrelp`): TCP settings without `framing` (RELP frames itself).
+ * Each message is acknowledged once it is safe: in the spool when it is on (the default),
+ * else in the in-memory queue.
+ */
+export interface RelpInputConfig extends Omit<TcpInputConfig, 'type' | 'framing'> {
+  type: 'relp';
+}
+
 /** Any listener config, discriminated by `type`. */
-export type InputConfig = UdpInputConfig | TcpInputConfig | TlsInputConfig;
+export type InputConfig = UdpInputConfig | TcpInputConfig | TlsInputConfig | RelpInputConfig;
 
 /** Defaults for the optional keys of each listener type. */
 export const UDP_INPUT_DEFAULTS = {
@@ -107,6 +118,16 @@ export const TLS_INPUT_DEFAULTS = {
   watchCertificates: true,
 } as const;
 
+/** Defaults for RELP listeners. */
+export const RELP_INPUT_DEFAULTS = {
+  host: DEFAULT_HOST,
+  port: DEFAULT_RELP_PORT,
+  maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
+  maxConnections: TCP_INPUT_DEFAULTS.maxConnections,
+  idleTimeoutMs: TCP_INPUT_DEFAULTS.idleTimeoutMs,
+  maxPendingConnections: TCP_INPUT_DEFAULTS.maxPendingConnections,
+} as const;
+
 /** The listeners used when the config names none: UDP and TCP on 127.0.0.1:9001. */
 export function defaultInputConfigs(): InputConfig[] {
   return [
@@ -131,6 +152,7 @@ const STREAM_KEYS = ['framing', 'maxConnections', 'maxPendingConnections', 'idle
 const KEYS: Record<InputConfig['type'], readonly string[]> = {
   udp: [...COMMON_KEYS, 'recvBufferSize'],
   tcp: [...COMMON_KEYS, ...STREAM_KEYS],
+  relp: [...COMMON_KEYS, ...STREAM_KEYS.filter((k) => k !== 'framing')],
   tls: [...COMMON_KEYS, ...STREAM_KEYS, 'certFile', 'keyFile', 'caFile', 'requireClientCert', 'watchCertificates'],
 };
 
@@ -177,12 +199,12 @@ function host(raw: Record<string, unknown>, path: string): string {
  */
 export function validateInputConfig(raw: unknown, path = 'input'): InputConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new InputConfigError(path, 'must be an object with a "type" of udp, tcp or tls');
+    throw new InputConfigError(path, 'must be an object with a "type" of udp, tcp, tls or relp');
   }
   const r = raw as Record<string, unknown>;
   const type = r.type;
-  if (type !== 'udp' && type !== 'tcp' && type !== 'tls') {
-    throw new InputConfigError(`${path}.type`, `must be "udp", "tcp" or "tls", got ${JSON.stringify(type)}`);
+  if (type !== 'udp' && type !== 'tcp' && type !== 'tls' && type !== 'relp') {
+    throw new InputConfigError(`${path}.type`, `must be "udp", "tcp", "tls" or "relp", got ${JSON.stringify(type)}`);
   }
   for (const key of Object.keys(r)) {
     if (!KEYS[type].includes(key)) {
@@ -191,7 +213,7 @@ export function validateInputConfig(raw: unknown, path = 'input'): InputConfig {
   }
   const base = {
     host: host(r, path),
-    port: int(r, 'port', path, type === 'tls' ? DEFAULT_TLS_PORT : DEFAULT_PORT, 0, 65535),
+    port: int(r, 'port', path, type === 'tls' ? DEFAULT_TLS_PORT : type === 'relp' ? DEFAULT_RELP_PORT : DEFAULT_PORT, 0, 65535),
     maxFrameSize: int(r, 'maxFrameSize', path, DEFAULT_MAX_FRAME_SIZE, 64, 16 * 1024 * 1024),
     ...(r.name !== undefined ? { name: str(r, 'name', path)! } : {}),
     ...optionalInt(r, 'drainTimeoutMs', path, 0, 60_000),
@@ -200,6 +222,12 @@ export function validateInputConfig(raw: unknown, path = 'input'): InputConfig {
   if (type === 'udp') {
     return { type, ...base, recvBufferSize: int(r, 'recvBufferSize', path, UDP_INPUT_DEFAULTS.recvBufferSize, 0, 2 ** 31 - 1) };
   }
+  const connections = {
+    maxConnections: int(r, 'maxConnections', path, TCP_INPUT_DEFAULTS.maxConnections, 0, 10_000_000),
+    idleTimeoutMs: int(r, 'idleTimeoutMs', path, TCP_INPUT_DEFAULTS.idleTimeoutMs, 0, 2 ** 31 - 1),
+    ...optionalInt(r, 'maxPendingConnections', path, 0, 10_000_000),
+  };
+  if (type === 'relp') return { type, ...base, ...connections };
   const framing = r.framing ?? TCP_INPUT_DEFAULTS.framing;
   if (typeof framing !== 'string' || !(FRAMING_MODES as readonly string[]).includes(framing)) {
     throw new InputConfigError(`${path}.framing`, `must be one of ${FRAMING_MODES.join(', ')}, got ${JSON.stringify(framing)}`);
@@ -207,9 +235,7 @@ export function validateInputConfig(raw: unknown, path = 'input'): InputConfig {
   const stream = {
     ...base,
     framing: framing as FramingMode,
-    maxConnections: int(r, 'maxConnections', path, TCP_INPUT_DEFAULTS.maxConnections, 0, 10_000_000),
-    idleTimeoutMs: int(r, 'idleTimeoutMs', path, TCP_INPUT_DEFAULTS.idleTimeoutMs, 0, 2 ** 31 - 1),
-    ...optionalInt(r, 'maxPendingConnections', path, 0, 10_000_000),
+    ...connections,
   };
   if (type === 'tcp') return { type, ...stream };
   const certFile = str(r, 'certFile', path);

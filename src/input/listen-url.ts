@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 
 /** A parsed `--listen` URL. */
 export interface ListenUrl {
-  transport: 'udp' | 'tcp' | 'tls';
+  transport: 'udp' | 'tcp' | 'tls' | 'relp';
   /** Host without brackets (`::1`, `127.0.0.1`, `0.0.0.0`, `localhost`). */
   host: string;
   port: number;
@@ -18,12 +18,12 @@ export class ListenUrlError extends Error {
 const HOSTNAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*$/;
 
 /**
- * Parse `udp://HOST:PORT`, `tcp://HOST:PORT` or `tls://HOST:PORT` (IPv6 in
+ * Parse `udp://HOST:PORT`, `tcp://HOST:PORT`, `tls://HOST:PORT` or `relp://HOST:PORT` (IPv6 in
  * brackets: `tcp://[::1]:9001`), optionally followed by `?key=value&…` settings.
  * The port is required (0 = any free port). Throws `ListenUrlError` with a clear message.
  */
 export function parseListenUrl(url: string): ListenUrl {
-  const expected = 'expected udp://HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT (IPv6 as [ADDR])';
+  const expected = 'expected udp://HOST:PORT, tcp://HOST:PORT, tls://HOST:PORT or relp://HOST:PORT (IPv6 as [ADDR])';
   const query: Record<string, string> = {};
   const q = url.indexOf('?');
   if (q >= 0) {
@@ -33,7 +33,7 @@ export function parseListenUrl(url: string): ListenUrl {
   const m = /^([A-Za-z]+):\/\/(.*)$/.exec(url.trim());
   if (!m) throw new ListenUrlError(`invalid listen address "${url}": ${expected}`);
   const scheme = m[1]!.toLowerCase();
-  if (scheme !== 'udp' && scheme !== 'tcp' && scheme !== 'tls') {
+  if (scheme !== 'udp' && scheme !== 'tcp' && scheme !== 'tls' && scheme !== 'relp') {
     throw new ListenUrlError(`invalid listen address "${url}": unknown transport "${m[1]}", ${expected}`);
   }
   let rest = m[2]!;

@@ -1,16 +1,19 @@
 import type net from 'node:net';
 import { createFramer } from '../framing/create-framer.js';
-import { FrameSpans, type Framer, type FramingError } from '../framing/framer.js';
+import { FrameSpans, type Framer, type FramerOptions, type FramingError } from '../framing/framer.js';
 import type { FirewallLogRecord, ReceiveContext } from '../mapping/record.js';
 import type { FrameDecoder, Input } from './input.js';
-import { DRAIN_DEFAULTS, TCP_INPUT_DEFAULTS, type TcpInputConfig, type TlsInputConfig } from './input-config.js';
+import { DRAIN_DEFAULTS, TCP_INPUT_DEFAULTS, type RelpInputConfig, type TcpInputConfig, type TlsInputConfig } from './input-config.js';
 import { inputLogger, type InputDeps, type InputLogger } from './input-deps.js';
 import { sharedPartialFrameBudget, type PartialFrameBudget, type PartialFrameHolder } from './partial-frame-budget.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import { canonicalPeerAddress, receiveTime } from './receive-context.js';
 import { stopReadingNow } from './stop-reading.js';
 
-type StreamConfig = Omit<TcpInputConfig, 'type'> | Omit<TlsInputConfig, 'type'>;
+type StreamConfig = Omit<TcpInputConfig, 'type'> | Omit<TlsInputConfig, 'type'> | Omit<RelpInputConfig, 'type'>;
+
+/** The transports of stream listeners (`log.syslog.transport`). */
+export type StreamTransport = 'tcp' | 'tls' | 'relp';
 
 /** What a connection asks of its input when the partial-frame budget acts on it. */
 interface ConnectionHooks {
@@ -49,6 +52,7 @@ class Connection implements PartialFrameHolder {
 
   constructor(
     readonly socket: net.Socket,
+    newFramer: (options: FramerOptions) => Framer,
     config: StreamConfig,
     decode: FrameDecoder,
     private readonly hooks: ConnectionHooks,
@@ -58,7 +62,7 @@ class Connection implements PartialFrameHolder {
   ) {
     this.peerAddress = canonicalPeerAddress(socket.remoteAddress);
     this.peerPort = socket.remotePort;
-    this.framer = createFramer(config.framing, {
+    this.framer = newFramer({
       maxFrameSize: config.maxFrameSize,
       onError: (e) => onError(this, e),
     });
@@ -112,7 +116,7 @@ export abstract class StreamInput implements Input {
   readonly deps: InputDeps;
   protected readonly log: InputLogger;
   protected server: net.Server | undefined;
-  private readonly transport: 'tcp' | 'tls';
+  private readonly transport: StreamTransport;
   /** Connections being read. */
   private readonly connections = new Set<Connection>();
   /** Connections waiting for a slot, oldest first (Set order is insertion order). */
@@ -140,7 +144,7 @@ export abstract class StreamInput implements Input {
   /** Frame offsets of the read being handled (frame-sink mode); one read at a time, so shared. */
   private readonly spans = new FrameSpans();
 
-  protected constructor(transport: 'tcp' | 'tls', name: string, config: StreamConfig, deps: InputDeps) {
+  protected constructor(transport: StreamTransport, name: string, config: StreamConfig, deps: InputDeps) {
     this.transport = transport;
     this.name = name;
     this.config = config;
@@ -179,6 +183,17 @@ export abstract class StreamInput implements Input {
    * `secureConnection`.
    */
   protected abstract createServer(): net.Server;
+
+  /** The framer of a new connection: by default the config's `framing` mode (RELP brings its own). */
+  protected newFramer(options: FramerOptions): Framer {
+    return createFramer('framing' in this.config ? this.config.framing : 'auto', options);
+  }
+
+  /**
+   * Called after each read's frames were handed on (and after a flush): a protocol that
+   * answers its sender (RELP) answers here, once the frames are safe. Default: nothing.
+   */
+  protected afterDelivery(_socket: net.Socket, _framer: Framer): void {}
 
   /** Bind and listen; rejects on bind errors. */
   async start(): Promise<void> {
@@ -247,6 +262,7 @@ export abstract class StreamInput implements Input {
   protected accept(socket: net.Socket): void {
     const conn = new Connection(
       socket,
+      (options) => this.newFramer(options),
       this.config,
       this.deps.decode,
       this.hooks,
@@ -396,6 +412,7 @@ export abstract class StreamInput implements Input {
       conn.partial = held;
       this.budget.update(conn, held);
     }
+    this.afterDelivery(conn.socket, conn.framer);
   }
 
   /** Emit what the framer holds (end of stream, budget cut, drain) and hand it on. */
@@ -407,6 +424,7 @@ export abstract class StreamInput implements Input {
       conn.partial = 0;
       this.budget.update(conn, 0);
     }
+    this.afterDelivery(conn.socket, conn.framer);
   }
 
   private onEnd(conn: Connection): void {

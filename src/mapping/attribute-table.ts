@@ -199,7 +199,7 @@ const GROUPS: ReadonlyArray<[group: string, rows: Row[]]> = [
       ['log.syslog.appname', 'string', E, 'TAG / APP-NAME', 'Syslog app name (`kernel`).'],
       ['log.syslog.procid', 'string', E, 'PROCID / TAG[pid]', 'Syslog process id.'],
       ['log.syslog.msgid', 'string', E, 'MSGID (RFC 5424)', 'Syslog message id (syslog-ng puts the kmsg sequence here).'],
-      ['log.syslog.transport', 'string', N, 'listener', 'Transport the frame arrived on: `udp`, `tcp` or `tls` (not `network.transport`, which is the logged packet\'s protocol).'],
+      ['log.syslog.transport', 'string', N, 'listener', 'Transport the frame arrived on: `udp`, `tcp`, `tls` or `relp` (not `network.transport`, which is the logged packet\'s protocol).'],
       ['network.peer.address', 'string', S, 'socket', 'Address of the syslog sender (relay or firewall).'],
       ['network.peer.port', 'int', S, 'socket', 'Port of the syslog sender.'],
       ['log.record.original', 'string', S, 'frame', 'The raw frame; with `preserveOriginal`, and always on failure. Elastic: `event.original`.'],

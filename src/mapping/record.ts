@@ -36,8 +36,8 @@ export interface ReceiveContext {
   /** Sender address (canonical text), when the transport has one. */
   peerAddress?: string;
   peerPort?: number;
-  /** Listener transport: `udp`, `tcp` or `tls`; absent for stdin / files. */
-  transport?: 'udp' | 'tcp' | 'tls';
+  /** Listener transport: `udp`, `tcp`, `tls` or `relp`; absent for stdin / files. */
+  transport?: 'udp' | 'tcp' | 'tls' | 'relp';
   /** Receive time; defaults to now. */
   receivedAt?: HrTime;
   /**

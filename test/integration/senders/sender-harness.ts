@@ -38,7 +38,7 @@ export function lines(run: string, n = N): string[] {
  * after a reconnect, would otherwise go unseen), or, for TCP/TLS, the sender has closed its
  * connections (then nothing more can come).
  */
-export async function expectAll(l: Listener, run: string, shape: RegExp, transport: 'udp' | 'tcp' | 'tls', n = N, timeoutMs = 20_000, settleMs = 500): Promise<void> {
+export async function expectAll(l: Listener, run: string, shape: RegExp, transport: 'udp' | 'tcp' | 'tls' | 'relp', n = N, timeoutMs = 20_000, settleMs = 500): Promise<void> {
   const mine = () => l.sink.records.filter((r) => r.body.includes(`run=${run} `));
   await waitFor(() => mine().length >= n, `${n} frames of run ${run} on ${l.input.name} (have ${mine().length})`, timeoutMs);
   const closed = (): boolean => transport !== 'udp' && (l.input as { connectionCount?: number }).connectionCount === 0;

@@ -39,7 +39,7 @@ export function ensureBuilt(): void {
 
 export interface Listener {
   name: string;
-  type: 'udp' | 'tcp' | 'tls';
+  type: 'udp' | 'tcp' | 'tls' | 'relp';
   address: string;
   port: number;
 }
@@ -54,7 +54,7 @@ export interface ServiceProcess {
   logs(): Array<Record<string, unknown>>;
   listeners: Listener[];
   opsPort: number | undefined;
-  port(type: 'udp' | 'tcp' | 'tls', index?: number): number;
+  port(type: 'udp' | 'tcp' | 'tls' | 'relp', index?: number): number;
   /** GET a path on the ops endpoint. */
   get(pathname: string): Promise<{ status: number; body: string }>;
   /** Value of one sample in /metrics (sum over label sets matching `labels`). */

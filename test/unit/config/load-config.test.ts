@@ -102,7 +102,7 @@ describe('precedence: CLI > file > OTEL_* > defaults', () => {
     ]);
     expect(errorsOf(() => loadConfig({ env: {}, overrides: { listen: ['tcp://127.0.0.1:1?framing=xml', 'http://x'] } }))).toEqual([
       'command line: --listen tcp://127.0.0.1:1?framing=xml: tcp.framing: must be one of: auto, octet-counting, octet, lf, nul',
-      'command line: --listen: invalid listen address "http://x": unknown transport "http", expected udp://HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT (IPv6 as [ADDR])',
+      'command line: --listen: invalid listen address "http://x": unknown transport "http", expected udp://HOST:PORT, tcp://HOST:PORT, tls://HOST:PORT or relp://HOST:PORT (IPv6 as [ADDR])',
     ]);
   });
   it('tls:// needs --tls-cert and --tls-key, and the files must be readable', () => {

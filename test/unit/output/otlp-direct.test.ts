@@ -117,6 +117,7 @@ describe('OtlpDirectEncoder: the same bytes as parseFrame + OtlpProtobufEncoder'
       { transport: 'udp', peerAddress: '192.0.2.10', peerPort: 514, receivedAt: RECEIVED },
       { transport: 'tls', peerAddress: '192.0.2.10', peerPort: 6514, receivedAt: RECEIVED },
       { transport: 'tls', peerAddress: '192.0.2.10', receivedAt: RECEIVED },
+      { transport: 'relp', peerAddress: '192.0.2.10', peerPort: 40000, receivedAt: RECEIVED },
       { receivedAt: RECEIVED },
     ];
     const enc = new OtlpDirectEncoder(PLAIN.options);

@@ -87,9 +87,9 @@ describe('kmsg in the service config', () => {
   });
   it('--listen takes network listeners only; --input names unknown kinds', () => {
     expect(errorsOf(() => loadConfig({ env: {}, overrides: { listen: ['kmsg://'] } }))).toEqual([
-      'command line: --listen: kmsg://: --listen takes udp://, tcp:// or tls:// listeners; use --input for other kinds',
+      'command line: --listen: kmsg://: --listen takes udp://, tcp://, tls:// or relp:// listeners; use --input for other kinds',
     ]);
-    expect(errorsOf(() => loadConfig({ env: {}, overrides: { inputs: ['gopher://x'] } })).join('\n')).toMatch(/gopher:\/\/x: unknown kind of input \(known: udp:\/\/, tcp:\/\/, tls:\/\/, kmsg:\/\//);
+    expect(errorsOf(() => loadConfig({ env: {}, overrides: { inputs: ['gopher://x'] } })).join('\n')).toMatch(/gopher:\/\/x: unknown kind of input \(known: udp:\/\/, tcp:\/\/, tls:\/\/, relp:\/\/, kmsg:\/\//);
     expect(errorsOf(() => loadConfig({ env: {}, overrides: { inputs: ['kmsg://?maxInFlight=0'] } }))).toEqual([
       'command line: --input kmsg://?maxInFlight=0: kmsg.maxInFlight: must be an integer from 1 to 10000000, got "0"',
     ]);

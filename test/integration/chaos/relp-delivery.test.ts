@@ -1,0 +1,199 @@
+/**
+ * The mid-stream SIGKILL of the delivery chaos suite (delivery.test.ts) with RELP instead of plain
+ * TCP: rsyslog imfile -> omrelp (the action of examples/rsyslog/32-iptables-otel-relp.conf, read
+ * from that file) -> the service's RELP listener with the spool -> an OTLP sink. The service is
+ * SIGKILLed in the middle of a 2,000 lines/s stream and restarted. rsyslog keeps each message
+ * until the service has answered it (after spooling it) and resends what was not answered, so
+ * nothing may be missing; the duplicates (spooled, not yet answered at the kill) are reported.
+ * Variants: the endpoint down until after the restart (the answered messages are then only in
+ * the spool), and SIGTERM instead of SIGKILL (exit code 0).
+ */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { repoRoot } from '../../helpers/paths.js';
+import { hasRsyslog, startRsyslog, type Daemon } from '../../helpers/peers.js';
+import { assertRequirement, requirement, shouldRun } from '../../helpers/requirements.js';
+import { startOtlpSink, type NormRecord, type OtlpSink } from '../../helpers/otlp-sink.js';
+import { ensureBuilt, startServiceProcess, until, type ServiceProcess } from '../service/service-process.js';
+
+const OMRELP = '/usr/lib/x86_64-linux-gnu/rsyslog/omrelp.so';
+const req = requirement(hasRsyslog() && existsSync(OMRELP), 'rsyslogd with omrelp (rsyslog-relp) is needed as the sender of the RELP chaos test');
+
+/** Line `seq`: ID and SPT together carry the sequence number. */
+function line(seq: number): string {
+  return `iptables-dropped: IN=eth0 OUT= SRC=192.0.2.${1 + (seq % 250)} DST=198.51.100.7 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=${seq % 65536} DF PROTO=TCP SPT=${1024 + Math.floor(seq / 65536)} DPT=22 WINDOW=64240 RES=0x00 SYN URGP=0`;
+}
+
+function seqOf(r: NormRecord): number {
+  const body = r.body !== null && 'string' in r.body ? r.body.string : '';
+  const m = / ID=(\d+) .* SPT=(\d+) /.exec(body);
+  return m ? (Number(m[2]) - 1024) * 65536 + Number(m[1]) : -1;
+}
+
+/** Unique, duplicate and missing sequence numbers among what the sink received. */
+function tally(sink: OtlpSink, n: number): { unique: number; duplicates: number; missing: number[]; stray: number } {
+  const seen = new Uint32Array(n);
+  let stray = 0;
+  for (const r of sink.records) {
+    const s = seqOf(r);
+    if (s >= 0 && s < n) seen[s]!++;
+    else stray++;
+  }
+  let unique = 0;
+  let duplicates = 0;
+  const missing: number[] = [];
+  seen.forEach((c, i) => {
+    if (c > 0) unique++;
+    if (c > 1) duplicates += c - 1;
+    if (c === 0) missing.push(i);
+  });
+  return { unique, duplicates, missing, stray };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** The omrelp action of the shipped RELP example, pointed at `port`. */
+function exampleAction(port: number): string {
+  const text = readFileSync(path.join(repoRoot, 'examples', 'rsyslog', '32-iptables-otel-relp.conf'), 'utf8');
+  const m = /action\(\s*type="omrelp"[\s\S]*?\n\s*\)/.exec(text);
+  if (!m) throw new Error('no omrelp action in examples/rsyslog/32-iptables-otel-relp.conf');
+  const action = m[0].replace(/#[^\n]*/g, '').replace(/port="\d+"/, `port="${port}"`);
+  if (!action.includes('queue.saveOnShutdown="on"') || !action.includes('action.resumeRetryCount="-1"')) throw new Error('the example lost its queue settings');
+  if (!text.includes('module(load="omrelp")')) throw new Error('the example no longer loads omrelp');
+  return action;
+}
+
+describe.skipIf(!shouldRun(req))('RELP chaos: rsyslog omrelp -> iptables-otel with the spool -> OTLP, SIGKILL mid-stream', () => {
+  let sink: OtlpSink | undefined;
+  let svc: ServiceProcess | undefined;
+  let rsyslog: Daemon | undefined;
+
+  beforeAll(() => {
+    assertRequirement(req);
+    ensureBuilt();
+  }, 300_000);
+
+  afterEach(async () => {
+    svc?.kill('SIGKILL');
+    await rsyslog?.stop();
+    await sink?.stop();
+    svc = rsyslog = sink = undefined;
+  });
+
+  /**
+   * The stream, the SIGKILL once half of it is written, a restart. With `endpointDown` the sink is
+   * down until after the restart, so at the kill the service holds thousands of answered messages
+   * that only the spool keeps (an answer given before they were safe would lose them all).
+   */
+  async function killMidStream(scenario: string, endpointDown: boolean, signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> {
+    const N = 12_000;
+    sink = await startOtlpSink();
+    if (endpointDown) await sink.stop();
+    const port = await freePort();
+    const dir = mkdtempSync(path.join(tmpdir(), 'chaos-relp-'));
+    const spoolDir = path.join(dir, 'spool');
+    const input = path.join(dir, 'kern.log');
+    writeFileSync(input, '');
+    const config = [
+      'inputs:',
+      `  - relp: {host: 127.0.0.1, port: ${port}}`,
+      'outputs:',
+      `  - otlp: {endpoint: "http://127.0.0.1:${sink.port}"}`,
+      'pipeline:',
+      '  batch: {size: 500, linger: 20ms}',
+      '  retry: {initialDelay: 100ms, maxDelay: 1s}',
+      '  shutdownDeadline: 2s',
+      'ops: {address: "127.0.0.1:0"}',
+    ].join('\n');
+    const startSvc = (): Promise<ServiceProcess> => startServiceProcess(config, ['--spool-dir', spoolDir, '--log-level', 'info']);
+    svc = await startSvc();
+    rsyslog = await startRsyslog(
+      [
+        'module(load="omrelp")',
+        'module(load="imfile" mode="inotify")',
+        `input(type="imfile" File="${input}" Tag="kernel:" Facility="kern" Severity="warning")`,
+        `if $syslogfacility-text == "kern" and $msg contains "iptables-dropped: " then {`,
+        exampleAction(port),
+        '}',
+      ].join('\n'),
+    );
+    let sent = 0;
+    // 20 lines every 10 ms, as in the plain-TCP scenario of delivery.test.ts.
+    const pace = setInterval(() => {
+      const to = Math.min(N, sent + 20);
+      let text = '';
+      for (let i = sent; i < to; i++) text += line(i) + '\n';
+      appendFileSync(input, text);
+      sent = to;
+    }, 10);
+    let atKill = 0;
+    try {
+      await until(() => sent >= N / 2, 30_000, 'half the stream written');
+      if (endpointDown) {
+        await until(async () => (await svc!.metric('iptables_otel_spool_records')) > 1000, 30_000, 'the stream spooled');
+        atKill = await svc.metric('iptables_otel_spool_records');
+      } else {
+        await until(() => tally(sink!, N).unique > 1000, 30_000, 'the stream flowing');
+        atKill = tally(sink!, N).unique;
+      }
+      svc.kill(signal);
+      const exit = await svc.exited;
+      // SIGTERM: the drain answers what it reads and sends serverclose; the spool keeps the rest.
+      if (signal === 'SIGTERM') expect(exit).toEqual({ code: 0, signal: null });
+      if (endpointDown) await sink.start();
+      svc = await startSvc();
+      await until(() => sent >= N, 60_000, 'the whole stream written');
+    } finally {
+      clearInterval(pace);
+    }
+    try {
+      await until(() => tally(sink!, N).unique === N, 90_000, 'all lines at the sink');
+    } catch (err) {
+      const t = tally(sink!, N);
+      throw new Error(`${(err as Error).message}; unique ${t.unique}, duplicates ${t.duplicates}, missing ${t.missing.length}: ${t.missing.slice(0, 20).join(',')}`);
+    }
+    // Late duplicates would arrive right after: wait until the spool is acknowledged and the sink is quiet.
+    await until(async () => (await svc!.metric('iptables_otel_spool_records')) === 0, 10_000, 'spool acknowledged');
+    let last = -1;
+    await until(
+      () => {
+        const same = sink!.records.length === last;
+        last = sink!.records.length;
+        return same;
+      },
+      10_000,
+      'the sink quiet',
+    );
+    const t = tally(sink!, N);
+    console.log(`chaos RELP ${scenario}: sent ${N}, unique ${t.unique}, duplicates ${t.duplicates}, missing ${t.missing.length} (at the kill ${atKill} ${endpointDown ? 'were spooled' : 'had arrived'})`);
+    expect(t.stray).toBe(0);
+    expect(t.missing).toEqual([]);
+    // At-least-once: duplicates are at most what one RELP window and one spooled read can hold.
+    expect(t.duplicates).toBeLessThanOrEqual(N / 2);
+    expect(await svc.metric('iptables_otel_framing_errors_total')).toBe(0);
+  }
+
+  it('SIGKILL in the middle of a 2,000 lines/s stream, then a restart: 0 missing, duplicates reported', async () => {
+    await killMidStream('SIGKILL mid-stream at 2,000 lines/s', false);
+  }, 180_000);
+
+  it('SIGTERM in the middle of the stream, then a restart: 0 missing, exit code 0', async () => {
+    await killMidStream('SIGTERM mid-stream at 2,000 lines/s', false, 'SIGTERM');
+  }, 180_000);
+
+  it('the same with the endpoint down until after the restart (answered messages live only in the spool): 0 missing', async () => {
+    await killMidStream('SIGKILL mid-stream at 2,000 lines/s, endpoint down', true);
+  }, 180_000);
+});
