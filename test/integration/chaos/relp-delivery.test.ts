@@ -10,59 +10,18 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../../helpers/paths.js';
 import { hasRsyslog, startRsyslog, type Daemon } from '../../helpers/peers.js';
 import { assertRequirement, requirement, shouldRun } from '../../helpers/requirements.js';
-import { startOtlpSink, type NormRecord, type OtlpSink } from '../../helpers/otlp-sink.js';
+import { startOtlpSink, type OtlpSink } from '../../helpers/otlp-sink.js';
 import { ensureBuilt, startServiceProcess, until, type ServiceProcess } from '../service/service-process.js';
+import { freePort } from '../../helpers/collector.js';
+import { line, tally } from './sequence-lines.js';
 
 const OMRELP = '/usr/lib/x86_64-linux-gnu/rsyslog/omrelp.so';
 const req = requirement(hasRsyslog() && existsSync(OMRELP), 'rsyslogd with omrelp (rsyslog-relp) is needed as the sender of the RELP chaos test');
-
-/** Line `seq`: ID and SPT together carry the sequence number. */
-function line(seq: number): string {
-  return `iptables-dropped: IN=eth0 OUT= SRC=192.0.2.${1 + (seq % 250)} DST=198.51.100.7 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=${seq % 65536} DF PROTO=TCP SPT=${1024 + Math.floor(seq / 65536)} DPT=22 WINDOW=64240 RES=0x00 SYN URGP=0`;
-}
-
-function seqOf(r: NormRecord): number {
-  const body = r.body !== null && 'string' in r.body ? r.body.string : '';
-  const m = / ID=(\d+) .* SPT=(\d+) /.exec(body);
-  return m ? (Number(m[2]) - 1024) * 65536 + Number(m[1]) : -1;
-}
-
-/** Unique, duplicate and missing sequence numbers among what the sink received. */
-function tally(sink: OtlpSink, n: number): { unique: number; duplicates: number; missing: number[]; stray: number } {
-  const seen = new Uint32Array(n);
-  let stray = 0;
-  for (const r of sink.records) {
-    const s = seqOf(r);
-    if (s >= 0 && s < n) seen[s]!++;
-    else stray++;
-  }
-  let unique = 0;
-  let duplicates = 0;
-  const missing: number[] = [];
-  seen.forEach((c, i) => {
-    if (c > 0) unique++;
-    if (c > 1) duplicates += c - 1;
-    if (c === 0) missing.push(i);
-  });
-  return { unique, duplicates, missing, stray };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** The omrelp action of the shipped RELP example, pointed at `port`. */
 function exampleAction(port: number): string {
