@@ -23,6 +23,7 @@ import { spoolSegmentFiles } from '../../../src/pipeline/spool/spool.js';
 import { ensureBuilt, startServiceProcess, until, type ServiceProcess } from '../service/service-process.js';
 import { freePort } from '../../helpers/collector.js';
 import { line, tally } from './sequence-lines.js';
+import { waitForStable } from '../../helpers/wait.js';
 
 const req = requirement(hasRsyslog(), 'rsyslogd is needed as the sender of the delivery chaos suite');
 
@@ -133,16 +134,8 @@ describe.skipIf(!shouldRun(req))('delivery chaos suite (rsyslog -> iptables-otel
     }
     // Late duplicates would arrive right after: wait until the spool is acknowledged and nothing more comes.
     await until(async () => (await svc!.metric('iptables_otel_spool_records')) === 0, 10_000, `${scenario}: spool acknowledged`);
-    let last = -1;
-    await until(
-      () => {
-        const same = sink!.records.length === last;
-        last = sink!.records.length;
-        return same;
-      },
-      10_000,
-      `${scenario}: the sink quiet`,
-    );
+    // Quiet for a second, not just between two polls: a late duplicate would land in that second.
+    await waitForStable(() => sink!.records.length, { what: `${scenario}: the sink quiet`, stableMs: 1000, timeoutMs: 15_000 });
     const t = tally(sink!, n);
     console.log(`chaos ${scenario}: sent ${n}, unique ${t.unique}, duplicates ${t.duplicates}, missing ${t.missing.length}`);
     expect(t.stray).toBe(0);

@@ -19,6 +19,7 @@ import { startOtlpSink, type OtlpSink } from '../../helpers/otlp-sink.js';
 import { ensureBuilt, startServiceProcess, until, type ServiceProcess } from '../service/service-process.js';
 import { freePort } from '../../helpers/collector.js';
 import { line, tally } from './sequence-lines.js';
+import { waitForStable } from '../../helpers/wait.js';
 
 const OMRELP = '/usr/lib/x86_64-linux-gnu/rsyslog/omrelp.so';
 const req = requirement(hasRsyslog() && existsSync(OMRELP), 'rsyslogd with omrelp (rsyslog-relp) is needed as the sender of the RELP chaos test');
@@ -125,16 +126,8 @@ describe.skipIf(!shouldRun(req))('RELP chaos: rsyslog omrelp -> iptables-otel wi
     }
     // Late duplicates would arrive right after: wait until the spool is acknowledged and the sink is quiet.
     await until(async () => (await svc!.metric('iptables_otel_spool_records')) === 0, 10_000, 'spool acknowledged');
-    let last = -1;
-    await until(
-      () => {
-        const same = sink!.records.length === last;
-        last = sink!.records.length;
-        return same;
-      },
-      10_000,
-      'the sink quiet',
-    );
+    // Quiet for a second, not just between two polls: a late duplicate would land in that second.
+    await waitForStable(() => sink!.records.length, { what: 'the sink quiet', stableMs: 1000, timeoutMs: 15_000 });
     const t = tally(sink!, N);
     console.log(`chaos RELP ${scenario}: sent ${N}, unique ${t.unique}, duplicates ${t.duplicates}, missing ${t.missing.length} (at the kill ${atKill} ${endpointDown ? 'were spooled' : 'had arrived'})`);
     expect(t.stray).toBe(0);
