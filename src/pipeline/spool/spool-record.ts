@@ -96,6 +96,33 @@ export function checkRecord(buf: Uint8Array, offset: number): CheckedRecord {
   return { ok: true, index: view.getUint32(12, true), length, count, ctxs: table.c as ReceiveContext[], ctxFirst: table.f as number[], record, endsAt };
 }
 
+/** A batch being filled from records read back (`appendRecord`): `used` bytes and `count` frames so far. */
+export interface SpoolBatchBuilder extends SpoolBatch {
+  used: number;
+}
+
+/**
+ * Append the frames of a checked record to `into`, which has room for them (its `bytes` and
+ * `ends` were sized from the records' lengths): consecutive records read back become one
+ * batch, so a worker gets full batches however small the reads were that wrote them.
+ */
+export function appendRecord(rec: Extract<CheckedRecord, { ok: true }>, into: SpoolBatchBuilder): void {
+  const { count, record, endsAt } = rec;
+  const base = into.used;
+  const first = into.count;
+  // A view, not a Uint32Array: the ends follow the JSON table, so they are not 4-byte aligned.
+  const view = new DataView(record.buffer, record.byteOffset + endsAt, count * 4);
+  for (let i = 0; i < count; i++) into.ends[first + i] = base + view.getUint32(4 * i, true);
+  const data = record.subarray(endsAt + count * 4);
+  into.bytes.set(data, base);
+  for (let k = 0; k < rec.ctxs.length; k++) {
+    into.ctxs.push(rec.ctxs[k] as ReceiveContext);
+    into.ctxFirst.push(first + (rec.ctxFirst[k] as number));
+  }
+  into.count += count;
+  into.used += data.length;
+}
+
 /**
  * Read the record at `buf[offset..]` (`checkRecord`), with its frames copied out. With
  * `endsCapacity`, the ends array is allocated with room for that many frames (the threaded
@@ -104,11 +131,16 @@ export function checkRecord(buf: Uint8Array, offset: number): CheckedRecord {
 export function decodeRecord(buf: Uint8Array, offset: number, endsCapacity = 0): DecodedRecord {
   const rec = checkRecord(buf, offset);
   if (!rec.ok) return rec;
-  const { count, record, endsAt } = rec;
-  const ends = new Uint32Array(Math.max(count, endsCapacity));
-  new Uint8Array(ends.buffer).set(record.subarray(endsAt, endsAt + count * 4));
-  const data = record.subarray(endsAt + count * 4);
-  const bytes = new Uint8Array(new ArrayBuffer(Math.max(data.length, 1)));
-  bytes.set(data);
-  return { ok: true, index: rec.index, length: rec.length, batch: { bytes, ends, count, ctxs: rec.ctxs, ctxFirst: rec.ctxFirst } };
+  const dataLength = rec.length - rec.endsAt - rec.count * 4;
+  const into: SpoolBatchBuilder = {
+    bytes: new Uint8Array(new ArrayBuffer(Math.max(dataLength, 1))),
+    ends: new Uint32Array(Math.max(rec.count, endsCapacity)),
+    count: 0,
+    used: 0,
+    ctxs: [],
+    ctxFirst: [],
+  };
+  appendRecord(rec, into);
+  const { bytes, ends, count, ctxs, ctxFirst } = into;
+  return { ok: true, index: rec.index, length: rec.length, batch: { bytes, ends, count, ctxs, ctxFirst } };
 }

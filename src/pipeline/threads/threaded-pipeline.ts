@@ -10,6 +10,7 @@ import type { FrameSink } from '../frame-sink.js';
 import type { PipelineConfig } from '../pipeline-config.js';
 import type { PipelineShutdownResult } from '../pipeline.js';
 import { compareSpoolRefs, type Spool, type SpoolRef } from '../spool/spool.js';
+import type { SpoolBatch, SpoolBatchBuilder } from '../spool/spool-record.js';
 import { pipelineWorkerEntry, type WorkerEntry } from './worker-entry.js';
 import type { FromWorker, HealthEvent, MetricDelta, ToWorker, WorkerSettings } from './worker-protocol.js';
 
@@ -70,8 +71,10 @@ export function resolveThreadCount(threads: number | 'auto'): number {
 interface Posted {
   frames: number;
   bytes: number;
-  /** Where it is in the spool, when it was written there. */
-  ref: SpoolRef | undefined;
+  /** Where its frames are in the spool (one record per stream read), oldest first; empty when not spooled. */
+  refs: readonly SpoolRef[];
+  /** Frames of it that are in memory only (not spooled, or a spool write failed). */
+  unspooled: number;
   /** Its receive contexts (for `onAcknowledged`). */
   ctxs: readonly ReceiveContext[];
   /** Frames of the batch received with each of `ctxs`. */
@@ -86,7 +89,10 @@ interface Packed {
   msg: Extract<ToWorker, { t: 'batch' }> | undefined;
   frames: number;
   bytes: number;
-  ref: SpoolRef | undefined;
+  /** Where its frames are in the spool, oldest first (see `Posted.refs`). */
+  refs: SpoolRef[];
+  /** Frames of it in memory only: such a batch is never parked. */
+  unspooled: number;
 }
 
 /** After a failed spool write, intake stays paused this long before the next write is tried. */
@@ -181,6 +187,13 @@ export class ThreadedPipeline implements FrameSink {
   private lastCtx: ReceiveContext | undefined;
   /** The pending batch holds frames of source inputs (`ctx.source`): it skips the spool. */
   private pendingSourced = false;
+  /** Spool records of the pending batch's frames `0 .. spooledUpTo`. */
+  private pendingRefs: SpoolRef[] = [];
+  private spooledUpTo = 0;
+  /** Frames of the pending batch whose spool write failed (kept in memory only). */
+  private pendingUnspooled = 0;
+  /** Scratch for the rebased frame ends of a spool record that starts mid-batch. */
+  private readonly rangeEnds: Uint32Array;
   private lingerTimer: NodeJS.Timeout | undefined;
   private backlog: Packed[] = [];
   /** Batch buffers the workers gave back (see `free` in worker-protocol.ts). */
@@ -234,6 +247,7 @@ export class ThreadedPipeline implements FrameSink {
     this.shutdownDropped = opts.metrics.dropped.labels('shutdown');
     this.buf = batchBuffer(MIN_BATCH_BYTES);
     this.ends = new Uint32Array(p.batchSize);
+    this.rangeEnds = new Uint32Array(p.batchSize);
     const ready: Array<Promise<void>> = [];
     for (let i = 0; i < opts.threads; i++) {
       const slot: Slot = {
@@ -286,8 +300,7 @@ export class ThreadedPipeline implements FrameSink {
    */
   adopt(refs: readonly SpoolRef[]): void {
     if (refs.length === 0) return;
-    const parked: Packed[] = refs.map((ref) => ({ msg: undefined, frames: ref.frames, bytes: ref.bytes, ref }));
-    this.backlog.unshift(...parked);
+    this.backlog.unshift(...this.coalesce(refs));
     this.flushBacklog();
   }
 
@@ -428,8 +441,8 @@ export class ThreadedPipeline implements FrameSink {
         this.opts.logger?.error('a pipeline worker thread did not finish its shutdown; terminating it', { thread: slot.index, inFlight: slot.outstandingFrames });
         let lost = 0;
         for (const b of this.release(slot, slot.posted.length, false)) {
-          if (b.ref !== undefined) spooled.push(b.ref);
-          else lost += b.frames;
+          spooled.push(...b.refs);
+          lost += b.unspooled;
         }
         if (lost > 0) this.opts.metrics.dropped.inc({ reason: 'shutdown_deadline' }, lost);
         undelivered += lost;
@@ -440,11 +453,8 @@ export class ThreadedPipeline implements FrameSink {
     // Batches no worker could take (every worker was restarting, or they waited on disk).
     let lost = 0;
     for (const b of this.backlog) {
-      if (b.ref !== undefined) {
-        spooled.push(b.ref);
-      } else {
-        lost += b.frames;
-      }
+      spooled.push(...b.refs);
+      lost += b.unspooled;
       if (b.msg !== undefined) {
         this.frames -= b.frames;
         this.bytes -= b.bytes;
@@ -545,10 +555,11 @@ export class ThreadedPipeline implements FrameSink {
   private offered(refused: number, ctx: ReceiveContext): boolean {
     if (refused > 0) this.refusedDropped.inc(refused);
     // With the spool, what a stream read brought is on disk before the next read: a SIGKILL then
-    // loses no frame that was read (the worker still batches its exports). UDP has no such
-    // promise to keep, and one batch per datagram would cost too much: it lingers as before.
-    // Source inputs have their own durable source: their batches are neither spooled nor cut per read.
-    if (this.spool !== undefined && this.count > 0 && ctx.transport !== 'udp' && ctx.source === undefined) this.cut(false);
+    // loses no frame that was read. The batch itself still fills up (or lingers) before it is
+    // posted, so the workers get full batches whatever the reads were. UDP has no such promise
+    // to keep, and one record per datagram would cost too much: it is spooled when cut. Source
+    // inputs have their own durable source: their batches are not spooled.
+    if (this.spool !== undefined && this.count > this.spooledUpTo && ctx.transport !== 'udp' && ctx.source === undefined) this.spoolPending();
     if (this.count > 0 && this.lingerTimer === undefined) {
       this.lingerTimer = setTimeout(() => {
         this.lingerTimer = undefined;
@@ -579,11 +590,14 @@ export class ThreadedPipeline implements FrameSink {
     const bytes = this.used;
     // Size the next buffer after this one, so a steady stream rarely grows it.
     const nextSize = Math.max(MIN_BATCH_BYTES, bytes + (bytes >> 2));
+    if (this.spool !== undefined && !this.pendingSourced) this.spoolPending();
+    else this.pendingUnspooled = count;
     const packed: Packed = {
       msg: { t: 'batch', bytes: this.buf.buffer as ArrayBuffer, ends: this.ends.buffer as ArrayBuffer, count, ctxs: this.ctxs, ctxFirst: this.ctxFirst, urgent },
       frames: count,
       bytes,
-      ref: this.spool !== undefined && !this.pendingSourced ? this.spoolAppend(count) : undefined,
+      refs: this.pendingRefs,
+      unspooled: this.pendingUnspooled,
     };
     this.buf = this.reuseBytes(nextSize);
     this.ends = this.reuseEnds();
@@ -592,32 +606,62 @@ export class ThreadedPipeline implements FrameSink {
     this.ctxs = [];
     this.ctxFirst = [];
     this.lastCtx = undefined;
+    this.pendingRefs = [];
+    this.spooledUpTo = 0;
+    this.pendingUnspooled = 0;
     if (this.backlog.length === 0 && this.hasRoom(packed) && this.dispatch(packed)) return;
-    if (packed.ref !== undefined) this.park(packed);
+    if (packed.unspooled === 0) this.park(packed);
     this.backlog.push(packed);
   }
 
-  /** Write the pending batch to the spool; undefined (and intake paused for a while) when the write fails. */
-  private spoolAppend(count: number): SpoolRef | undefined {
-    try {
-      return this.spool!.append({ bytes: this.buf, ends: this.ends, count, ctxs: this.ctxs, ctxFirst: this.ctxFirst });
-    } catch (err) {
-      // A full or failing disk pauses intake instead of crashing: this batch stays in memory
-      // only, and the next write is tried after SPOOL_RETRY_MS (logged and counted by the spool's observer).
-      this.spoolRetryAt = Date.now() + SPOOL_RETRY_MS;
-      this.opts.logger?.error('the spool could not be written; intake is paused until a write succeeds (the batch is kept in memory)', {
-        directory: this.spool!.config.directory,
-        error: err instanceof Error ? err.message : String(err),
-        retryInMs: SPOOL_RETRY_MS,
-      });
-      this.spoolRetryTimer ??= setTimeout(() => {
-        this.spoolRetryTimer = undefined;
-        this.spoolRetryAt = 0;
-        this.wakeDrainListeners();
-      }, SPOOL_RETRY_MS);
-      this.spoolRetryTimer.unref();
-      return undefined;
+  /**
+   * Write the pending batch's frames not yet spooled as one spool record. When the write fails
+   * they stay in memory only and intake is paused for a while (see `spoolWriteFailed`).
+   */
+  private spoolPending(): void {
+    const from = this.spooledUpTo;
+    const count = this.count - from;
+    if (count === 0) return;
+    this.spooledUpTo = this.count;
+    let batch: SpoolBatch;
+    if (from === 0) {
+      batch = { bytes: this.buf, ends: this.ends, count, ctxs: this.ctxs, ctxFirst: this.ctxFirst };
+    } else {
+      // Frames `from ..`: their bytes from where frame `from` starts, their ends rebased to
+      // it, and the contexts from the one frame `from` was received with.
+      const base = this.ends[from - 1] as number;
+      const ends = this.rangeEnds;
+      for (let i = 0; i < count; i++) ends[i] = (this.ends[from + i] as number) - base;
+      let k = this.ctxFirst.length - 1;
+      while (k > 0 && (this.ctxFirst[k] as number) > from) k--;
+      const ctxFirst = this.ctxFirst.slice(k);
+      for (let i = 0; i < ctxFirst.length; i++) ctxFirst[i] = Math.max(0, (ctxFirst[i] as number) - from);
+      batch = { bytes: this.buf.subarray(base), ends, count, ctxs: this.ctxs.slice(k), ctxFirst };
     }
+    try {
+      this.pendingRefs.push(this.spool!.append(batch));
+    } catch (err) {
+      this.pendingUnspooled += count;
+      this.spoolWriteFailed(err);
+    }
+  }
+
+  /** A spool write failed: intake is paused until SPOOL_RETRY_MS have passed. */
+  private spoolWriteFailed(err: unknown): void {
+    // A full or failing disk pauses intake instead of crashing: these frames stay in memory
+    // only, and the next write is tried after SPOOL_RETRY_MS (logged and counted by the spool's observer).
+    this.spoolRetryAt = Date.now() + SPOOL_RETRY_MS;
+    this.opts.logger?.error('the spool could not be written; intake is paused until a write succeeds (the batch is kept in memory)', {
+      directory: this.spool!.config.directory,
+      error: err instanceof Error ? err.message : String(err),
+      retryInMs: SPOOL_RETRY_MS,
+    });
+    this.spoolRetryTimer ??= setTimeout(() => {
+      this.spoolRetryTimer = undefined;
+      this.spoolRetryAt = 0;
+      this.wakeDrainListeners();
+    }, SPOOL_RETRY_MS);
+    this.spoolRetryTimer.unref();
   }
 
   /**
@@ -629,7 +673,7 @@ export class ThreadedPipeline implements FrameSink {
     return this.inFlightFrames + packed.frames <= this.config.maxRecords && this.inFlightBytes + packed.bytes <= this.config.maxBytes;
   }
 
-  /** Keep a spooled batch on disk only: its memory goes back to the buffer pool. */
+  /** Keep a batch that is all spooled on disk only: its memory goes back to the buffer pool. */
   private park(packed: Packed): void {
     const msg = packed.msg;
     if (msg === undefined) return;
@@ -640,33 +684,67 @@ export class ThreadedPipeline implements FrameSink {
     if (this.spareEnds.length < MAX_SPARE_BATCH_BUFFERS) this.spareEnds.push(msg.ends);
   }
 
-  /** Read a parked batch back from the spool; false (the batch is counted lost) if it cannot be read. */
-  private unpark(packed: Packed): boolean {
-    const ref = packed.ref!;
-    let batch;
-    try {
-      batch = this.spool!.read(ref, this.config.batchSize);
-    } catch (err) {
-      this.opts.logger?.error('a spooled batch could not be read back; its records are lost (dropped{reason="spool_unreadable"})', {
-        error: err instanceof Error ? err.message : String(err),
-        records: ref.frames,
-      });
-      this.opts.metrics.dropped.inc({ reason: 'spool_unreadable' }, ref.frames);
-      this.spool!.ack(ref);
-      return false;
+  /**
+   * Read a parked batch back from the spool: its records, one per stream read, into one batch.
+   * A record that cannot be read is counted lost (`spool_unreadable`) and acknowledged; false
+   * when none could be read.
+   */
+  private unpark(packed: Packed, urgent: boolean): boolean {
+    const into: SpoolBatchBuilder = {
+      bytes: this.reuseBytes(Math.max(packed.bytes, 1)),
+      ends: packed.frames <= this.config.batchSize ? this.reuseEnds() : new Uint32Array(packed.frames),
+      count: 0,
+      used: 0,
+      ctxs: [],
+      ctxFirst: [],
+    };
+    const readable: SpoolRef[] = [];
+    for (const ref of packed.refs) {
+      try {
+        this.spool!.readInto(ref, into);
+        readable.push(ref);
+      } catch (err) {
+        this.opts.logger?.error('a spooled batch could not be read back; its records are lost (dropped{reason="spool_unreadable"})', {
+          error: err instanceof Error ? err.message : String(err),
+          records: ref.frames,
+        });
+        this.opts.metrics.dropped.inc({ reason: 'spool_unreadable' }, ref.frames);
+        this.spool!.ack(ref);
+      }
     }
+    packed.refs = readable;
+    packed.frames = into.count;
+    packed.bytes = into.used;
+    if (into.count === 0) return false;
     packed.msg = {
       t: 'batch',
-      bytes: batch.bytes.buffer as ArrayBuffer,
-      ends: batch.ends.buffer as ArrayBuffer,
-      count: batch.count,
-      ctxs: batch.ctxs,
-      ctxFirst: batch.ctxFirst,
-      urgent: true,
+      bytes: into.bytes.buffer as ArrayBuffer,
+      ends: into.ends.buffer as ArrayBuffer,
+      count: into.count,
+      ctxs: into.ctxs,
+      ctxFirst: into.ctxFirst,
+      // Not urgent while more wait behind it: the worker fills its export batches.
+      urgent,
     };
     this.frames += packed.frames;
     this.bytes += packed.bytes;
     return true;
+  }
+
+  /** Parked batches of `refs` (spool order): consecutive records joined up to a batch's size. */
+  private coalesce(refs: readonly SpoolRef[]): Packed[] {
+    const out: Packed[] = [];
+    let cur: Packed | undefined;
+    for (const ref of refs) {
+      if (cur === undefined || cur.frames + ref.frames > this.config.batchSize || cur.bytes + ref.bytes > this.config.batchMaxBytes) {
+        cur = { msg: undefined, frames: 0, bytes: 0, refs: [], unspooled: 0 };
+        out.push(cur);
+      }
+      cur.refs.push(ref);
+      cur.frames += ref.frames;
+      cur.bytes += ref.bytes;
+    }
+    return out;
   }
 
   /** A batch buffer of at least `size` bytes: one a worker gave back, or a new one. */
@@ -695,7 +773,7 @@ export class ThreadedPipeline implements FrameSink {
     if (last !== undefined && last !== best && last.worker !== undefined && !last.stopping && last.outstandingFrames <= best.outstandingFrames + this.config.batchSize) best = last;
     this.lastSlot = best;
     const msg = packed.msg!;
-    best.posted.push({ frames: packed.frames, bytes: packed.bytes, ref: packed.ref, ctxs: msg.ctxs, ctxFrames: ctxFrameCounts(msg.ctxFirst, msg.count) });
+    best.posted.push({ frames: packed.frames, bytes: packed.bytes, refs: packed.refs, unspooled: packed.unspooled, ctxs: msg.ctxs, ctxFrames: ctxFrameCounts(msg.ctxFirst, msg.count) });
     best.outstandingFrames += packed.frames;
     this.inFlightFrames += packed.frames;
     this.inFlightBytes += packed.bytes;
@@ -744,7 +822,8 @@ export class ThreadedPipeline implements FrameSink {
   private flushBacklog(): void {
     while (this.backlog.length > 0 && this.hasRoom(this.backlog[0] as Packed)) {
       const next = this.backlog[0] as Packed;
-      if (next.msg === undefined && !this.unpark(next)) {
+      // A batch read back has waited already: the tail of a backlog goes out without a second linger.
+      if (next.msg === undefined && !this.unpark(next, this.backlog.length === 1)) {
         this.backlog.shift();
         continue;
       }
@@ -768,7 +847,7 @@ export class ThreadedPipeline implements FrameSink {
       case 'stopped':
         slot.stopped = { delivered: msg.delivered, undelivered: msg.undelivered };
         // Whatever the worker still held was counted by its pipeline (shutdown_deadline), or stays in the spool.
-        for (const b of this.release(slot, slot.posted.length, false)) if (b.ref !== undefined) slot.leftover.push(b.ref);
+        for (const b of this.release(slot, slot.posted.length, false)) slot.leftover.push(...b.refs);
         slot.onStopped?.();
         break;
       case 'free':
@@ -792,7 +871,7 @@ export class ThreadedPipeline implements FrameSink {
       frames += b.frames;
       bytes += b.bytes;
       if (!delivered) continue;
-      if (b.ref !== undefined) this.spool!.ack(b.ref);
+      for (const ref of b.refs) this.spool!.ack(ref);
       this.opts.onAcknowledged?.(b.ctxs, b.ctxFrames);
     }
     slot.outstandingFrames -= frames;
@@ -853,12 +932,10 @@ export class ThreadedPipeline implements FrameSink {
     let lost = 0;
     const again: Packed[] = [];
     for (const b of gone) {
-      if (b.ref !== undefined) again.push({ msg: undefined, frames: b.frames, bytes: b.bytes, ref: b.ref });
-      else {
-        lost += b.frames;
-        // Counted lost: a source input's checkpoint must not wait for them forever.
-        if (b.ctxs[0]?.source !== undefined) this.opts.onAcknowledged?.(b.ctxs, b.ctxFrames);
-      }
+      if (b.refs.length > 0) again.push(...this.coalesce(b.refs));
+      lost += b.unspooled;
+      // Counted lost: a source input's checkpoint must not wait for them forever.
+      if (b.refs.length === 0 && b.ctxs[0]?.source !== undefined) this.opts.onAcknowledged?.(b.ctxs, b.ctxFrames);
     }
     if (lost > 0) this.crashDropped.inc(lost);
     if (again.length > 0) {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { resolveSpoolConfig, validateSpoolConfig, defaultStateDirectory, type SpoolConfig } from '../../../../src/pipeline/spool/spool-config.js';
 import { decodeRecord, encodeRecord, type SpoolBatch } from '../../../../src/pipeline/spool/spool-record.js';
 import { Spool, SpoolLockedError, spoolSegmentFiles } from '../../../../src/pipeline/spool/spool.js';
+import { waitFor } from '../../../helpers/wait.js';
 
 const dirs: string[] = [];
 const open: Spool[] = [];
@@ -85,7 +86,7 @@ describe('spool record', () => {
 });
 
 describe('Spool', () => {
-  it('reads back what it wrote, counts frames until acknowledged, and deletes a sealed segment once all of it is acknowledged', () => {
+  it('reads back what it wrote, counts frames until acknowledged, and deletes a sealed segment once all of it is acknowledged', async () => {
     const dir = tmp();
     const s = openSpool(config(dir));
     const refs = Array.from({ length: 40 }, (_, i) => s.append(batch(`b${i}`, 100)));
@@ -97,8 +98,9 @@ describe('Spool', () => {
     const first = refs.filter((r) => r.segment === refs[0]!.segment);
     for (const r of first) s.ack(r);
     expect(s.frames).toBe(4000 - first.length * 100);
+    // Deleted off the main thread: the segment first, then its ack file.
+    await waitFor(() => !existsSync(files[0]!.replace(/\.seg$/, '.ack')), { timeoutMs: 5000, what: 'the acknowledged segment deleted' });
     expect(existsSync(files[0]!)).toBe(false);
-    expect(existsSync(files[0]!.replace(/\.seg$/, '.ack'))).toBe(false);
     expect(existsSync(files[1]!)).toBe(true);
   });
 

@@ -337,6 +337,26 @@ describe('ThreadedPipeline', () => {
       expect(await counter(metrics, 'dropped')).toBe(0);
     });
 
+    it('every read is on disk before the next one, yet batches read back are full: one export request per batch, not per read', async () => {
+      sink = await startOtlpSink();
+      await sink.stop();
+      const metrics = new Metrics();
+      const s = openSpool();
+      const p = start({ sink, metrics, threads: 1, spool: s, pipeline: pipelineConfig({ batchSize: 10, maxRecords: 50, lingerMs: 50 }) });
+      await p.ready();
+      for (let i = 0; i < 400; i++) {
+        p.offerFrames([Buffer.from(line(i))], { transport: 'tcp' });
+        expect(s.frames).toBe(i + 1);
+      }
+      await sink.start();
+      await sink.waitForRecords(400, 20_000);
+      await until(() => s.frames === 0, 5000, 'every batch acknowledged');
+      const sizes = sink.requests.filter((r) => r.status === 200 && r.records > 0).map((r) => r.records);
+      // 400 one-frame reads, parked on disk while the output was down: read back ten at a time.
+      expect(sizes.filter((n) => n < 10).length).toBeLessThanOrEqual(1);
+      expect(new Set(sink.records.map(idOf)).size).toBe(400);
+    });
+
     it('a crashed worker: its in-flight batches are sent again from the spool, nothing is counted lost', async () => {
       sink = await startOtlpSink();
       sink.defaultResponse = { status: 200, delayMs: 400 };
