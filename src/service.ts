@@ -2,6 +2,7 @@ import { collectDefaultMetrics } from 'prom-client';
 import type { ListenerSpec, OutputSpec, ParserSpec, ServiceConfig } from './config/service-config.js';
 import { toInputConfig, toPipelineConfig } from './config/component-configs.js';
 import { createInput } from './input/create-input.js';
+import { createPartialFrameBudget, resolvePartialFrameBudgetConfig } from './input/partial-frame-budget.js';
 import { AckRouter } from './input/ack-router.js';
 import { CHECKPOINT_SUBDIRECTORY, CheckpointStore } from './input/checkpoint-store.js';
 import { sourceInputKind } from './input/source-kinds.js';
@@ -55,7 +56,7 @@ export interface StopResult {
 
 /** What `Service.reload()` did. */
 export interface ReloadResult {
-  /** Parts that changed: `logging`, `parser`, `ops`, `outputs`, `pipeline`, `inputs`. */
+  /** Parts that changed: `logging`, `parser`, `ops`, `outputs`, `pipeline`, `pipeline.partialFrames`, `inputs`. */
   changed: string[];
   /** Records the replaced pipeline could not deliver before its deadline. */
   undelivered: number;
@@ -254,6 +255,8 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     else sink = new SwitchableSink(pipeline);
   }
   let inputs: RunningInput[] = [];
+  // One budget for the unterminated frames of every stream connection, across reloads.
+  const partialFrames = createPartialFrameBudget(config.partialFrames ?? {}, metrics);
   health.setInputs(() => {
     const out: Record<string, Record<string, unknown>> = {};
     for (const i of inputs) if (i.input.health !== undefined) out[i.input.name] = i.input.health();
@@ -268,6 +271,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       decode,
       sink: sink ?? unusedRecordSink,
       ...(frameSink !== undefined ? { frameSink } : {}),
+      partialFrames,
       metrics,
       logger: logger.child({ component: 'input' }),
     });
@@ -380,6 +384,11 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       changed.push('parser');
     }
     health.setPolicy({ unhealthyAfterFailures: next.ops.unhealthyAfterFailures, unhealthyAfterStallMs: next.ops.unhealthyAfterStallMs });
+    const nextPartial = resolvePartialFrameBudgetConfig(next.partialFrames ?? {});
+    if (specKey(nextPartial) !== specKey(partialFrames.config)) {
+      partialFrames.reconfigure(nextPartial);
+      changed.push('pipeline.partialFrames');
+    }
 
     const nextThreads = faked ? 0 : resolveThreadCount(next.threads ?? 0);
     if ((nextThreads > 0) !== (threadCount > 0)) {
@@ -469,6 +478,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     logger.info('stopping: no new connections; draining the queue', { queued: queued(), deadlineMs: deadline });
     await reloading;
     await Promise.allSettled(inputs.map((i) => i.input.stop()));
+    partialFrames.stop();
     flushParsed();
     const left = Math.max(0, deadline - (Date.now() - started));
     const result = await (threaded ?? pipeline)!.shutdown(left);

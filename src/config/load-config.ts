@@ -25,6 +25,7 @@ import { InputConfigError, UDP_INPUT_DEFAULTS, validateInputConfig } from '../in
 import { SOURCE_INPUT_KINDS, sourceInputKind } from '../input/source-kinds.js';
 import { defaultStateDirectory } from '../pipeline/spool/spool-config.js';
 import { validatePipelineConfig } from '../pipeline/pipeline-config.js';
+import { resolvePartialFrameBudgetConfig, validatePartialFrameBudgetConfig } from '../input/partial-frame-budget.js';
 import { resolveSpoolConfig, validateSpoolConfig, type SpoolConfig, type SpoolFsyncPolicy } from '../pipeline/spool/spool-config.js';
 import { resolvePipelineConfig } from '../pipeline/pipeline-config.js';
 import { validateOutputConfig } from '../output/create-output.js';
@@ -276,6 +277,7 @@ interface RawConfig {
     shutdownDeadline: number | string;
     threads: number | 'auto';
     spool?: 'off' | 'on' | boolean | { directory?: string; maxBytes?: number | string; segmentSize?: number | string; fsync?: SpoolFsyncPolicy; fsyncInterval?: number | string };
+    partialFrames?: { maxBytes?: number | string; stall?: number | string };
   };
   outputs?: Array<{ otlp?: RawOtlp; fluent?: RawFluent; console?: { stream: 'stdout' | 'stderr' } }>;
   ops: { address: string; unhealthyAfterFailures: number; unhealthyAfterStall: number | string; statusInterval: number | string };
@@ -697,6 +699,15 @@ export function loadConfig(options: LoadConfigOptions = {}): ServiceConfig {
       issues.push({ ...at, path: where.path, message: `the name "${src.config.name}" is already used by another input (it names the checkpoint file): set a distinct name` });
     } else seenNames.set(src.config.name, i);
   });
+  const rawPartial = cfg.pipeline.partialFrames ?? {};
+  const partialFrames = resolvePartialFrameBudgetConfig({
+    ...(rawPartial.maxBytes !== undefined ? { maxBytes: parseSize(rawPartial.maxBytes)! } : {}),
+    ...(rawPartial.stall !== undefined ? { stallMs: parseDuration(rawPartial.stall)! } : {}),
+  });
+  for (const i of validatePartialFrameBudgetConfig(partialFrames, '')) {
+    const path: PathElem[] = ['pipeline', 'partialFrames', i.key === 'stallMs' ? 'stall' : i.key];
+    issues.push({ file, line: locateLine(path), path: pathToString(path), message: i.message });
+  }
   for (const i of validateSpoolConfig(spool, '')) {
     const key = i.key === 'segmentBytes' ? 'segmentSize' : i.key === 'fsyncIntervalMs' ? 'fsyncInterval' : i.key;
     const path: PathElem[] = ['pipeline', 'spool', key];
@@ -736,6 +747,7 @@ export function loadConfig(options: LoadConfigOptions = {}): ServiceConfig {
     pipeline,
     threads,
     spool,
+    partialFrames,
     outputs,
     ops: ops!,
     logging: { level },

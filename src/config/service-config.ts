@@ -2,6 +2,7 @@ import type { LogLevel } from '../ops/logger.js';
 import type { SpoolConfig } from '../pipeline/spool/spool-config.js';
 import type { ElasticsearchConfig } from '../output/elasticsearch/elasticsearch-config.js';
 import type { SourceInputConfigBase } from '../input/source-input.js';
+import type { PartialFrameBudgetConfig } from '../input/partial-frame-budget.js';
 
 /**
  * The resolved configuration the service runs with: file + OTEL_* environment + CLI
@@ -30,6 +31,8 @@ export interface ServiceConfig {
   threads: number | 'auto';
   /** `pipeline.spool`, resolved (`enabled: false` for `off`). */
   spool: SpoolConfig;
+  /** `pipeline.partialFrames`: the budget of the TCP/TLS/RELP connections' unterminated frames (default when absent). */
+  partialFrames?: PartialFrameBudgetConfig;
   outputs: OutputSpec[];
   ops: OpsSpec;
   logging: { level: LogLevel };

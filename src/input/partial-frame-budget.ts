@@ -43,11 +43,12 @@ export function resolvePartialFrameBudgetConfig(partial: Partial<PartialFrameBud
 /** Check a budget config; one issue per bad key, named with `prefix`. */
 export function validatePartialFrameBudgetConfig(config: PartialFrameBudgetConfig, prefix = 'partialFrames'): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
+  const k = (name: string): string => (prefix === '' ? name : `${prefix}.${name}`);
   if (!Number.isInteger(config.maxBytes) || config.maxBytes < 0) {
-    issues.push({ key: `${prefix}.maxBytes`, message: `must be an integer >= 0 (got ${JSON.stringify(config.maxBytes)})` });
+    issues.push({ key: k('maxBytes'), message: `must be an integer >= 0 (got ${JSON.stringify(config.maxBytes)})` });
   }
   if (!Number.isInteger(config.stallMs) || config.stallMs < 1) {
-    issues.push({ key: `${prefix}.stallMs`, message: `must be an integer >= 1 (got ${JSON.stringify(config.stallMs)})` });
+    issues.push({ key: k('stallMs'), message: `must be an integer >= 1 (got ${JSON.stringify(config.stallMs)})` });
   }
   return issues;
 }
@@ -67,7 +68,8 @@ export interface PartialFrameHolder {
 
 /** The budget shared by the stream inputs; see `PartialFrameBudgetConfig`. */
 export class PartialFrameBudget {
-  readonly config: PartialFrameBudgetConfig;
+  /** The limits in force (see `reconfigure`). */
+  config: PartialFrameBudgetConfig;
   /** Bytes per holder; Map order is the order partials began in (oldest first). */
   private readonly held = new Map<PartialFrameHolder, number>();
   private readonly paused = new Set<PartialFrameHolder>();
@@ -81,6 +83,15 @@ export class PartialFrameBudget {
     this.config = config;
     this.gauge = metrics.partialFrameBytes;
     this.gauge.set(0);
+  }
+
+  /** New limits (a config reload): they apply from the next read on; what is held stays. */
+  reconfigure(config: PartialFrameBudgetConfig): void {
+    this.config = config;
+    if (this.stallTimer !== undefined) {
+      clearInterval(this.stallTimer);
+      this.stallTimer = setInterval(() => this.checkStall(), config.stallMs).unref();
+    }
   }
 
   /** Bytes held in partial frames now. */

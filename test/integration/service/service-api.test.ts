@@ -130,6 +130,43 @@ describe.each(['0', 'auto'])('startService (threads %s)', (threads) => {
     }
   });
 
+  it('pipeline.partialFrames bounds what connections hold mid-frame, and a reload changes the budget in place', async () => {
+    sink = await startOtlpSink();
+    const yaml = (budget: string): string =>
+      ['inputs:', '  - tcp: {port: 0}', 'outputs:', `  - otlp: {endpoint: "http://127.0.0.1:${sink!.port}"}`, `pipeline: {partialFrames: {maxBytes: ${budget}, stall: 1m}}`, 'ops: {address: off}'].join('\n');
+    service = await startService(loadConfig({ env: {}, text: yaml('64KiB') }), { logger });
+    const port = service.listeners()[0]!.port;
+    const m = service.metrics;
+    const held = (): Promise<number> => metricValue(m, 'iptables_otel_partial_frame_bytes');
+    const cuts = (): Promise<number> => metricValue(m, 'iptables_otel_framing_errors_total', { reason: 'partial_budget' });
+    const socks: net.Socket[] = [];
+    // Each connection sends 40,000 bytes of a frame that never ends.
+    const halfSend = async (): Promise<void> => {
+      const before = (await held()) + 40_000 * (await cuts());
+      const s = net.connect(port, '127.0.0.1');
+      s.on('error', () => {});
+      socks.push(s);
+      s.write(Buffer.alloc(40_000, 'a'));
+      await waitFor(async () => (await held()) + 40_000 * (await cuts()) >= before + 40_000, { what: 'the partial frame read' });
+    };
+    try {
+      for (let i = 0; i < 4; i++) await halfSend();
+      // 160,000 bytes are over twice 64 KiB: the oldest partials were cut, each a counted framing error.
+      expect(await cuts()).toBeGreaterThanOrEqual(1);
+      expect(await held()).toBeLessThanOrEqual(2 * 65_536);
+      const cutBefore = await cuts();
+      const heldBefore = await held();
+      const r = await service.reload(loadConfig({ env: {}, text: yaml('1MiB') }));
+      expect(r.changed).toEqual(['pipeline.partialFrames']);
+      for (let i = 0; i < 4; i++) await halfSend();
+      // Under the new budget nothing more is cut.
+      expect(await held()).toBe(heldBefore + 160_000);
+      expect(await cuts()).toBe(cutBefore);
+    } finally {
+      for (const s of socks) s.destroy();
+    }
+  });
+
   it('stop() is idempotent and reports what was not delivered', async () => {
     sink = await startOtlpSink();
     await sink.stop();

@@ -175,6 +175,13 @@ describe('errors name file, line and key path', () => {
       'c.yaml:5: pipeline.batch.size: must be <= maxRecords (10)',
     ]);
   });
+  it('pipeline.partialFrames: defaults, sizes and durations, and errors at their line', () => {
+    expect(loadConfig({ env: {} }).partialFrames).toEqual({ maxBytes: 32 * 1024 * 1024, stallMs: 1000 });
+    expect(loadConfig({ file: 'c.yaml', text: 'pipeline:\n  partialFrames: {maxBytes: 8MiB, stall: 250ms}\n', env: {} }).partialFrames).toEqual({ maxBytes: 8 * 1024 * 1024, stallMs: 250 });
+    expect(errorsOf(() => loadConfig({ file: 'c.yaml', text: 'pipeline:\n  partialFrames:\n    maxBytes: 1MiB\n    stall: 0\n', env: {} }))).toEqual([
+      'c.yaml:4: pipeline.partialFrames.stall: must be an integer >= 1 (got 0)',
+    ]);
+  });
   it('applies the parser validator with lines', () => {
     const text = 'parser:\n  timezone: Mars/Olympus\n';
     expect(errorsOf(() => loadConfig({ file: 'c.yaml', text, env: {} }))[0]).toMatch(/^c\.yaml:2: parser\.timezone: /);
