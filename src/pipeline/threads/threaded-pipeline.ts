@@ -670,7 +670,11 @@ export class ThreadedPipeline implements FrameSink {
    */
   private hasRoom(packed: Packed): boolean {
     if (this.spool === undefined || this.inFlightFrames === 0) return true;
-    return this.inFlightFrames + packed.frames <= this.config.maxRecords && this.inFlightBytes + packed.bytes <= this.config.maxBytes;
+    // Room is left for the pending batch, so what is in memory (`queue_records`) never exceeds maxRecords.
+    const c = this.config;
+    const frames = Math.max(c.batchSize, c.maxRecords - c.batchSize);
+    const bytes = Math.max(c.batchMaxBytes, c.maxBytes - c.batchMaxBytes);
+    return this.inFlightFrames + packed.frames <= frames && this.inFlightBytes + packed.bytes <= bytes;
   }
 
   /** Keep a batch that is all spooled on disk only: its memory goes back to the buffer pool. */
