@@ -388,7 +388,14 @@ export class Spool {
       this.nextId = Math.max(this.nextId, id + 1);
       const path = join(dir, segmentName(id, 'seg'));
       const ackPath = join(dir, segmentName(id, 'ack'));
-      const data = readFileSync(path);
+      let data: Buffer;
+      try {
+        data = readFileSync(path);
+      } catch (err) {
+        // Deleted since the listing: this process acknowledged all of it a moment ago (unlinks run on libuv's pool).
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw err;
+      }
       const acked = new Set<number>();
       try {
         const a = readFileSync(ackPath);

@@ -104,7 +104,7 @@ describe('Spool', () => {
     expect(existsSync(files[1]!)).toBe(true);
   });
 
-  it('after a restart hands back exactly the batches not acknowledged, oldest first', () => {
+  it('after a restart hands back exactly the batches not acknowledged, oldest first', async () => {
     const dir = tmp();
     const s = openSpool(config(dir));
     const refs = Array.from({ length: 30 }, (_, i) => s.append(batch(`b${i}`, 50)));
@@ -124,6 +124,7 @@ describe('Spool', () => {
     expect(next.segment.id).toBeGreaterThan(Math.max(...again.recovery.refs.map((r) => r.segment.id)));
     // Acknowledging everything recovered deletes those segments.
     for (const r of again.recovery.refs) again.ack(r);
+    await waitFor(() => spoolSegmentFiles(dir).length === 1, { timeoutMs: 5000, what: 'the acknowledged segments deleted' });
     expect(spoolSegmentFiles(dir)).toEqual([next.segment.path]);
   });
 
