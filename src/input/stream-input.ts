@@ -1,6 +1,7 @@
 import type net from 'node:net';
 import { createFramer } from '../framing/create-framer.js';
 import { FrameSpans, type Framer, type FramerOptions, type FramingError } from '../framing/framer.js';
+import { coversMostOf, releaseNow } from '../framing/owned-bytes.js';
 import type { FirewallLogRecord, ReceiveContext } from '../mapping/record.js';
 import type { FrameDecoder, Input } from './input.js';
 import { DRAIN_DEFAULTS, TCP_INPUT_DEFAULTS, type RelpInputConfig, type TcpInputConfig, type TlsInputConfig } from './input-config.js';
@@ -65,6 +66,8 @@ class Connection implements PartialFrameHolder {
     this.framer = newFramer({
       maxFrameSize: config.maxFrameSize,
       onError: (e) => onError(this, e),
+      // Socket reads are never reused: a half-sent frame may stay in its read buffer, uncopied.
+      ownsChunks: true,
     });
     this.onFrame = collectFrames
       ? (frame) => {
@@ -457,6 +460,10 @@ export abstract class StreamInput implements Input {
       if (frames.length === 0) return;
       this.received.inc(frames.length);
       const more = frameSink.offerFrames(frames, conn.ctx!);
+      // A flushed frame (budget cut, end of stream, drain) is a read buffer the framer held, or
+      // its own copy: the sink has copied it, and a held one is old enough that only a full
+      // collection would free it. Give it back now (see owned-bytes.ts).
+      for (const frame of frames) if (coversMostOf(frame)) releaseNow(frame);
       frames.length = 0;
       if (!more) this.backpressure(conn);
       return;
