@@ -6,7 +6,7 @@ import {
   type FrameSink,
   type ResolvedFramerOptions,
 } from './framer.js';
-import { keepOrCopy } from './owned-bytes.js';
+import { keepOrCopy, releaseNow } from './owned-bytes.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -60,6 +60,12 @@ export class DelimitedFramer extends ScanningFramer {
   /** Bytes held for a frame that started in an earlier chunk. */
   get buffered(): number {
     return this.partsLength;
+  }
+
+  /** True while a held piece of the partial frame is `chunk`'s memory, not a copy (see `keepOrCopy`). */
+  override retains(chunk: Buffer): boolean {
+    const last = this.parts[this.parts.length - 1];
+    return last !== undefined && last.buffer === chunk.buffer;
   }
 
   /** True when a frame has started but not ended (used by the auto-detecting framer). */
@@ -143,10 +149,14 @@ export class DelimitedFramer extends ScanningFramer {
       else out.push(pos, end);
       return end + 1;
     }
-    this.parts.push(chunk.subarray(pos, end));
-    const frame = trim(Buffer.concat(this.parts, length), this.delimiter);
+    const held = this.parts;
+    held.push(chunk.subarray(pos, end));
+    const frame = trim(Buffer.concat(held, length), this.delimiter);
     this.parts = [];
     this.partsLength = 0;
+    // The held pieces (copies, or earlier chunks the caller handed over) are garbage now; the
+    // last piece is the chunk being read. Freed at once, not at a collection (see owned-bytes.ts).
+    if (this.opts.ownsChunks) for (let i = 0; i < held.length - 1; i++) releaseNow(held[i]!);
     out.setHead(frame);
     return end + 1;
   }

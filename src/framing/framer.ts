@@ -50,10 +50,12 @@ export interface FramerOptions {
   /** Called for every framing error; the framer has already re-synced. */
   onError?: (error: FramingError) => void;
   /**
-   * The caller hands each chunk over: it never writes to a chunk after `feed`/`scan` (true of
-   * socket reads: Node allocates a new buffer, sized to what was read, for every read). A
-   * framer may then keep a reference to a partial frame that fills most of its chunk's
-   * memory instead of copying it (see `keepOrCopy`). Default false: partials are copied.
+   * The caller hands each chunk over: it never touches a chunk after `feed`/`scan` (true of
+   * socket reads: Node allocates a new buffer, sized to what was read, for every read), and
+   * every frame is copied by its consumer before the next call (a frame sink). A framer may
+   * then keep a reference to a partial frame that fills most of its chunk's memory instead of
+   * copying it (see `keepOrCopy`), and free the pieces it held once their frame is assembled
+   * (`releaseNow`). Default false: partials are copied and left to the collector.
    */
   ownsChunks?: boolean;
 }
@@ -153,6 +155,12 @@ export interface Framer {
    * for the up to 12 bytes of an octet count the auto-detecting framer holds while undecided.
    */
   readonly buffered: number;
+  /**
+   * False when the framer keeps no reference into `chunk`, the last chunk it was given (so a
+   * caller that owns its chunks may free it at once); true when it may (a partial frame held
+   * without a copy, see `FramerOptions.ownsChunks`). Absent means it may.
+   */
+  retains?(chunk: Buffer): boolean;
 }
 
 /** What the framers share: `feed` is `scan` and then one `emit` per frame found. */
@@ -162,6 +170,11 @@ export abstract class ScanningFramer implements Framer {
   abstract scan(chunk: Buffer, out: FrameSpans): void;
   abstract flush(emit: FrameSink): void;
   abstract readonly buffered: number;
+
+  /** See `Framer.retains`; a framer that never keeps a view on a chunk says so by overriding this. */
+  retains(_chunk: Buffer): boolean {
+    return true;
+  }
 
   /** Push the next chunk; emits every frame it completes. */
   feed(chunk: Buffer, emit: FrameSink): void {

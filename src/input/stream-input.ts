@@ -1,7 +1,7 @@
 import type net from 'node:net';
 import { createFramer } from '../framing/create-framer.js';
 import { FrameSpans, type Framer, type FramerOptions, type FramingError } from '../framing/framer.js';
-import { coversMostOf, releaseNow } from '../framing/owned-bytes.js';
+import { coversMostOf, isWholeBuffer, releaseNow } from '../framing/owned-bytes.js';
 import type { FirewallLogRecord, ReceiveContext } from '../mapping/record.js';
 import type { FrameDecoder, Input } from './input.js';
 import { DRAIN_DEFAULTS, TCP_INPUT_DEFAULTS, type RelpInputConfig, type TcpInputConfig, type TlsInputConfig } from './input-config.js';
@@ -10,6 +10,12 @@ import { sharedPartialFrameBudget, type PartialFrameBudget, type PartialFrameHol
 import { RateLimitedLog } from './rate-limited-log.js';
 import { canonicalPeerAddress, receiveTime } from './receive-context.js';
 import { stopReadingNow } from './stop-reading.js';
+
+/**
+ * Read buffers from this size up are freed as soon as their frames are handed on (see `onData`):
+ * full reads, which is what a flood brings; a quiet sender's small reads are left to the collector.
+ */
+const RELEASE_READS_FROM = 32 * 1024;
 
 type StreamConfig = Omit<TcpInputConfig, 'type'> | Omit<TlsInputConfig, 'type'> | Omit<RelpInputConfig, 'type'>;
 
@@ -66,8 +72,9 @@ class Connection implements PartialFrameHolder {
     this.framer = newFramer({
       maxFrameSize: config.maxFrameSize,
       onError: (e) => onError(this, e),
-      // Socket reads are never reused: a half-sent frame may stay in its read buffer, uncopied.
-      ownsChunks: true,
+      // Socket reads are never reused, and a frame sink copies each frame before it returns: a
+      // half-sent frame may stay in its read buffer, uncopied, and held buffers may be freed.
+      ownsChunks: collectFrames,
     });
     this.onFrame = collectFrames
       ? (frame) => {
@@ -403,8 +410,14 @@ export abstract class StreamInput implements Input {
         const ctx = { peerAddress: conn.peerAddress, peerPort: conn.peerPort, transport: this.transport, receivedAt };
         const more = frameSink.offerSpans(spans, ctx);
         if (!more) this.backpressure(conn);
+        // A frame split across reads was assembled into a buffer of the framer's own.
+        if (spans.head !== undefined && coversMostOf(spans.head)) releaseNow(spans.head);
       }
       spans.clear();
+      // The sink has copied the frames out: unless the framer holds a partial frame in it, the
+      // read buffer is garbage now. Freed at once, a flood's read buffers no longer pile up
+      // until V8's next full collection (tens of MiB; see owned-bytes.ts).
+      if (chunk.length >= RELEASE_READS_FROM && isWholeBuffer(chunk) && conn.framer.retains?.(chunk) === false) releaseNow(chunk);
     } else {
       conn.ctx = { peerAddress: conn.peerAddress, peerPort: conn.peerPort, transport: this.transport, receivedAt: receiveTime() };
       conn.framer.feed(chunk, conn.onFrame);
