@@ -212,4 +212,3 @@ export function resolveFramerOptions(options: FramerOptions = {}): ResolvedFrame
   }
   return { maxFrameSize, onError: options.onError ?? ignoreError, ownsChunks: options.ownsChunks ?? false };
 }
-
