@@ -66,11 +66,6 @@ export class AutoDetectFramer extends ScanningFramer {
     return this.delimited.buffered + this.counted.buffered + (this.carried?.length ?? 0);
   }
 
-  /** Only the delimited half may keep a view on a chunk; counts and counted bodies are copies. */
-  override retains(chunk: Buffer): boolean {
-    return this.delimited.retains(chunk);
-  }
-
   /** Push the next chunk; its frames go into `out` as offsets (see `Framer.scan`). */
   scan(chunk: Buffer, out: FrameSpans): void {
     out.reset(chunk);

@@ -62,12 +62,6 @@ export class DelimitedFramer extends ScanningFramer {
     return this.partsLength;
   }
 
-  /** True while a held piece of the partial frame is `chunk`'s memory, not a copy (see `keepOrCopy`). */
-  override retains(chunk: Buffer): boolean {
-    const last = this.parts[this.parts.length - 1];
-    return last !== undefined && last.buffer === chunk.buffer;
-  }
-
   /** True when a frame has started but not ended (used by the auto-detecting framer). */
   get midFrame(): boolean {
     return this.partsLength > 0 || this.discarding;

@@ -155,12 +155,6 @@ export interface Framer {
    * for the up to 12 bytes of an octet count the auto-detecting framer holds while undecided.
    */
   readonly buffered: number;
-  /**
-   * False when the framer keeps no reference into `chunk`, the last chunk it was given (so a
-   * caller that owns its chunks may free it at once); true when it may (a partial frame held
-   * without a copy, see `FramerOptions.ownsChunks`). Absent means it may.
-   */
-  retains?(chunk: Buffer): boolean;
 }
 
 /** What the framers share: `feed` is `scan` and then one `emit` per frame found. */
@@ -170,11 +164,6 @@ export abstract class ScanningFramer implements Framer {
   abstract scan(chunk: Buffer, out: FrameSpans): void;
   abstract flush(emit: FrameSink): void;
   abstract readonly buffered: number;
-
-  /** See `Framer.retains`; a framer that never keeps a view on a chunk says so by overriding this. */
-  retains(_chunk: Buffer): boolean {
-    return true;
-  }
 
   /** Push the next chunk; emits every frame it completes. */
   feed(chunk: Buffer, emit: FrameSink): void {

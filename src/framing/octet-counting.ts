@@ -77,11 +77,6 @@ export class OctetCountingFramer extends ScanningFramer {
     return this.body?.length ?? this.filled;
   }
 
-  /** Never: a body split across chunks is copied into its own buffer. */
-  override retains(_chunk: Buffer): boolean {
-    return false;
-  }
-
   /** True when a frame (count or body) has started but not ended, or a re-sync is under way. */
   get midFrame(): boolean {
     return this.state !== State.Count || this.digits > 0;

@@ -27,11 +27,6 @@ export function coversMostOf(bytes: Uint8Array): boolean {
   return bytes.length * 4 >= bytes.buffer.byteLength * 3;
 }
 
-/** True when `bytes` is all of its ArrayBuffer (a socket read is: Node allocates one per read, sized to it). */
-export function isWholeBuffer(bytes: Uint8Array): boolean {
-  return bytes.byteOffset === 0 && bytes.length === bytes.buffer.byteLength;
-}
-
 /** ArrayBuffers up to Buffer's pool size are left alone: a pool slab is shared by unrelated Buffers. */
 const MIN_RELEASE_BYTES = 8 * 1024;
 

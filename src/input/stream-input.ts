@@ -1,7 +1,7 @@
 import type net from 'node:net';
 import { createFramer } from '../framing/create-framer.js';
 import { FrameSpans, type Framer, type FramerOptions, type FramingError } from '../framing/framer.js';
-import { coversMostOf, isWholeBuffer, releaseNow } from '../framing/owned-bytes.js';
+import { coversMostOf, releaseNow } from '../framing/owned-bytes.js';
 import type { FirewallLogRecord, ReceiveContext } from '../mapping/record.js';
 import type { FrameDecoder, Input } from './input.js';
 import { DRAIN_DEFAULTS, TCP_INPUT_DEFAULTS, type RelpInputConfig, type TcpInputConfig, type TlsInputConfig } from './input-config.js';
@@ -10,12 +10,6 @@ import { sharedPartialFrameBudget, type PartialFrameBudget, type PartialFrameHol
 import { RateLimitedLog } from './rate-limited-log.js';
 import { canonicalPeerAddress, receiveTime } from './receive-context.js';
 import { stopReadingNow } from './stop-reading.js';
-
-/**
- * Read buffers from this size up are freed as soon as their frames are handed on (see `onData`):
- * full reads, which is what a flood brings; a quiet sender's small reads are left to the collector.
- */
-const RELEASE_READS_FROM = 32 * 1024;
 
 type StreamConfig = Omit<TcpInputConfig, 'type'> | Omit<TlsInputConfig, 'type'> | Omit<RelpInputConfig, 'type'>;
 
@@ -414,10 +408,6 @@ export abstract class StreamInput implements Input {
         if (spans.head !== undefined && coversMostOf(spans.head)) releaseNow(spans.head);
       }
       spans.clear();
-      // The sink has copied the frames out: unless the framer holds a partial frame in it, the
-      // read buffer is garbage now. Freed at once, a flood's read buffers no longer pile up
-      // until V8's next full collection (tens of MiB; see owned-bytes.ts).
-      if (chunk.length >= RELEASE_READS_FROM && isWholeBuffer(chunk) && conn.framer.retains?.(chunk) === false) releaseNow(chunk);
     } else {
       conn.ctx = { peerAddress: conn.peerAddress, peerPort: conn.peerPort, transport: this.transport, receivedAt: receiveTime() };
       conn.framer.feed(chunk, conn.onFrame);
