@@ -6,6 +6,7 @@ import {
   type FrameSink,
   type ResolvedFramerOptions,
 } from './framer.js';
+import { keepOrCopy, releaseNow } from './owned-bytes.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -41,7 +42,7 @@ export interface DelimitedFramerOptions extends FramerOptions {
 export class DelimitedFramer extends ScanningFramer {
   private readonly opts: ResolvedFramerOptions;
   private readonly delimiter: Delimiter;
-  /** Copies of the pieces of a frame split across chunks. */
+  /** The pieces of a frame split across chunks: copies, or the chunks' own bytes (see `keepOrCopy`). */
   private parts: Buffer[] = [];
   private partsLength = 0;
   /** True while skipping the rest of an oversize frame. */
@@ -114,8 +115,8 @@ export class DelimitedFramer extends ScanningFramer {
         this.startDiscarding(this.partsLength + rest);
         return chunk.length;
       }
-      // Copy the tail: a reference would pin the whole chunk for an idle connection.
-      this.parts.push(Buffer.from(chunk.subarray(pos)));
+      // A copy unless the tail is most of a chunk the caller handed over (see `keepOrCopy`).
+      this.parts.push(keepOrCopy(chunk.subarray(pos), this.opts.ownsChunks));
       this.partsLength += rest;
       return chunk.length;
     }
@@ -142,10 +143,14 @@ export class DelimitedFramer extends ScanningFramer {
       else out.push(pos, end);
       return end + 1;
     }
-    this.parts.push(chunk.subarray(pos, end));
-    const frame = trim(Buffer.concat(this.parts, length), this.delimiter);
+    const held = this.parts;
+    held.push(chunk.subarray(pos, end));
+    const frame = trim(Buffer.concat(held, length), this.delimiter);
     this.parts = [];
     this.partsLength = 0;
+    // The held pieces (copies, or earlier chunks the caller handed over) are garbage now; the
+    // last piece is the chunk being read. Freed at once, not at a collection (see owned-bytes.ts).
+    if (this.opts.ownsChunks) for (let i = 0; i < held.length - 1; i++) releaseNow(held[i]!);
     out.setHead(frame);
     return end + 1;
   }

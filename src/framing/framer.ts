@@ -49,6 +49,15 @@ export interface FramerOptions {
   maxFrameSize?: number;
   /** Called for every framing error; the framer has already re-synced. */
   onError?: (error: FramingError) => void;
+  /**
+   * The caller hands each chunk over: it never touches a chunk after `feed`/`scan` (true of
+   * socket reads: Node allocates a new buffer, sized to what was read, for every read), and
+   * every frame is copied by its consumer before the next call (a frame sink). A framer may
+   * then keep a reference to a partial frame that fills most of its chunk's memory instead of
+   * copying it (see `keepOrCopy`), and free the pieces it held once their frame is assembled
+   * (`releaseNow`). Default false: partials are copied and left to the collector.
+   */
+  ownsChunks?: boolean;
 }
 
 /** Callback receiving one complete, non-empty frame. */
@@ -179,6 +188,7 @@ export const MAX_COUNT_DIGITS = 10;
 export interface ResolvedFramerOptions {
   maxFrameSize: number;
   onError: (error: FramingError) => void;
+  ownsChunks: boolean;
 }
 
 const ignoreError = (): void => {};
@@ -189,5 +199,5 @@ export function resolveFramerOptions(options: FramerOptions = {}): ResolvedFrame
   if (!Number.isInteger(maxFrameSize) || maxFrameSize < 1) {
     throw new RangeError(`maxFrameSize must be a positive integer, got ${String(maxFrameSize)}`);
   }
-  return { maxFrameSize, onError: options.onError ?? ignoreError };
+  return { maxFrameSize, onError: options.onError ?? ignoreError, ownsChunks: options.ownsChunks ?? false };
 }

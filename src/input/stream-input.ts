@@ -1,6 +1,7 @@
 import type net from 'node:net';
 import { createFramer } from '../framing/create-framer.js';
 import { FrameSpans, type Framer, type FramerOptions, type FramingError } from '../framing/framer.js';
+import { coversMostOf, releaseNow } from '../framing/owned-bytes.js';
 import type { FirewallLogRecord, ReceiveContext } from '../mapping/record.js';
 import type { FrameDecoder, Input } from './input.js';
 import { DRAIN_DEFAULTS, TCP_INPUT_DEFAULTS, type RelpInputConfig, type TcpInputConfig, type TlsInputConfig } from './input-config.js';
@@ -65,6 +66,9 @@ class Connection implements PartialFrameHolder {
     this.framer = newFramer({
       maxFrameSize: config.maxFrameSize,
       onError: (e) => onError(this, e),
+      // Socket reads are never reused, and a frame sink copies each frame before it returns: a
+      // half-sent frame may stay in its read buffer, uncopied, and held buffers may be freed.
+      ownsChunks: collectFrames,
     });
     this.onFrame = collectFrames
       ? (frame) => {
@@ -400,6 +404,8 @@ export abstract class StreamInput implements Input {
         const ctx = { peerAddress: conn.peerAddress, peerPort: conn.peerPort, transport: this.transport, receivedAt };
         const more = frameSink.offerSpans(spans, ctx);
         if (!more) this.backpressure(conn);
+        // A frame split across reads was assembled into a buffer of the framer's own.
+        if (spans.head !== undefined && coversMostOf(spans.head)) releaseNow(spans.head);
       }
       spans.clear();
     } else {
@@ -457,6 +463,10 @@ export abstract class StreamInput implements Input {
       if (frames.length === 0) return;
       this.received.inc(frames.length);
       const more = frameSink.offerFrames(frames, conn.ctx!);
+      // A flushed frame (budget cut, end of stream, drain) is a read buffer the framer held, or
+      // its own copy: the sink has copied it, and a held one is old enough that only a full
+      // collection would free it. Give it back now (see owned-bytes.ts).
+      for (const frame of frames) if (coversMostOf(frame)) releaseNow(frame);
       frames.length = 0;
       if (!more) this.backpressure(conn);
       return;

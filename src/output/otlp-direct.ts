@@ -44,6 +44,7 @@ import {
   writeStringField,
 } from './otlp-protobuf.js';
 import { ProtobufWriter, putVarint32, varintSize } from './protobuf-writer.js';
+import { releaseNow } from '../framing/owned-bytes.js';
 
 interface NodeBuffer extends Buffer {
   utf8Slice(start: number, end: number): string;
@@ -444,12 +445,17 @@ export class OtlpDirectEncoder {
   /**
    * Give back a chunk from `takeChunk()` whose records have all left the pipeline: its memory is
    * reused for a later chunk (fresh large buffers cost page faults, and V8 counts them as
-   * external memory, which brings full garbage collections forward).
+   * external memory, which brings full garbage collections forward), or released at once
+   * (`releaseNow`): no view on it may be read afterwards.
    */
   recycle(chunk: Uint8Array): void {
     const ab = chunk.buffer;
     if (ab instanceof ArrayBuffer && ab.byteLength === this.w.buf.length && this.spare.length < SPARE_CHUNKS) {
       this.spare.push(Buffer.from(ab, 0, ab.byteLength));
+    } else {
+      // Not kept (a small batch's copy, or the spares are full): the chunk lived through its
+      // export, so only a full collection would free it; with large records those piled up.
+      releaseNow(chunk);
     }
   }
 

@@ -1,7 +1,8 @@
 /**
  * Memory under the overload shapes of the delivery issue, with the service's defaults (worker
  * threads, the spool on): peak RSS (VmHWM of the child, its threads included) must stay under
- * 256 MiB for each shape, and nothing may be lost quietly.
+ * 256 MiB for each shape (one is not there yet, see HALF_SENT_NOW), and nothing may be lost
+ * quietly.
  *
  * - 3,000 connections each holding an unterminated 65,000-byte frame (the partial-frame budget);
  * - 3,000 lines of 60 KB into a slow endpoint (the in-flight bound counts bytes);
@@ -16,18 +17,16 @@ import { startOtlpSink, type OtlpSink } from '../../helpers/otlp-sink.js';
 import { ensureBuilt, startServiceProcess, until, type ServiceProcess } from '../service/service-process.js';
 
 const MIB = 1024 * 1024;
-/** The target of the delivery issue. */
+/** The target of the delivery issue (docs/reliability.md has the figures of each shape). */
 const BUDGET = 256 * MIB;
 /**
- * Two shapes do not meet it reliably yet, measured on this machine: 3,000 half-sent frames peak at
- * ~300-312 MiB (the partial-frame budget holds at most 2 x 32 MiB; the rest is read buffers awaiting
- * GC and the cut frames in flight), 60 KB lines into a slow endpoint at ~234-248 MiB (under the
- * target in the runs measured, but within noise of it), and the UDP flood at ~256 MiB. Their bounds
- * here guard against regressions above today's figures; docs/reliability.md lists them as open.
+ * One shape does not meet it yet: 3,000 half-sent frames peak at ~250-275 MiB on this machine,
+ * measured until every cut frame has arrived as a record (the 3,000 sockets' own state, the
+ * partial frames held, up to 32 MiB, and the cut frames in flight to the workers on top of an
+ * idle service of ~135 MiB). Its bound guards against regressions above today's figure;
+ * docs/reliability.md lists it as open.
  */
-const LARGE_LINES_NOW = 320 * MIB;
-const HALF_SENT_NOW = 400 * MIB;
-const UDP_FLOOD_NOW = 288 * MIB;
+const HALF_SENT_NOW = 300 * MIB;
 
 function peakRss(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -109,7 +108,12 @@ describe('peak RSS under overload, with the defaults', () => {
       // Give the reads their chance to land, then check the budget held.
       await until(async () => (await svc!.metric('iptables_otel_partial_frame_bytes')) > 0, 30_000, 'partial frames held');
       await new Promise((r) => setTimeout(r, 2000));
-      expect(await svc.metric('iptables_otel_partial_frame_bytes')).toBeLessThanOrEqual(2 * 64 * MIB + 65_536);
+      // The default budget: 16 MiB, so at most 32 MiB (+ one frame) held.
+      expect(await svc.metric('iptables_otel_partial_frame_bytes')).toBeLessThanOrEqual(32 * MIB + 65_536);
+      // Nothing lost quietly: every cut partial is a counted framing error and arrives as a record.
+      const cuts = await svc.metric('iptables_otel_framing_errors_total', { reason: 'partial_budget' });
+      expect(cuts).toBeGreaterThan(0);
+      await sink.waitForRecords(cuts, 60_000);
       expect(report('3,000 half-sent 65 KB frames')).toBeLessThan(HALF_SENT_NOW);
     } finally {
       for (const s of socks) s.destroy();
@@ -125,7 +129,7 @@ describe('peak RSS under overload, with the defaults', () => {
     await send(svc.port('tcp'), text);
     await sink.waitForRecords(3000, 120_000);
     expect(await svc.metric('iptables_otel_dropped_total')).toBe(0);
-    expect(report('3,000 x 60 KB lines, slow endpoint')).toBeLessThan(LARGE_LINES_NOW);
+    expect(report('3,000 x 60 KB lines, slow endpoint')).toBeLessThan(BUDGET);
   }, 180_000);
 
   it('a UDP flood of 200,000 datagrams: every datagram is delivered or counted', async () => {
@@ -144,7 +148,7 @@ describe('peak RSS under overload, with the defaults', () => {
       sink!.records.length + (await svc!.metric('iptables_otel_dropped_total', { reason: 'udp_receive_buffer' })) + (await svc!.metric('iptables_otel_dropped_total', { reason: 'spool_full' }));
     await until(async () => (await accounted()) >= N, 60_000, 'every datagram delivered or counted');
     peaks.push(`overload UDP flood: delivered ${sink.records.length} of ${N}, kernel drops ${await svc.metric('iptables_otel_dropped_total', { reason: 'udp_receive_buffer' })}`);
-    expect(report('UDP flood, 200,000 datagrams')).toBeLessThan(UDP_FLOOD_NOW);
+    expect(report('UDP flood, 200,000 datagrams')).toBeLessThan(BUDGET);
   }, 180_000);
 
   it('200,000 lines into an endpoint that is down, then slow: the spool holds them, memory does not', async () => {
