@@ -11,6 +11,7 @@ import type { PipelineConfig } from '../pipeline-config.js';
 import type { PipelineShutdownResult } from '../pipeline.js';
 import { compareSpoolRefs, type Spool, type SpoolRef } from '../spool/spool.js';
 import type { SpoolBatch, SpoolBatchBuilder } from '../spool/spool-record.js';
+import { releaseNow } from '../../framing/owned-bytes.js';
 import { pipelineWorkerEntry, type WorkerEntry } from './worker-entry.js';
 import type { FromWorker, HealthEvent, MetricDelta, ToWorker, WorkerSettings } from './worker-protocol.js';
 
@@ -119,8 +120,11 @@ interface Slot {
 }
 
 const MIN_BATCH_BYTES = 64 * 1024;
-/** Returned batch buffers kept for reuse. */
+/** Returned batch buffers kept for reuse, at most this many and this many bytes together. */
 const MAX_SPARE_BATCH_BUFFERS = 8;
+const MAX_SPARE_BATCH_BYTES = 4 * 1024 * 1024;
+/** See `ThreadedPipeline.frameBatchBytes`. */
+const FRAME_BATCH_MAX_BYTES = 1024 * 1024;
 /** V8 young-generation size of each worker thread (see `spawn`). */
 const WORKER_YOUNG_GENERATION_MB = 12;
 /** A worker that crashes within this time of its start counts as crash-looping. */
@@ -199,6 +203,14 @@ export class ThreadedPipeline implements FrameSink {
   /** Batch buffers the workers gave back (see `free` in worker-protocol.ts). */
   private readonly spareBytes: ArrayBuffer[] = [];
   private readonly spareEnds: ArrayBuffer[] = [];
+  private spareByteCount = 0;
+  /**
+   * Raw bytes at which a frame batch is cut: `batch.maxBytes`, at most FRAME_BATCH_MAX_BYTES.
+   * A worker encodes a whole batch into one chunk before its export batches take it apart, so
+   * multi-MiB batches of long lines grow every worker's encoder buffers (30-40 MiB more peak RSS
+   * in the overload shapes); a batch of 1,024 typical lines is ~250 KB and never reaches it.
+   */
+  private readonly frameBatchBytes: number;
   // The bound.
   private frames = 0;
   private bytes = 0;
@@ -248,6 +260,7 @@ export class ThreadedPipeline implements FrameSink {
     this.buf = batchBuffer(MIN_BATCH_BYTES);
     this.ends = new Uint32Array(p.batchSize);
     this.rangeEnds = new Uint32Array(p.batchSize);
+    this.frameBatchBytes = Math.min(p.batchMaxBytes, FRAME_BATCH_MAX_BYTES);
     const ready: Array<Promise<void>> = [];
     for (let i = 0; i < opts.threads; i++) {
       const slot: Slot = {
@@ -351,7 +364,7 @@ export class ThreadedPipeline implements FrameSink {
         const end = Math.min(count, i + batchSize - this.count);
         this.appendRun(chunk, offsets, i, end, ctx);
         i = end;
-        if (this.count >= batchSize || this.used >= this.config.batchMaxBytes) this.cut(false);
+        if (this.count >= batchSize || this.used >= this.frameBatchBytes) this.cut(false);
       }
       accepted += count;
     } else {
@@ -503,7 +516,7 @@ export class ThreadedPipeline implements FrameSink {
     this.ends[this.count++] = this.used;
     this.frames++;
     this.bytes += len;
-    if (this.count >= this.config.batchSize || this.used >= this.config.batchMaxBytes) this.cut(false);
+    if (this.count >= this.config.batchSize || this.used >= this.frameBatchBytes) this.cut(false);
     return true;
   }
 
@@ -576,6 +589,8 @@ export class ThreadedPipeline implements FrameSink {
     while (size < this.used + need) size *= 2;
     const next = batchBuffer(size);
     next.set(this.buf.subarray(0, this.used));
+    // Ours alone (not posted yet): freed now, not at a collection.
+    releaseNow(this.buf);
     this.buf = next;
   }
 
@@ -673,7 +688,7 @@ export class ThreadedPipeline implements FrameSink {
     // Room is left for the pending batch, so what is in memory (`queue_records`) never exceeds maxRecords.
     const c = this.config;
     const frames = Math.max(c.batchSize, c.maxRecords - c.batchSize);
-    const bytes = Math.max(c.batchMaxBytes, c.maxBytes - c.batchMaxBytes);
+    const bytes = Math.max(this.frameBatchBytes, c.maxBytes - this.frameBatchBytes);
     return this.inFlightFrames + packed.frames <= frames && this.inFlightBytes + packed.bytes <= bytes;
   }
 
@@ -684,8 +699,7 @@ export class ThreadedPipeline implements FrameSink {
     packed.msg = undefined;
     this.frames -= packed.frames;
     this.bytes -= packed.bytes;
-    if (this.spareBytes.length < MAX_SPARE_BATCH_BUFFERS) this.spareBytes.push(msg.bytes);
-    if (this.spareEnds.length < MAX_SPARE_BATCH_BUFFERS) this.spareEnds.push(msg.ends);
+    this.keepSpare(msg.bytes, msg.ends);
   }
 
   /**
@@ -740,7 +754,7 @@ export class ThreadedPipeline implements FrameSink {
     const out: Packed[] = [];
     let cur: Packed | undefined;
     for (const ref of refs) {
-      if (cur === undefined || cur.frames + ref.frames > this.config.batchSize || cur.bytes + ref.bytes > this.config.batchMaxBytes) {
+      if (cur === undefined || cur.frames + ref.frames > this.config.batchSize || cur.bytes + ref.bytes > this.frameBatchBytes) {
         cur = { msg: undefined, frames: 0, bytes: 0, refs: [], unspooled: 0 };
         out.push(cur);
       }
@@ -751,10 +765,34 @@ export class ThreadedPipeline implements FrameSink {
     return out;
   }
 
-  /** A batch buffer of at least `size` bytes: one a worker gave back, or a new one. */
+  /** A batch buffer of at least `size` bytes: one a worker gave back (the smallest that fits), or a new one. */
   private reuseBytes(size: number): Uint8Array {
-    const spare = this.spareBytes.pop();
-    return spare !== undefined && spare.byteLength >= size ? new Uint8Array(spare) : batchBuffer(size);
+    const spares = this.spareBytes;
+    let best = -1;
+    for (let i = 0; i < spares.length; i++) {
+      const n = (spares[i] as ArrayBuffer).byteLength;
+      if (n >= size && (best < 0 || n < (spares[best] as ArrayBuffer).byteLength)) best = i;
+    }
+    if (best < 0) return batchBuffer(size);
+    const ab = spares[best] as ArrayBuffer;
+    spares.splice(best, 1);
+    this.spareByteCount -= ab.byteLength;
+    return new Uint8Array(ab);
+  }
+
+  /**
+   * Keep a batch's buffers for reuse, within MAX_SPARE_BATCH_BUFFERS / MAX_SPARE_BATCH_BYTES;
+   * the rest is freed at once (long lines make multi-MiB batches, and eight of those kept
+   * here, or left for a full collection, showed in the overload shapes' peak RSS).
+   */
+  private keepSpare(bytes: ArrayBuffer, ends: ArrayBuffer): void {
+    if (this.spareBytes.length < MAX_SPARE_BATCH_BUFFERS && this.spareByteCount + bytes.byteLength <= MAX_SPARE_BATCH_BYTES) {
+      this.spareBytes.push(bytes);
+      this.spareByteCount += bytes.byteLength;
+    } else {
+      releaseNow(new Uint8Array(bytes));
+    }
+    if (this.spareEnds.length < MAX_SPARE_BATCH_BUFFERS && ends.byteLength === this.config.batchSize * 4) this.spareEnds.push(ends);
   }
 
   private reuseEnds(): Uint32Array {
@@ -855,8 +893,7 @@ export class ThreadedPipeline implements FrameSink {
         slot.onStopped?.();
         break;
       case 'free':
-        if (this.spareBytes.length < MAX_SPARE_BATCH_BUFFERS) this.spareBytes.push(msg.bytes);
-        if (this.spareEnds.length < MAX_SPARE_BATCH_BUFFERS) this.spareEnds.push(msg.ends);
+        this.keepSpare(msg.bytes, msg.ends);
         break;
       case 'ready':
         break;
