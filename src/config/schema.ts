@@ -177,7 +177,7 @@ export const configSchema = {
           default: {},
           properties: {
             maxRecords: { type: 'integer', minimum: 1, default: 50000, description: 'Senders are paused above this many queued records.' },
-            maxBytes: { ...size, default: 33554432, description: 'Senders are paused above this many queued bytes (approximate).' },
+            maxBytes: { ...size, default: 16777216, description: 'Senders are paused above this many queued bytes (approximate).' },
           },
         },
         batch: {

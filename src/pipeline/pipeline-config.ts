@@ -42,7 +42,7 @@ export interface PipelineConfig {
 /** Defaults of `PipelineConfig`. */
 export const DEFAULT_PIPELINE_CONFIG: Readonly<PipelineConfig> = Object.freeze({
   maxRecords: 50_000,
-  maxBytes: 32 * 1024 * 1024,
+  maxBytes: 16 * 1024 * 1024,
   lowWaterFraction: 0.5,
   hardLimitFactor: 2,
   batchSize: 1024,

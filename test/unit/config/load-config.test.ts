@@ -20,7 +20,7 @@ describe('loadConfig defaults', () => {
     expect(c.outputs).toEqual([{ type: 'console', name: 'console', stream: 'stdout' }]);
     expect(c.notices.join(' ')).toMatch(/console/);
     expect(c.ops).toMatchObject({ enabled: true, host: '127.0.0.1', port: 9002 });
-    expect(c.pipeline).toEqual({ maxRecords: 50000, maxBytes: 32 * 1024 * 1024, batchSize: 1024, batchMaxBytes: 4 * 1024 * 1024, lingerMs: 20, retryInitialMs: 500, retryMaxMs: 30000, shutdownDeadlineMs: 10000 });
+    expect(c.pipeline).toEqual({ maxRecords: 50000, maxBytes: 16 * 1024 * 1024, batchSize: 1024, batchMaxBytes: 4 * 1024 * 1024, lingerMs: 20, retryInitialMs: 500, retryMaxMs: 30000, shutdownDeadlineMs: 10000 });
     expect(c.logging.level).toBe('info');
     expect(c.parser).toEqual({ timezone: 'UTC', preserveOriginal: false, dataset: 'iptables.log', namespace: 'default' });
   });
