@@ -224,7 +224,7 @@ export const configSchema = {
           description:
             'Memory for frames read but not yet terminated, shared by every TCP/TLS/RELP connection (what the queue does not cover). Above maxBytes a connection whose partial frame grows is paused; at twice maxBytes, or when paused connections release nothing for stall, the oldest partial frames are cut (framing error partial_budget).',
           properties: {
-            maxBytes: { ...size, description: 'Bytes all connections together may hold in partial frames. Default 16MiB (so at most 32MiB); 0 = no budget.' },
+            maxBytes: { ...size, description: 'Bytes all connections together may hold in partial frames. Default 8MiB (so at most 16MiB); 0 = no budget.' },
             stall: { ...duration, description: 'Paused connections with no partial byte released for this long: the oldest partials are cut. Default 1s.' },
           },
         },

@@ -23,7 +23,7 @@ import type { ConfigIssue } from '../pipeline/pipeline-config.js';
  * most about `stallMs`.
  */
 export interface PartialFrameBudgetConfig {
-  /** Bytes all stream connections together may hold in partial frames. Default 16 MiB (so at most 32 MiB: see above); 0 = no budget. */
+  /** Bytes all stream connections together may hold in partial frames. Default 8 MiB (so at most 16 MiB: see above); 0 = no budget. */
   maxBytes: number;
   /** Paused connections with no partial byte released for this long: cut the oldest partials, ms. Default 1000. */
   stallMs: number;
@@ -31,7 +31,7 @@ export interface PartialFrameBudgetConfig {
 
 /** Defaults of the partial-frame budget. */
 export const PARTIAL_FRAME_BUDGET_DEFAULTS: Readonly<PartialFrameBudgetConfig> = Object.freeze({
-  maxBytes: 16 * 1024 * 1024,
+  maxBytes: 8 * 1024 * 1024,
   stallMs: 1000,
 });
 

@@ -176,7 +176,7 @@ describe('errors name file, line and key path', () => {
     ]);
   });
   it('pipeline.partialFrames: defaults, sizes and durations, and errors at their line', () => {
-    expect(loadConfig({ env: {} }).partialFrames).toEqual({ maxBytes: 16 * 1024 * 1024, stallMs: 1000 });
+    expect(loadConfig({ env: {} }).partialFrames).toEqual({ maxBytes: 8 * 1024 * 1024, stallMs: 1000 });
     expect(loadConfig({ file: 'c.yaml', text: 'pipeline:\n  partialFrames: {maxBytes: 8MiB, stall: 250ms}\n', env: {} }).partialFrames).toEqual({ maxBytes: 8 * 1024 * 1024, stallMs: 250 });
     expect(errorsOf(() => loadConfig({ file: 'c.yaml', text: 'pipeline:\n  partialFrames:\n    maxBytes: 1MiB\n    stall: 0\n', env: {} }))).toEqual([
       'c.yaml:4: pipeline.partialFrames.stall: must be an integer >= 1 (got 0)',

@@ -39,7 +39,7 @@ function fakes(maxBytes: number, stallMs = 60_000) {
 
 describe('PartialFrameBudget', () => {
   it('has defaults and validates keys by name', () => {
-    expect(PARTIAL_FRAME_BUDGET_DEFAULTS).toEqual({ maxBytes: 16 * 1024 * 1024, stallMs: 1000 });
+    expect(PARTIAL_FRAME_BUDGET_DEFAULTS).toEqual({ maxBytes: 8 * 1024 * 1024, stallMs: 1000 });
     expect(validatePartialFrameBudgetConfig({ maxBytes: -1, stallMs: 0 }, 'inputs.partialFrames').map((i) => i.key)).toEqual([
       'inputs.partialFrames.maxBytes',
       'inputs.partialFrames.stallMs',
