@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, formatConfigIssue, loadConfig } from '../../../src/config/load-config.js';
+import { loadConfig } from '../../../src/config/load-config.js';
 import { parseDuration, parseSize } from '../../../src/config/units.js';
 import { readOtelEnv } from '../../../src/config/otel-env.js';
-
-function errorsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err.issues.map(formatConfigIssue);
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { errorsOf } from '../../helpers/config-errors.js';
 
 describe('loadConfig defaults', () => {
   it('with nothing configured listens on UDP and TCP 127.0.0.1:9001 and writes to the console', () => {

@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, formatConfigIssue, loadConfig } from '../../../src/config/load-config.js';
+import { loadConfig } from '../../../src/config/load-config.js';
 import { toInputConfig } from '../../../src/config/component-configs.js';
 import { parseListenUrl } from '../../../src/input/listen-url.js';
-
-function errorsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err.issues.map(formatConfigIssue);
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { errorsOf } from '../../helpers/config-errors.js';
 
 describe('RELP listeners in the config', () => {
   it('inputs: - relp: {} listens on 127.0.0.1:2514 with the TCP limits', () => {
