@@ -101,6 +101,11 @@ export interface SpoolBatchBuilder extends SpoolBatch {
   used: number;
 }
 
+/** An empty builder with fresh buffers for `bytes` bytes and `frames` frames (safe to transfer). */
+export function newBatchBuilder(bytes: number, frames: number): SpoolBatchBuilder {
+  return { bytes: new Uint8Array(new ArrayBuffer(Math.max(bytes, 1))), ends: new Uint32Array(frames), count: 0, used: 0, ctxs: [], ctxFirst: [] };
+}
+
 /**
  * Append the frames of a checked record to `into`, which has room for them (its `bytes` and
  * `ends` were sized from the records' lengths): consecutive records read back become one
@@ -131,15 +136,7 @@ export function appendRecord(rec: Extract<CheckedRecord, { ok: true }>, into: Sp
 export function decodeRecord(buf: Uint8Array, offset: number, endsCapacity = 0): DecodedRecord {
   const rec = checkRecord(buf, offset);
   if (!rec.ok) return rec;
-  const dataLength = rec.length - rec.endsAt - rec.count * 4;
-  const into: SpoolBatchBuilder = {
-    bytes: new Uint8Array(new ArrayBuffer(Math.max(dataLength, 1))),
-    ends: new Uint32Array(Math.max(rec.count, endsCapacity)),
-    count: 0,
-    used: 0,
-    ctxs: [],
-    ctxFirst: [],
-  };
+  const into = newBatchBuilder(rec.length - rec.endsAt - rec.count * 4, Math.max(rec.count, endsCapacity));
   appendRecord(rec, into);
   const { bytes, ends, count, ctxs, ctxFirst } = into;
   return { ok: true, index: rec.index, length: rec.length, batch: { bytes, ends, count, ctxs, ctxFirst } };

@@ -37,7 +37,7 @@ import { join } from 'node:path';
 import type { Logger } from '../../ops/logger.js';
 import type { ReceiveContext } from '../../mapping/record.js';
 import type { SpoolConfig } from './spool-config.js';
-import { appendRecord, checkRecord, encodeRecord, RECORD_HEADER_BYTES, RECORD_MAGIC, type SpoolBatch, type SpoolBatchBuilder } from './spool-record.js';
+import { appendRecord, checkRecord, encodeRecord, newBatchBuilder, RECORD_HEADER_BYTES, RECORD_MAGIC, type SpoolBatch, type SpoolBatchBuilder } from './spool-record.js';
 
 /** Where one batch lives in the spool. */
 export interface SpoolRef {
@@ -224,14 +224,7 @@ export class Spool {
 
   /** Read a batch back (for a send that could not be kept in memory). `endsCapacity`: see `decodeRecord`. */
   read(ref: SpoolRef, endsCapacity = 0): SpoolBatch {
-    const into: SpoolBatchBuilder = {
-      bytes: new Uint8Array(new ArrayBuffer(Math.max(ref.bytes, 1))),
-      ends: new Uint32Array(Math.max(ref.frames, endsCapacity)),
-      count: 0,
-      used: 0,
-      ctxs: [],
-      ctxFirst: [],
-    };
+    const into = newBatchBuilder(ref.bytes, Math.max(ref.frames, endsCapacity));
     this.readInto(ref, into);
     const { bytes, ends, count, ctxs, ctxFirst } = into;
     return { bytes, ends, count, ctxs, ctxFirst };

@@ -211,6 +211,12 @@ export class ThreadedPipeline implements FrameSink {
    * in the overload shapes); a batch of 1,024 typical lines is ~250 KB and never reaches it.
    */
   private readonly frameBatchBytes: number;
+  /**
+   * With the spool, what may be in flight to the workers: maxRecords / maxBytes less one pending
+   * batch, so what is in memory (`queue_records`) never exceeds maxRecords.
+   */
+  private readonly inFlightMaxFrames: number;
+  private readonly inFlightMaxBytes: number;
   // The bound.
   private frames = 0;
   private bytes = 0;
@@ -261,6 +267,8 @@ export class ThreadedPipeline implements FrameSink {
     this.ends = new Uint32Array(p.batchSize);
     this.rangeEnds = new Uint32Array(p.batchSize);
     this.frameBatchBytes = Math.min(p.batchMaxBytes, FRAME_BATCH_MAX_BYTES);
+    this.inFlightMaxFrames = Math.max(p.batchSize, p.maxRecords - p.batchSize);
+    this.inFlightMaxBytes = Math.max(this.frameBatchBytes, p.maxBytes - this.frameBatchBytes);
     const ready: Array<Promise<void>> = [];
     for (let i = 0; i < opts.threads; i++) {
       const slot: Slot = {
@@ -685,11 +693,7 @@ export class ThreadedPipeline implements FrameSink {
    */
   private hasRoom(packed: Packed): boolean {
     if (this.spool === undefined || this.inFlightFrames === 0) return true;
-    // Room is left for the pending batch, so what is in memory (`queue_records`) never exceeds maxRecords.
-    const c = this.config;
-    const frames = Math.max(c.batchSize, c.maxRecords - c.batchSize);
-    const bytes = Math.max(this.frameBatchBytes, c.maxBytes - this.frameBatchBytes);
-    return this.inFlightFrames + packed.frames <= frames && this.inFlightBytes + packed.bytes <= bytes;
+    return this.inFlightFrames + packed.frames <= this.inFlightMaxFrames && this.inFlightBytes + packed.bytes <= this.inFlightMaxBytes;
   }
 
   /** Keep a batch that is all spooled on disk only: its memory goes back to the buffer pool. */
