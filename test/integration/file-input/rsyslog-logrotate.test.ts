@@ -113,7 +113,8 @@ describe.skipIf(!shouldRun(req)).each(SCENARIOS)('file input: rsyslog writes, lo
     logDir = rsDir;
     const log = path.join(rsDir, 'kern.log');
     daemon = await startRsyslog(`action(type="omfile" file="${log}"${sc.template ? ` template="${sc.template}"` : ''})`);
-    const pid = readFileSync(path.join(daemon.dir, 'rsyslog.pid'), 'utf8').trim();
+    // rsyslogd runs in the foreground (-n): its pid is the child's (the pid file may not be written yet).
+    const pid = String(daemon.process.pid);
     const lrConf = path.join(rsDir, 'logrotate.conf');
     writeFileSync(
       lrConf,
