@@ -39,18 +39,32 @@ type Transferring = ArrayBuffer & { transfer?: (length: number) => ArrayBuffer }
  * detach alone would only move the memory to a new ArrayBuffer, again left to the collector).
  * Only used once its `close` event has been seen: before that, messages would still be queued.
  */
-let sink: { port: MessagePort; closed: boolean } | undefined;
+let sink: { port: MessagePort; closed: boolean; ready: Promise<void> } | undefined;
 
-function closedPort(): MessagePort | undefined {
+function releasePort(): NonNullable<typeof sink> {
   if (sink === undefined) {
     const { port1, port2 } = new MessageChannel();
-    const s = { port: port1, closed: false };
-    port1.once('close', () => (s.closed = true));
+    let resolve!: () => void;
+    const s = { port: port1, closed: false, ready: new Promise<void>((r) => (resolve = r)) };
+    port1.once('close', () => {
+      s.closed = true;
+      resolve();
+    });
     port1.unref();
     port2.close();
     sink = s;
   }
-  return sink.closed ? sink.port : undefined;
+  return sink;
+}
+
+function closedPort(): MessagePort | undefined {
+  const s = releasePort();
+  return s.closed ? s.port : undefined;
+}
+
+/** Resolves once `releaseNow` frees memory on Node 20 too (its port's close has been seen); for tests. */
+export function releaseReady(): Promise<void> {
+  return releasePort().ready;
 }
 
 /**

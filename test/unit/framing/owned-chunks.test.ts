@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { AutoDetectFramer } from '../../../src/framing/auto-detect.js';
 import { DelimitedFramer } from '../../../src/framing/delimited.js';
 import { FrameSpans, type Framer } from '../../../src/framing/framer.js';
-import { coversMostOf, keepOrCopy, releaseNow } from '../../../src/framing/owned-bytes.js';
+import { coversMostOf, keepOrCopy, releaseNow, releaseReady } from '../../../src/framing/owned-bytes.js';
 import { cut } from './framing-helpers.js';
 
 /** A chunk with an ArrayBuffer of its own, as a socket read has (Node allocates one per read). */
@@ -67,8 +67,7 @@ describe('DelimitedFramer with owned chunks', () => {
   });
 
   it('frees the read buffer it held once the frame is assembled; the frame is intact', async () => {
-    releaseNow(owned(big(100_000))); // the release port is ready after its peer's close was seen
-    await new Promise((r) => setTimeout(r, 20));
+    await releaseReady(); // the release port is ready after its peer's close was seen
     const framer = new DelimitedFramer({ ownsChunks: true });
     const first = owned(`<4>${big(50_000)}`);
     framer.scan(first, new FrameSpans());
@@ -111,9 +110,7 @@ describe('DelimitedFramer with owned chunks', () => {
 
 describe('releaseNow', () => {
   it('detaches an owned buffer (its memory goes back at once)', async () => {
-    // The release port is ready once its peer's close has been seen: give it that turn.
-    releaseNow(owned(big(100_000)));
-    await new Promise((r) => setTimeout(r, 20));
+    await releaseReady(); // the release port is ready once its peer's close has been seen
     const chunk = owned(big(100_000));
     releaseNow(chunk);
     expect(chunk.length).toBe(0);
@@ -121,8 +118,7 @@ describe('releaseNow', () => {
   });
 
   it('leaves small buffers and slices of Buffer’s shared pool alone', async () => {
-    releaseNow(owned(big(100_000)));
-    await new Promise((r) => setTimeout(r, 20));
+    await releaseReady(); // the release port is ready once its peer's close has been seen
     const pooled = Buffer.from('<4>kept');
     const neighbour = Buffer.from('<4>its neighbour in the pool');
     releaseNow(pooled);

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import net from 'node:net';
 import type { FrameSpans } from '../../../src/framing/framer.js';
-import { releaseNow } from '../../../src/framing/owned-bytes.js';
+import { releaseReady } from '../../../src/framing/owned-bytes.js';
 import { TcpInput } from '../../../src/input/tcp-input.js';
 import type { ReceiveContext } from '../../../src/mapping/record.js';
 import { Metrics } from '../../../src/ops/metrics.js';
@@ -39,9 +39,7 @@ const noDecode = (): never => {
 };
 
 async function withInput(run: (port: number, sink: KeepingSink, metrics: Metrics) => Promise<void>): Promise<void> {
-  // The release port becomes usable once its peer's close has been seen.
-  releaseNow(Buffer.allocUnsafeSlow(100_000));
-  await new Promise((r) => setTimeout(r, 20));
+  await releaseReady(); // the release port is ready once its peer's close has been seen
   const sink = new KeepingSink();
   const metrics = new Metrics();
   const input = new TcpInput(
