@@ -78,15 +78,26 @@ export function collectorRequirement(): Requirement {
   return requirement(false, why);
 }
 
-/** A free TCP port on 127.0.0.1 (bind port 0, read it, close). */
+/**
+ * A free TCP port on 127.0.0.1, for a peer or service that must be told its port before it
+ * starts. Picked at random below Linux's ephemeral range (32768-60999) and checked by binding:
+ * a port the kernel hands out for port 0 is also what it hands out as the local port of the next
+ * outgoing connection, so between our check and the peer's listen another test's connect could
+ * take it (it did once in CI: EADDRINUSE at the service's start).
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if (await canListen(port)) return port;
+  }
+  throw new Error('freePort: no free port found in 20000-31999 after 200 tries');
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
 
