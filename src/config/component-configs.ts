@@ -5,7 +5,7 @@ import type { ListenerSpec, PipelineSpec } from './service-config.js';
 /** The input factory's config for one listener of the resolved service config. */
 export function toInputConfig(l: ListenerSpec): InputConfig {
   const base = { host: l.host, port: l.port, maxFrameSize: l.maxFrameSize, drainTimeoutMs: l.drainTimeoutMs, ...(l.name !== undefined ? { name: l.name } : {}) };
-  if (l.type === 'udp') return { type: 'udp', ...base, recvBufferSize: l.recvBufferSize };
+  if (l.type === 'udp') return { type: 'udp', ...base, recvBufferSize: l.recvBufferSize, readerThread: l.readerThread };
   const connections = { maxConnections: l.maxConnections, maxPendingConnections: l.maxPendingConnections, idleTimeoutMs: l.idleTimeoutMs };
   if (l.type === 'relp') return { type: 'relp', ...base, ...connections };
   const stream = { ...base, framing: l.framing, ...connections };

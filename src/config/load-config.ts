@@ -238,6 +238,7 @@ interface RawListener {
   idleTimeout?: number | string;
   drainTimeout?: number | string;
   recvBufferSize?: number | string;
+  readerThread?: boolean;
   tls?: { cert: string; key: string; ca?: string; requireClientCert: boolean; watch?: boolean };
 }
 interface RawOtlp {
@@ -316,6 +317,7 @@ function listenerFromRaw(type: ListenerSpec['type'], r: RawListener): ListenerSp
     idleTimeoutMs: parseDuration(r.idleTimeout) ?? 300000,
     drainTimeoutMs: parseDuration(r.drainTimeout) ?? 1000,
     recvBufferSize: parseSize(r.recvBufferSize) ?? UDP_INPUT_DEFAULTS.recvBufferSize,
+    readerThread: r.readerThread ?? UDP_INPUT_DEFAULTS.readerThread,
   };
   if (r.name !== undefined) spec.name = r.name;
   if (r.tls) {

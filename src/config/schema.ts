@@ -114,6 +114,11 @@ export const configSchema = {
             properties: {
               ...listenerCommon,
               recvBufferSize: { ...size, default: 33554432, description: 'SO_RCVBUF to ask for; the kernel caps it at net.core.rmem_max; 0 = OS default.' },
+              readerThread: {
+                type: 'boolean',
+                default: true,
+                description: 'Read busy senders in a reader thread, each on a socket of its own (Linux); false reads every datagram in the event loop and binds without SO_REUSEADDR.',
+              },
             },
           },
           tcp: { type: 'object', additionalProperties: false, properties: { ...streamCommon } },

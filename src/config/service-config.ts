@@ -77,6 +77,8 @@ export interface ListenerSpec {
   idleTimeoutMs: number;
   /** UDP only; 0 = OS default. */
   recvBufferSize: number;
+  /** UDP only: busy senders read by a reader thread. */
+  readerThread: boolean;
   /** TLS only. */
   tls?: ListenerTlsSpec;
 }

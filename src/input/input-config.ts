@@ -37,6 +37,11 @@ export interface UdpInputConfig extends ListenerConfigBase {
    * Linux caps it at `net.core.rmem_max`; a smaller result is logged at start-up.
    */
   recvBufferSize: number;
+  /**
+   * Read busy senders in a reader thread, each on a socket of its own (Linux; default true).
+   * false: every datagram is read in the event loop, and the socket is bound without SO_REUSEADDR.
+   */
+  readerThread?: boolean;
 }
 
 /** A TCP listener (RFC 6587). */
@@ -91,6 +96,7 @@ export const UDP_INPUT_DEFAULTS = {
   port: DEFAULT_PORT,
   maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
   recvBufferSize: 32 * 1024 * 1024,
+  readerThread: true,
 } as const;
 
 /** Defaults for TCP listeners. */
@@ -150,7 +156,7 @@ export class InputConfigError extends Error {
 const COMMON_KEYS = ['type', 'host', 'port', 'name', 'maxFrameSize', 'drainTimeoutMs', 'drainQuietMs'];
 const STREAM_KEYS = ['framing', 'maxConnections', 'maxPendingConnections', 'idleTimeoutMs'];
 const KEYS: Record<InputConfig['type'], readonly string[]> = {
-  udp: [...COMMON_KEYS, 'recvBufferSize'],
+  udp: [...COMMON_KEYS, 'recvBufferSize', 'readerThread'],
   tcp: [...COMMON_KEYS, ...STREAM_KEYS],
   relp: [...COMMON_KEYS, ...STREAM_KEYS.filter((k) => k !== 'framing')],
   tls: [...COMMON_KEYS, ...STREAM_KEYS, 'certFile', 'keyFile', 'caFile', 'requireClientCert', 'watchCertificates'],
@@ -220,7 +226,12 @@ export function validateInputConfig(raw: unknown, path = 'input'): InputConfig {
     ...optionalInt(r, 'drainQuietMs', path, 1, 60_000),
   };
   if (type === 'udp') {
-    return { type, ...base, recvBufferSize: int(r, 'recvBufferSize', path, UDP_INPUT_DEFAULTS.recvBufferSize, 0, 2 ** 31 - 1) };
+    return {
+      type,
+      ...base,
+      recvBufferSize: int(r, 'recvBufferSize', path, UDP_INPUT_DEFAULTS.recvBufferSize, 0, 2 ** 31 - 1),
+      readerThread: bool(r, 'readerThread', path, UDP_INPUT_DEFAULTS.readerThread),
+    };
   }
   const connections = {
     maxConnections: int(r, 'maxConnections', path, TCP_INPUT_DEFAULTS.maxConnections, 0, 10_000_000),

@@ -9,6 +9,8 @@ import { receiveTime } from './receive-context.js';
 import { DatagramRun, PeerAddressCache } from './udp-datagram-run.js';
 import { UdpKernelDrops } from './udp-kernel-drops.js';
 import { readRmemMax, receiveBufferReport } from './udp-receive-buffer.js';
+import { UdpSenderSockets } from './udp-sender-sockets.js';
+import { socketDescriptor } from './udp-socket-fd.js';
 
 /**
  * At most this many datagrams wait for the end of the turn (libuv reads at most 32 per
@@ -22,6 +24,9 @@ const MAX_RUN_DATAGRAMS = 256;
  * writable each datagram is counted in `dropped{reason="queue_full"}`; datagrams the
  * kernel dropped because the receive buffer was full are read from /proc/net/udp and
  * counted in `dropped{reason="udp_receive_buffer"}`.
+ *
+ * With `readerThread` (the default, Linux), a busy sender gets a socket of its own read by a
+ * reader thread (udp-sender-sockets.ts); everyone else is read here, in the event loop.
  */
 export class UdpInput implements Input {
   readonly name: string;
@@ -46,6 +51,8 @@ export class UdpInput implements Input {
   };
   /** Canonical peer address per sender, computed once per sender. */
   private readonly peers = new PeerAddressCache();
+  /** Busy senders' own sockets, read by the reader thread (undefined: everything is read here). */
+  private senders: UdpSenderSockets | undefined;
 
   constructor(config: UdpInputConfig, deps: InputDeps) {
     this.config = config;
@@ -63,7 +70,9 @@ export class UdpInput implements Input {
   start(): Promise<void> {
     const { host, port, recvBufferSize } = this.config;
     const type = isIP(host) === 6 ? 'udp6' : 'udp4';
-    const socket = dgram.createSocket({ type, ...(recvBufferSize > 0 ? { recvBufferSize } : {}) });
+    const readerThread = this.config.readerThread ?? true;
+    // SO_REUSEADDR lets the sender sockets bind this address too (rsyslog's imudp sets it as well).
+    const socket = dgram.createSocket({ type, ...(readerThread ? { reuseAddr: true } : {}), ...(recvBufferSize > 0 ? { recvBufferSize } : {}) });
     this.socket = socket;
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => {
@@ -76,10 +85,17 @@ export class UdpInput implements Input {
         socket.off('error', onError);
         socket.on('error', (err) => this.log.error('udp socket error', { input: this.name, error: err.message }));
         socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
-        this.checkRecvBuffer(socket);
+        const granted = this.checkRecvBuffer(socket);
         const bound = socket.address();
         const dropped = this.deps.metrics.dropped.labels('udp_receive_buffer');
-        this.kernelDrops = new UdpKernelDrops(bound, (n) => dropped.inc(n));
+        const listener = readerThread ? socketDescriptor(socket) : undefined;
+        if (listener !== undefined) {
+          this.senders = this.senderSockets(type, bound, granted);
+          this.senders.start();
+        }
+        else if (readerThread) this.log.info('udp reader thread not available here; every datagram is read in the event loop', { input: this.name });
+        const inodes = listener === undefined ? undefined : () => [listener.inode, ...(this.senders?.inodes() ?? [])];
+        this.kernelDrops = new UdpKernelDrops(bound, (n) => dropped.inc(n), 1000, inodes);
         this.kernelDrops.start();
         this.log.info('listening', { input: this.name, address: this.address() });
         resolve();
@@ -114,10 +130,40 @@ export class UdpInput implements Input {
       await new Promise((r) => setImmediate(r));
     }
     this.flush();
+    // The reader thread reads what its sockets still hold; they close after the last drop count.
+    await this.senders?.stop();
     await this.kernelDrops?.stop();
     this.kernelDrops = undefined;
+    await this.senders?.closeAll();
+    this.senders = undefined;
     this.socket = undefined;
     await new Promise<void>((resolve) => socket.close(() => resolve()));
+  }
+
+  private senderSockets(type: 'udp4' | 'udp6', bound: { address: string; port: number }, granted: number): UdpSenderSockets {
+    const gauge = this.deps.metrics.udpReaderThreadSenders;
+    gauge.set({ input: this.name }, 0);
+    return new UdpSenderSockets({
+      type,
+      host: bound.address,
+      port: bound.port,
+      recvBufferSize: this.config.recvBufferSize,
+      grantedBufferBytes: granted,
+      maxFrameSize: this.config.maxFrameSize,
+      canonical: (address) => this.peers.get(address),
+      deliver: (frames, peerAddress, peerPort, oversize) => {
+        const n = frames.length + oversize;
+        this.messages += n;
+        this.received.inc(n);
+        if (oversize > 0) this.oversize.inc(oversize);
+        if (frames.length > 0) this.offerRun(frames, peerAddress, peerPort, receiveTime());
+      },
+      stray: (msg, rinfo) => this.onMessage(msg, rinfo),
+      onCount: (n) => gauge.set({ input: this.name }, n),
+      beforeClose: () => this.pollKernelDrops(),
+      log: this.log,
+      name: this.name,
+    });
   }
 
   /** Read the kernel's drop count now (tests; the input also polls every second). */
@@ -162,50 +208,57 @@ export class UdpInput implements Input {
     if (n === 0) return;
     this.received.inc(n);
     const receivedAt = receiveTime();
-    const frameSink = this.deps.frameSink;
-    if (frameSink !== undefined) {
-      this.run.drain((frames, address, port) => {
-        if (!frameSink.writable) {
-          (frameSink.refusalReason === 'spool_full' ? this.droppedSpoolFull : this.droppedQueueFull).inc(frames.length);
-          return;
-        }
-        // The sink copies the frames before it returns (the array is reused) and counts what
-        // it refuses beyond its hard limit.
-        frameSink.offerFrames(frames, { peerAddress: this.peers.get(address), peerPort: port, transport: 'udp', receivedAt });
-      });
-      return;
-    }
-    const sink = this.deps.sink;
+    const senders = this.senders;
     this.run.drain((frames, address, port) => {
-      if (!sink.writable) {
-        this.droppedQueueFull.inc(frames.length);
-        return;
-      }
-      const ctx = { peerAddress: this.peers.get(address), peerPort: port, transport: 'udp' as const, receivedAt };
-      const records: FirewallLogRecord[] = [];
-      for (const frame of frames) {
-        try {
-          records.push(this.deps.decode(frame, ctx));
-        } catch (err) {
-          // The decoder's contract is never to throw; if it does anyway, one datagram is lost, not the process.
-          this.deps.metrics.dropped.inc({ reason: 'decode_error' });
-          this.log.error('decoder threw; datagram dropped', { input: this.name, error: err instanceof Error ? err.message : String(err) });
-        }
-      }
-      if (records.length > 0) sink.offer(records);
+      senders?.note(address, port, frames.length);
+      this.offerRun(frames, this.peers.get(address), port, receivedAt);
     });
   }
 
-  private checkRecvBuffer(socket: dgram.Socket): void {
+  /** Offer consecutive datagrams of one sender, or count them dropped when the sink is full. */
+  private offerRun(frames: Buffer[], peerAddress: string, peerPort: number, receivedAt: ReturnType<typeof receiveTime>): void {
+    const ctx = { peerAddress, peerPort, transport: 'udp' as const, receivedAt };
+    const frameSink = this.deps.frameSink;
+    if (frameSink !== undefined) {
+      if (!frameSink.writable) {
+        (frameSink.refusalReason === 'spool_full' ? this.droppedSpoolFull : this.droppedQueueFull).inc(frames.length);
+        return;
+      }
+      // The sink copies the frames before it returns (the array is reused, the bytes may be a
+      // reader-thread buffer) and counts what it refuses beyond its hard limit.
+      frameSink.offerFrames(frames, ctx);
+      return;
+    }
+    const sink = this.deps.sink;
+    if (!sink.writable) {
+      this.droppedQueueFull.inc(frames.length);
+      return;
+    }
+    const records: FirewallLogRecord[] = [];
+    for (const frame of frames) {
+      try {
+        records.push(this.deps.decode(frame, ctx));
+      } catch (err) {
+        // The decoder's contract is never to throw; if it does anyway, one datagram is lost, not the process.
+        this.deps.metrics.dropped.inc({ reason: 'decode_error' });
+        this.log.error('decoder threw; datagram dropped', { input: this.name, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    if (records.length > 0) sink.offer(records);
+  }
+
+  /** Report the granted receive buffer; returns it (0 when it cannot be read). */
+  private checkRecvBuffer(socket: dgram.Socket): number {
     let granted: number;
     try {
       granted = socket.getRecvBufferSize();
     } catch {
-      return;
+      return 0;
     }
     this.deps.metrics.udpReceiveBufferBytes.set({ input: this.name }, granted);
     const report = receiveBufferReport(this.config.recvBufferSize, granted, readRmemMax());
     this.log[report.level](report.msg, { input: this.name, ...report.fields });
+    return granted;
   }
 }
 

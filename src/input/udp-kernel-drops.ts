@@ -75,10 +75,18 @@ export class UdpKernelDrops {
   /** False once /proc could not be read or the socket was not found there. */
   available = true;
 
+  /** Last count per socket inode, when `inodes` is given. */
+  private perInode = new Map<number, number>();
+
+  /**
+   * @param inodes the sockets to count, by inode, when several share the address (else the
+   *   first line with the address is the socket)
+   */
   constructor(
     address: { address: string; port: number; family: string },
     private readonly add: (n: number) => void,
     private readonly intervalMs = 1000,
+    private readonly inodes?: () => Iterable<number>,
   ) {
     this.file = address.family === 'IPv6' ? '/proc/net/udp6' : '/proc/net/udp';
     this.local = procLocalAddress(address.address, address.port);
@@ -121,13 +129,34 @@ export class UdpKernelDrops {
         return;
       }
     }
-    const entry = parseProcNetUdp(text).find((s) => s.local === this.local);
-    if (entry === undefined) return;
-    // The kernel prints a 32-bit counter: a smaller value means it wrapped.
-    const delta = entry.drops >= this.last ? entry.drops - this.last : entry.drops + 2 ** 32 - this.last;
-    if (delta > 0) {
+    const entries = parseProcNetUdp(text).filter((s) => s.local === this.local);
+    const inodes = this.inodes?.();
+    if (inodes === undefined) {
+      const entry = entries[0];
+      if (entry === undefined) return;
+      this.addIncrease(this.last, entry.drops);
       this.last = entry.drops;
-      this.add(delta);
+      return;
     }
+    // Several sockets share the address (the listener and its sender sockets): each counts from
+    // its own last value; a socket closed since the last read leaves with its entry.
+    const wanted = new Set(inodes);
+    const seen = new Map<number, number>();
+    for (const entry of entries) {
+      if (!wanted.has(entry.inode)) continue;
+      this.addIncrease(this.perInode.get(entry.inode) ?? 0, entry.drops);
+      seen.set(entry.inode, entry.drops);
+    }
+    this.perInode = seen;
   }
+
+  private addIncrease(last: number, now: number): void {
+    const n = increase(last, now);
+    if (n > 0) this.add(n);
+  }
+}
+
+/** The increase of a 32-bit counter the kernel prints (a smaller value means it wrapped). */
+function increase(last: number, now: number): number {
+  return now >= last ? now - last : now + 2 ** 32 - last;
 }

@@ -16,7 +16,7 @@ describe.skipIf(!shouldRun(linux))('worker thread priority', () => {
     assertRequirement(linux);
     const mainBefore = getPriority(process.pid);
     // Run from source like the pipeline workers in tests (see worker-entry.ts).
-    const loader = new URL('../../../../src/pipeline/threads/ts-source-register.mjs', import.meta.url).href;
+    const loader = new URL('../../../../src/ops/ts-source-register.mjs', import.meta.url).href;
     const w = new Worker(new URL('./fixtures/priority-worker.ts', import.meta.url), { execArgv: ['--import', loader] });
     const got = await new Promise<{ nice: number; tid: number; own: number; main: number }>((resolve, reject) => {
       w.once('message', resolve);

@@ -1,0 +1,177 @@
+import { spawn } from 'node:child_process';
+import dgram from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Metrics } from '../../../src/ops/metrics.js';
+import { UDP_INPUT_DEFAULTS, type UdpInputConfig } from '../../../src/input/input-config.js';
+import { createUdpInput } from '../../../src/input/udp-input.js';
+import { UdpSenderSockets } from '../../../src/input/udp-sender-sockets.js';
+import { socketDescriptor } from '../../../src/input/udp-socket-fd.js';
+import { assertRequirement, requirement, shouldRun } from '../../helpers/requirements.js';
+import { CaptureSink, metricValue, textDecoder, waitFor, waitForAsync } from './capture-sink.js';
+import { captureLogger, cleanups, runCleanups } from './stream-harness.js';
+
+afterEach(runCleanups);
+
+// The reader thread reads sockets by descriptor, which only Linux gets (elsewhere everything is read in the event loop).
+const linux = requirement(process.platform === 'linux', 'the UDP reader thread is Linux only');
+
+async function startUdp(over: Partial<UdpInputConfig> = {}) {
+  const sink = new CaptureSink();
+  const metrics = new Metrics();
+  const { logs, logger } = captureLogger();
+  const input = createUdpInput({ type: 'udp', ...UDP_INPUT_DEFAULTS, port: 0, name: 'udp-test', ...over }, { decode: textDecoder, sink, metrics, logger });
+  await input.start();
+  cleanups.push(() => input.stop());
+  return { input, sink, metrics, logs, port: input.address()!.port };
+}
+
+function sender(): dgram.Socket {
+  const s = dgram.createSocket('udp4');
+  cleanups.push(() => new Promise<void>((r) => s.close(() => r())));
+  return s;
+}
+
+/** Send `texts` from `s` in runs of 50 (each run awaited), so the kernel buffer never overflows. */
+async function sendAll(s: dgram.Socket, port: number, texts: string[]): Promise<void> {
+  for (let i = 0; i < texts.length; i += 50) {
+    await Promise.all(texts.slice(i, i + 50).map((t) => new Promise<void>((r, j) => s.send(t, port, '127.0.0.1', (e) => (e ? j(e) : r())))));
+  }
+}
+
+const senders = (metrics: Metrics): Promise<number | undefined> => metricValue(metrics, 'iptables_otel_udp_reader_thread_senders', { input: 'udp-test' });
+
+describe.skipIf(!shouldRun(linux))('UDP reader thread', () => {
+  it('moves a busy sender to its own socket: every datagram once, each with its own sender; a light sender stays on the listener', async () => {
+    assertRequirement(linux);
+    const { sink, metrics, logs, port } = await startUdp();
+    const busy = sender();
+    const light = sender();
+    await new Promise<void>((r) => busy.bind(0, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => light.bind(0, '127.0.0.1', () => r()));
+    // 300 in a burst make it busy; then it is read by the thread.
+    await sendAll(busy, port, Array.from({ length: 300 }, (_, i) => `<4>busy ${i}`));
+    await waitForAsync(async () => (await senders(metrics)) === 1, 'the busy sender on its own socket');
+    await sendAll(busy, port, Array.from({ length: 3000 }, (_, i) => `<4>busy ${300 + i}`));
+    await sendAll(light, port, Array.from({ length: 20 }, (_, i) => `<4>light ${i}`));
+    await waitFor(() => sink.records.length === 3320, 'all 3320 datagrams', 10_000);
+    const byText = new Map(sink.records.map((r) => [r.body, r.ctx]));
+    expect(byText.size).toBe(3320); // none twice
+    for (let i = 0; i < 3300; i++) expect(byText.get(`<4>busy ${i}`), `busy ${i}`).toMatchObject({ peerAddress: '127.0.0.1', peerPort: busy.address().port, transport: 'udp' });
+    for (let i = 0; i < 20; i++) expect(byText.get(`<4>light ${i}`), `light ${i}`).toMatchObject({ peerAddress: '127.0.0.1', peerPort: light.address().port });
+    expect(await senders(metrics)).toBe(1); // the light one was never moved
+    expect(await metricValue(metrics, 'iptables_otel_received_total', { input: 'udp-test' })).toBe(3320);
+    expect(logs.some((l) => l.msg === 'udp sender read by the reader thread')).toBe(true);
+  });
+
+  it('readerThread: false reads every datagram in the event loop', async () => {
+    const { sink, metrics, logs, port } = await startUdp({ readerThread: false });
+    const s = sender();
+    await sendAll(s, port, Array.from({ length: 1000 }, (_, i) => `<4>x ${i}`));
+    await waitFor(() => sink.records.length === 1000, '1000 datagrams');
+    expect(await senders(metrics)).toBe(0);
+    expect(logs.some((l) => l.msg === 'udp sender read by the reader thread')).toBe(false);
+  });
+
+  it('counts oversize datagrams read by the thread, and skips empty ones', async () => {
+    assertRequirement(linux);
+    const { sink, metrics, port } = await startUdp({ maxFrameSize: 100 });
+    const s = sender();
+    await sendAll(s, port, Array.from({ length: 300 }, (_, i) => `<4>warm ${i}`));
+    await waitForAsync(async () => (await senders(metrics)) === 1, 'the sender on its own socket');
+    await sendAll(s, port, ['x'.repeat(101), '', 'y'.repeat(5000), '<4>after']);
+    await waitFor(() => sink.bodies.includes('<4>after'), 'the datagram after them');
+    expect(await metricValue(metrics, 'iptables_otel_framing_errors_total', { reason: 'oversize' })).toBe(2);
+    expect(sink.records.length).toBe(301);
+  });
+
+  it('nothing lost quietly: with the event loop blocked, what the thread could not hold is counted as kernel drops', async () => {
+    assertRequirement(linux);
+    // A small buffer per socket: the thread's batch buffers fill while the event loop is blocked, then the kernel drops.
+    const { input, sink, metrics, port } = await startUdp({ recvBufferSize: 64 * 1024 });
+    const N = 40_000;
+    // One sender socket in a child: 400 datagrams (it gets its own socket), a pause, then `N` as fast as it can.
+    const script = `
+      const c = require('node:dgram').createSocket('udp4');
+      const line = (i) => { const b = Buffer.alloc(240, 'x'); Buffer.from('<4>d ' + String(i).padStart(6, '0') + ' ').copy(b); return b; };
+      let i = 0, acked = 0;
+      const burst = (to, then) => { (function go() { for (let k = 0; k < 50 && i < to; k++, i++) c.send(line(i), ${port}, '127.0.0.1', () => { if (++acked === ${N + 400}) c.close(); }); if (i < to) setImmediate(go); else then(); })(); };
+      burst(400, () => setTimeout(() => { process.stdout.write('phase2\\n'); burst(${N + 400}, () => {}); }, 700));`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => d.toString().includes('phase2') && resolve()));
+    expect(await senders(metrics)).toBe(1);
+    // Block this thread while the child sends: the reader thread keeps reading until its buffers are all here.
+    const end = Date.now() + 1500;
+    while (Date.now() < end) {
+      /* blocked */
+    }
+    await new Promise<void>((r) => child.on('exit', () => r()));
+    await input.stop();
+    const dropped = (await metricValue(metrics, 'iptables_otel_dropped_total', { reason: 'udp_receive_buffer' })) ?? 0;
+    expect(dropped).toBeGreaterThan(0);
+    expect(sink.records.length + dropped).toBe(N + 400);
+  });
+
+  it('stop() delivers what the sender socket still holds', async () => {
+    assertRequirement(linux);
+    const { input, sink, metrics, port } = await startUdp();
+    const s = sender();
+    await sendAll(s, port, Array.from({ length: 300 }, (_, i) => `<4>warm ${i}`));
+    await waitForAsync(async () => (await senders(metrics)) === 1, 'the sender on its own socket');
+    await sendAll(s, port, Array.from({ length: 2000 }, (_, i) => `<4>late ${i}`));
+    await input.stop();
+    expect(sink.records.length).toBe(2300);
+    expect(await senders(metrics)).toBe(0);
+  });
+});
+
+describe.skipIf(!shouldRun(linux))('UdpSenderSockets', () => {
+  it('closes a sender socket idle for idleMs, and the sender is read on the listener again', async () => {
+    assertRequirement(linux);
+    const listener = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+    await new Promise<void>((r) => listener.bind(0, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise<void>((r) => listener.close(() => r())));
+    expect(socketDescriptor(listener)).toBeDefined();
+    const port = listener.address().port;
+    const onListener: string[] = [];
+    const onThread: string[] = [];
+    listener.on('message', (m) => onListener.push(m.toString()));
+    const counts: number[] = [];
+    const { logger } = captureLogger();
+    const sockets = new UdpSenderSockets({
+      type: 'udp4',
+      host: '127.0.0.1',
+      port,
+      recvBufferSize: 0,
+      grantedBufferBytes: 212_992,
+      maxFrameSize: 65536,
+      promoteAfter: 1,
+      idleMs: 300,
+      canonical: (a) => a,
+      deliver: (frames) => void onThread.push(...frames.map((f) => f.toString())),
+      stray: (m) => void onListener.push(m.toString()),
+      onCount: (n) => void counts.push(n),
+      log: logger,
+      name: 'udp-test',
+    });
+    sockets.start();
+    cleanups.push(async () => {
+      await sockets.stop();
+      await sockets.closeAll();
+    });
+    const s = sender();
+    await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+    sockets.note('127.0.0.1', s.address().port, 1);
+    await waitFor(() => counts.at(-1) === 1, 'the sender on its own socket');
+    // Until the thread has the socket, the event loop reads it (`stray`): send until the thread reads one.
+    for (let i = 0; onThread.length === 0; i++) {
+      expect(i, 'a datagram read by the thread').toBeLessThan(100);
+      await sendAll(s, port, [`<4>one ${i}`]);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const threadRead = onThread.length;
+    await waitFor(() => counts.at(-1) === 0, 'closed once idle', 5000);
+    await sendAll(s, port, ['<4>two']);
+    await waitFor(() => onListener.includes('<4>two'), 'back on the listener');
+    expect(onThread.length).toBe(threadRead);
+  });
+});
