@@ -76,6 +76,8 @@ interface UdpReceiver {
   delivered(): number;
   /** The reader thread's id (for its CPU), looked up after start. */
   readerTid(): number | undefined;
+  /** iptables-otel's main thread (which also handles what the reader thread read), if not the reader. */
+  mainTid?(): number;
   /** Extra facts read at the end of a run (iptables-otel: its /metrics). */
   facts(): Promise<Record<string, number>>;
   stop(): Promise<void>;
@@ -99,11 +101,16 @@ function procUdp(port: number): { rxQueue: number; drops: number } | undefined {
     } catch {
       continue;
     }
+    // Every socket on the port: iptables-otel's listener and its sender sockets (one per busy sender).
+    let found: { rxQueue: number; drops: number } | undefined;
     for (const line of text.split('\n')) {
       const f = line.trim().split(/\s+/);
       if (f.length < 13 || !f[1]!.endsWith(hex)) continue;
-      return { rxQueue: Number.parseInt(f[4]!.split(':')[1]!, 16), drops: Number(f[12]) };
+      found ??= { rxQueue: 0, drops: 0 };
+      found.rxQueue += Number.parseInt(f[4]!.split(':')[1]!, 16);
+      found.drops += Number(f[12]);
     }
+    if (found !== undefined) return found;
   }
   return undefined;
 }
@@ -134,6 +141,20 @@ function threadRunQueueWaitNs(pid: number, tid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The thread id iptables-otel's UDP reader thread logged at start ("udp reader thread started"). */
+function readerThreadId(logFile: string): number | undefined {
+  try {
+    for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+      if (!line.includes('udp reader thread started')) continue;
+      const tid = (JSON.parse(line) as { tid?: number }).tid;
+      if (typeof tid === 'number') return tid;
+    }
+  } catch {
+    // no log yet
+  }
+  return undefined;
 }
 
 function threadByName(pid: number, part: string): number | undefined {
@@ -188,11 +209,14 @@ function iptablesOtelUdp(threads: string, spool = threads !== '0'): UdpSystem {
         throw e;
       }
       const pid = d.child.pid!;
+      const log = path.join(dir, 'iptables-otel.log');
       return {
         port,
         pid,
         delivered: () => sink.counts.records,
-        readerTid: () => pid,
+        // The UDP reader thread logs its thread id at start; without it (threads off) the main thread reads.
+        readerTid: () => readerThreadId(log) ?? pid,
+        mainTid: () => pid,
         facts: () => scrape(opsPort),
         stop: () => d.stop(),
         logTail: () => d.logTail(),
@@ -268,6 +292,8 @@ export interface UdpRun {
   /** iptables-otel: what it counted itself over the burst (`dropped_total` other than udp_receive_buffer). */
   appCounted: number | undefined;
   readerUsPerDatagram: number | undefined;
+  /** iptables-otel's main thread per datagram when a reader thread reads (batching, spool, hand-off). */
+  mainUsPerDatagram?: number | undefined;
   /** Time the reader thread was runnable but waited for a CPU, over the burst and its drain (ms): starvation, not work. */
   readerWaitMs: number | undefined;
   processUsPerDatagram: number;
@@ -342,6 +368,9 @@ async function runOnce(sys: UdpSystem, buffer: BufferMode, rate: number, args: A
     const d0 = r.delivered();
     const k0 = procUdp(r.port)?.drops ?? 0;
     const tid = r.readerTid();
+    const mainTid = r.mainTid?.();
+    const separateMain = mainTid !== undefined && mainTid !== tid;
+    const m0 = separateMain ? threadTicks(r.pid, mainTid) : 0;
     const t0 = tid !== undefined ? threadTicks(r.pid, tid) : 0;
     const w0 = tid !== undefined ? threadRunQueueWaitNs(r.pid, tid) : undefined;
     const tree0 = processTree(r.pid);
@@ -350,6 +379,7 @@ async function runOnce(sys: UdpSystem, buffer: BufferMode, rate: number, args: A
     const delivered = (await settle(r, d0, s.sent, k0)) - d0;
     const k1 = procUdp(r.port)?.drops ?? k0;
     const t1 = tid !== undefined ? threadTicks(r.pid, tid) : 0;
+    const m1 = separateMain ? threadTicks(r.pid, mainTid) : 0;
     const w1 = tid !== undefined ? threadRunQueueWaitNs(r.pid, tid) : undefined;
     const tree1 = [...new Set([...tree0, ...processTree(r.pid)])];
     const c1 = cpuSeconds(tree1);
@@ -369,6 +399,7 @@ async function runOnce(sys: UdpSystem, buffer: BufferMode, rate: number, args: A
       appLoss: Math.max(0, s.sent - kernelDrops - delivered),
       appCounted: stall !== undefined ? counted(facts) - counted(facts0) : undefined,
       readerUsPerDatagram: tid !== undefined ? (((t1 - t0) / ticksPerSecond()) * 1e6) / read : undefined,
+      mainUsPerDatagram: separateMain ? (((m1 - m0) / ticksPerSecond()) * 1e6) / read : undefined,
       readerWaitMs: w0 !== undefined && w1 !== undefined ? (w1 - w0) / 1e6 : undefined,
       processUsPerDatagram: ((c1 - c0) * 1e6) / read,
       peakRssMiB: peakRssMiB(tree1),
@@ -388,11 +419,11 @@ const pct = (n: number, d: number): string => (d > 0 ? `${((100 * n) / d).toFixe
 
 /** The markdown table of a set of runs, rows by buffer mode, rate and system. */
 export function renderUdpTable(runs: readonly UdpRun[]): string {
-  const head = '| buffer | rate/s | system | sent | delivered | loss | kernel drops | app loss (counted by us) | reader µs/dgram | reader waited for CPU ms | process µs/dgram | peak RSS MiB | max stall ms |\n|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+  const head = '| buffer | rate/s | system | sent | delivered | loss | kernel drops | app loss (counted by us) | reader µs/dgram | main µs/dgram | reader waited for CPU ms | process µs/dgram | peak RSS MiB | max stall ms |\n|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
   const rows = runs.map((r) =>
     r.error
-      ? `| ${r.buffer} | ${r.rate / 1000}k | ${r.system} | FAILED: ${r.error.replace(/\|/g, '/').replace(/\n/g, ' ').slice(0, 160)} ||||||||||`
-      : `| ${r.buffer} | ${r.rate / 1000}k | ${r.system} | ${r.sent} | ${r.delivered} | ${pct(r.sent - r.delivered, r.sent)} | ${r.kernelDrops} | ${r.appLoss}${r.appCounted !== undefined ? ` (${r.appCounted})` : ''} | ${r.readerUsPerDatagram?.toFixed(2) ?? '-'} | ${r.readerWaitMs?.toFixed(0) ?? '-'} | ${r.processUsPerDatagram.toFixed(2)} | ${r.peakRssMiB.toFixed(0)} | ${r.maxStallMs?.toFixed(0) ?? '-'} |`,
+      ? `| ${r.buffer} | ${r.rate / 1000}k | ${r.system} | FAILED: ${r.error.replace(/\|/g, '/').replace(/\n/g, ' ').slice(0, 160)} |||||||||||`
+      : `| ${r.buffer} | ${r.rate / 1000}k | ${r.system} | ${r.sent} | ${r.delivered} | ${pct(r.sent - r.delivered, r.sent)} | ${r.kernelDrops} | ${r.appLoss}${r.appCounted !== undefined ? ` (${r.appCounted})` : ''} | ${r.readerUsPerDatagram?.toFixed(2) ?? '-'} | ${r.mainUsPerDatagram?.toFixed(2) ?? '-'} | ${r.readerWaitMs?.toFixed(0) ?? '-'} | ${r.processUsPerDatagram.toFixed(2)} | ${r.peakRssMiB.toFixed(0)} | ${r.maxStallMs?.toFixed(0) ?? '-'} |`,
   );
   return `${head}\n${rows.join('\n')}`;
 }
@@ -466,8 +497,10 @@ How it is measured (bench/udp.ts, bench/udp-sender.c):
 - Kernel drops: the socket's \`drops\` column in /proc/net/udp (receive buffer full), before and after the burst.
   App loss: sent minus kernel drops minus delivered; in brackets, what iptables-otel counted itself over the burst
   (\`iptables_otel_dropped_total\` other than \`udp_receive_buffer\`, e.g. \`queue_full\` without the spool).
-- Reader µs/dgram: CPU (utime+stime) of the thread that reads the socket -- iptables-otel's main thread, rsyslog's
-  \`imudp(w0)\` thread -- per datagram it read (sent minus kernel drops). Reader waited for CPU: the time that thread
+- Reader µs/dgram: CPU (utime+stime) of the thread that reads the socket -- iptables-otel's UDP reader thread (the
+  thread id it logs at start; the main thread where there is none), rsyslog's \`imudp(w0)\` thread -- per datagram
+  it read (sent minus kernel drops). Main µs/dgram: iptables-otel's main thread, which hands what the reader thread
+  read on (batching, the spool append, posting to the workers) and reads senders not moved. Reader waited for CPU: the time that thread
   was runnable but waiting on a run queue (/proc/PID/task/TID/schedstat) from the burst's start to its end: CPU
   starvation by the machine's load, not work. Process µs/dgram: the whole process tree.
   Peak RSS: VmHWM. Max stall: \`iptables_otel_event_loop_delay_max_seconds\` from /metrics (the longest event-loop

@@ -151,13 +151,16 @@ export class UdpInput implements Input {
       grantedBufferBytes: granted,
       maxFrameSize: this.config.maxFrameSize,
       canonical: (address) => this.peers.get(address),
-      deliver: (frames, peerAddress, peerPort, oversize) => {
+      deliver: (frames, peerAddress, peerPort, oversize, force) => {
+        if (!force && frames.length > 0 && !this.writable()) return false;
         const n = frames.length + oversize;
         this.messages += n;
         this.received.inc(n);
         if (oversize > 0) this.oversize.inc(oversize);
         if (frames.length > 0) this.offerRun(frames, peerAddress, peerPort, receiveTime());
+        return true;
       },
+      onWritable: (listener) => (this.deps.frameSink ?? this.deps.sink).onDrain(listener),
       stray: (msg, rinfo) => this.onMessage(msg, rinfo),
       onCount: (n) => gauge.set({ input: this.name }, n),
       beforeClose: () => this.pollKernelDrops(),
@@ -213,6 +216,10 @@ export class UdpInput implements Input {
       senders?.note(address, port, frames.length);
       this.offerRun(frames, this.peers.get(address), port, receivedAt);
     });
+  }
+
+  private writable(): boolean {
+    return (this.deps.frameSink ?? this.deps.sink).writable;
   }
 
   /** Offer consecutive datagrams of one sender, or count them dropped when the sink is full. */

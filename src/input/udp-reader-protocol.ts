@@ -43,6 +43,8 @@ export type ReaderEvent =
    * back to back in `buf` (oversize ones take no bytes). `buf` is the main thread's until returned.
    */
   | { op: 'batch'; buf: ArrayBuffer; meta: Uint32Array; n: number }
+  /** The thread runs; `tid` is its Linux thread id (for `top -H`, /proc/PID/task/TID). */
+  | { op: 'ready'; tid: number | undefined }
   /** The thread reads the socket now: the event loop may stop reading it. */
   | { op: 'added'; id: number }
   /** The socket is no longer read: the main thread may close it. */

@@ -39,8 +39,14 @@ export interface SenderSocketsOptions {
   buffers?: number;
   /** Canonical peer address text of a raw `rinfo.address`. */
   canonical(address: string): string;
-  /** Datagrams the reader thread read from one sender, in order; `frames` are views valid for the call only. */
-  deliver(frames: Buffer[], peerAddress: string, peerPort: number, oversize: number): void;
+  /**
+   * Datagrams the reader thread read from one sender, in order; `frames` are views valid for the
+   * call only. Returns false, having taken nothing, when the pipeline cannot take them now
+   * (unless `force`: then what it cannot take is counted as dropped).
+   */
+  deliver(frames: Buffer[], peerAddress: string, peerPort: number, oversize: number, force: boolean): boolean;
+  /** Call `listener` once when the pipeline can take datagrams again. */
+  onWritable(listener: () => void): void;
   /** A datagram a sender socket read in the event loop (between its bind and its hand-over). */
   stray(msg: Buffer, rinfo: dgram.RemoteInfo): void;
   /** Called with the number of senders read by the thread, whenever it changes. */
@@ -63,6 +69,8 @@ interface SenderSocket {
   lastSeen: number;
   /** Set once the thread was told to let go of it. */
   removing: boolean;
+  /** Set once the thread reads it. */
+  added: boolean;
 }
 
 /**
@@ -97,6 +105,13 @@ export class UdpSenderSockets {
   private stopped: Promise<void> | undefined;
   private onStopped: (() => void) | undefined;
   private readonly frames: Buffer[] = [];
+  /**
+   * Batches not yet delivered, oldest first (the head maybe in part). While the pipeline is full
+   * they wait here rather than be dropped: the thread, its buffers all here, stops reading, and
+   * the burst waits in the kernel's buffer, which holds more than the pipeline's queue.
+   */
+  private readonly pending: Array<{ buf: ArrayBuffer; meta: Uint32Array; n: number; next: number; offset: number }> = [];
+  private waitingForWritable = false;
   private idleTimer: NodeJS.Timeout | undefined;
   /** No more senders are moved (the thread failed, or the input is stopping). */
   private disabled = false;
@@ -117,7 +132,13 @@ export class UdpSenderSockets {
 
   /** Senders read by the thread now. */
   get size(): number {
-    return this.byId.size;
+    return this.readByThread();
+  }
+
+  private readByThread(): number {
+    let n = 0;
+    for (const s of this.byId.values()) if (s.added) n++;
+    return n;
   }
 
   /** Inodes of the sender sockets (their /proc/net/udp lines, for the kernel's drop counts). */
@@ -169,18 +190,17 @@ export class UdpSenderSockets {
         socket.on('error', (err) => this.o.log.error('udp sender socket error', { input: this.o.name, sender: `${address}:${port}`, error: err.message }));
         // The event loop keeps reading it (into `stray`) until the thread has it: starting the
         // thread takes tens of ms, more than a small buffer holds at a high rate.
-        const s: SenderSocket = { id: this.nextId++, key, socket, inode: d.inode, recvStop: d.recvStop, address: this.o.canonical(address), port, lastSeen: Date.now(), removing: false };
+        const s: SenderSocket = { id: this.nextId++, key, socket, inode: d.inode, recvStop: d.recvStop, address: this.o.canonical(address), port, lastSeen: Date.now(), removing: false, added: false };
         this.byId.set(s.id, s);
         this.byKey.set(key, s);
+        this.start();
         this.command({ op: 'add', id: s.id, fd: d.fd });
-        this.o.onCount?.(this.byId.size);
-        this.o.log.info('udp sender read by the reader thread', { input: this.o.name, sender: `${s.address}:${port}`, senders: this.byId.size });
       });
     });
   }
 
   private command(c: ReaderCommand, transfer?: ArrayBuffer[]): void {
-    if (this.worker === undefined) this.startWorker();
+    if (this.worker === undefined) return; // stopped or failed: nothing reads the command
     this.control!.postMessage(c, transfer);
     Atomics.add(this.wake!, 0, 1);
     Atomics.notify(this.wake!, 0);
@@ -220,9 +240,18 @@ export class UdpSenderSockets {
       case 'batch':
         this.onBatch(e.buf, e.meta, e.n);
         return;
-      case 'added':
-        this.byId.get(e.id)?.recvStop();
+      case 'ready':
+        this.o.log.info('udp reader thread started', { input: this.o.name, tid: e.tid });
         return;
+      case 'added': {
+        const s = this.byId.get(e.id);
+        if (s === undefined) return;
+        s.recvStop();
+        s.added = true;
+        this.o.onCount?.(this.readByThread());
+        this.o.log.info('udp sender read by the reader thread', { input: this.o.name, sender: `${s.address}:${s.port}`, senders: this.readByThread() });
+        return;
+      }
       case 'removed':
         void this.close(e.id);
         return;
@@ -239,14 +268,22 @@ export class UdpSenderSockets {
   }
 
   private onBatch(buf: ArrayBuffer, meta: Uint32Array, n: number): void {
+    this.pending.push({ buf, meta, n, next: 0, offset: 0 });
+    if (!this.waitingForWritable) this.pump(false);
+  }
+
+  /** Deliver pending batches in order until the pipeline refuses one (or, with `force`, all of them). */
+  private pump(force: boolean): void {
     const frames = this.frames;
     const now = Date.now();
-    let offset = 0;
-    let i = 0;
-    try {
-      while (i < n) {
-        const id = meta[i * 2]!;
+    while (this.pending.length > 0) {
+      const b = this.pending[0]!;
+      const { meta, n, buf } = b;
+      while (b.next < n) {
+        const id = meta[b.next * 2]!;
         let oversize = 0;
+        let offset = b.offset;
+        let i = b.next;
         frames.length = 0;
         for (; i < n && meta[i * 2] === id; i++) {
           const length = meta[i * 2 + 1]!;
@@ -258,14 +295,23 @@ export class UdpSenderSockets {
           offset += length;
         }
         const s = this.byId.get(id);
-        if (s === undefined) continue; // cannot happen: a socket is forgotten only after `removed`
-        s.lastSeen = now;
-        this.o.deliver(frames, s.address, s.port, oversize);
+        const taken = s === undefined || this.o.deliver(frames, s.address, s.port, oversize, force);
+        frames.length = 0;
+        if (!taken) {
+          this.waitingForWritable = true;
+          this.o.onWritable(() => {
+            this.waitingForWritable = false;
+            this.pump(false);
+          });
+          return;
+        }
+        if (s !== undefined) s.lastSeen = now;
+        b.next = i;
+        b.offset = offset;
       }
-    } finally {
-      frames.length = 0;
+      this.pending.shift();
       // Copied out by `deliver`: the buffer goes back to the thread.
-      if (this.worker !== undefined) this.command({ op: 'return', buf }, [buf]);
+      this.command({ op: 'return', buf }, [buf]);
     }
   }
 
@@ -284,7 +330,7 @@ export class UdpSenderSockets {
     await this.o.beforeClose?.();
     this.byId.delete(id);
     this.byKey.delete(s.key);
-    this.o.onCount?.(this.byId.size);
+    this.o.onCount?.(this.readByThread());
     await new Promise<void>((resolve) => s.socket.close(() => resolve()));
   }
 
@@ -317,8 +363,9 @@ export class UdpSenderSockets {
     return this.stopped;
   }
 
-  /** Close every sender socket (after `stop()`). */
+  /** Close every sender socket (after `stop()`); what still waits for the pipeline is counted as dropped. */
   async closeAll(): Promise<void> {
+    this.pump(true);
     if (this.idleTimer !== undefined) clearInterval(this.idleTimer);
     const worker = this.worker;
     this.worker = undefined;

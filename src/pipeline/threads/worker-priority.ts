@@ -1,5 +1,7 @@
-import { readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
+import { currentThreadId } from '../../ops/thread-id.js';
+
+export { currentThreadId };
 
 /**
  * How much lower than the main thread's the pipeline workers' scheduling priority is (nice
@@ -10,21 +12,6 @@ import { getPriority, setPriority } from 'node:os';
  * core; on idle cores it changes nothing. See docs/performance.md ("UDP").
  */
 export const WORKER_NICE_OFFSET = 5;
-
-/**
- * The calling thread's id on Linux (`/proc/thread-self` -> `PID/task/TID`), else undefined.
- * `os.setPriority(pid)` is `setpriority(PRIO_PROCESS, pid)`, which on Linux applies to the one
- * thread whose id it is given: called with this id, it lowers this thread only.
- */
-export function currentThreadId(): number | undefined {
-  if (process.platform !== 'linux') return undefined;
-  try {
-    const m = /\/task\/(\d+)$/.exec(readlinkSync('/proc/thread-self'));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Lower the calling thread's priority by `offset` nice steps (never above 19). Returns the new

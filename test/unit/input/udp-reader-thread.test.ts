@@ -111,6 +111,24 @@ describe.skipIf(!shouldRun(linux))('UDP reader thread', () => {
     expect(sink.records.length + dropped).toBe(N + 400);
   });
 
+  it('while the pipeline is full, datagrams read by the thread wait (the kernel buffer holds the rest) instead of being dropped', async () => {
+    assertRequirement(linux);
+    const { sink, metrics, port } = await startUdp();
+    const s = sender();
+    await sendAll(s, port, Array.from({ length: 300 }, (_, i) => `<4>warm ${i}`));
+    await waitForAsync(async () => (await senders(metrics)) === 1, 'the sender on its own socket');
+    await waitFor(() => sink.records.length === 300, 'the warm-up');
+    sink.full = true;
+    await sendAll(s, port, Array.from({ length: 5000 }, (_, i) => `<4>held ${i}`));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(sink.records.length).toBe(300);
+    expect(await metricValue(metrics, 'iptables_otel_dropped_total', { reason: 'queue_full' })).toBe(0);
+    sink.drain();
+    await waitFor(() => sink.records.length === 5300, 'every held datagram once the pipeline drains');
+    expect(new Set(sink.bodies).size).toBe(5300);
+    expect(await metricValue(metrics, 'iptables_otel_dropped_total', { reason: 'queue_full' })).toBe(0);
+  });
+
   it('stop() delivers what the sender socket still holds', async () => {
     assertRequirement(linux);
     const { input, sink, metrics, port } = await startUdp();
@@ -147,7 +165,11 @@ describe.skipIf(!shouldRun(linux))('UdpSenderSockets', () => {
       promoteAfter: 1,
       idleMs: 300,
       canonical: (a) => a,
-      deliver: (frames) => void onThread.push(...frames.map((f) => f.toString())),
+      deliver: (frames) => {
+        onThread.push(...frames.map((f) => f.toString()));
+        return true;
+      },
+      onWritable: (listener) => listener(),
       stray: (m) => void onListener.push(m.toString()),
       onCount: (n) => void counts.push(n),
       log: logger,
