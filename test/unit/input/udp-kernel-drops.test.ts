@@ -1,26 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Metrics } from '../../../src/ops/metrics.js';
-import { UDP_INPUT_DEFAULTS, type UdpInputConfig } from '../../../src/input/input-config.js';
-import { createUdpInput } from '../../../src/input/udp-input.js';
 import { parseProcNetUdp, procLocalAddress } from '../../../src/input/udp-kernel-drops.js';
 import { KERNEL_BYTES_PER_240_BYTE_DATAGRAM, readRmemMax, receiveBufferReport } from '../../../src/input/udp-receive-buffer.js';
 import { assertRequirement, requirement, shouldRun } from '../../helpers/requirements.js';
-import { CaptureSink, metricValue, textDecoder } from './capture-sink.js';
-import { captureLogger, runCleanups, cleanups } from './stream-harness.js';
+import { metricValue } from './capture-sink.js';
+import { startUdp } from './udp-harness.js';
+import { runCleanups } from './stream-harness.js';
 
 afterEach(runCleanups);
-
-async function startUdp(over: Partial<UdpInputConfig> = {}) {
-  const sink = new CaptureSink();
-  const metrics = new Metrics();
-  const { logs, logger } = captureLogger();
-  const input = createUdpInput({ type: 'udp', ...UDP_INPUT_DEFAULTS, port: 0, name: 'udp-test', ...over }, { decode: textDecoder, sink, metrics, logger });
-  await input.start();
-  cleanups.push(() => input.stop());
-  return { input, sink, metrics, logs, port: input.address()!.port };
-}
 
 /**
  * Send `n` 240-byte datagrams from a child process, synchronously: this process's event loop

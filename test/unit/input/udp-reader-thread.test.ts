@@ -2,28 +2,17 @@ import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Metrics } from '../../../src/ops/metrics.js';
-import { UDP_INPUT_DEFAULTS, type UdpInputConfig } from '../../../src/input/input-config.js';
-import { createUdpInput } from '../../../src/input/udp-input.js';
 import { UdpSenderSockets } from '../../../src/input/udp-sender-sockets.js';
 import { socketDescriptor } from '../../../src/input/udp-socket-fd.js';
 import { assertRequirement, requirement, shouldRun } from '../../helpers/requirements.js';
-import { CaptureSink, metricValue, textDecoder, waitFor, waitForAsync } from './capture-sink.js';
+import { metricValue, waitFor, waitForAsync } from './capture-sink.js';
+import { startUdp } from './udp-harness.js';
 import { captureLogger, cleanups, runCleanups } from './stream-harness.js';
 
 afterEach(runCleanups);
 
 // The reader thread reads sockets by descriptor, which only Linux gets (elsewhere everything is read in the event loop).
 const linux = requirement(process.platform === 'linux', 'the UDP reader thread is Linux only');
-
-async function startUdp(over: Partial<UdpInputConfig> = {}) {
-  const sink = new CaptureSink();
-  const metrics = new Metrics();
-  const { logs, logger } = captureLogger();
-  const input = createUdpInput({ type: 'udp', ...UDP_INPUT_DEFAULTS, port: 0, name: 'udp-test', ...over }, { decode: textDecoder, sink, metrics, logger });
-  await input.start();
-  cleanups.push(() => input.stop());
-  return { input, sink, metrics, logs, port: input.address()!.port };
-}
 
 function sender(): dgram.Socket {
   const s = dgram.createSocket('udp4');
