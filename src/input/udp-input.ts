@@ -164,6 +164,7 @@ export class UdpInput implements Input {
       stray: (msg, rinfo) => this.onMessage(msg, rinfo),
       onCount: (n) => gauge.set({ input: this.name }, n),
       beforeClose: () => this.pollKernelDrops(),
+      stopTimeoutMs: Math.max(500, this.config.drainTimeoutMs ?? DRAIN_DEFAULTS.drainTimeoutMs),
       log: this.log,
       name: this.name,
     });

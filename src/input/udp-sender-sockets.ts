@@ -14,6 +14,9 @@ export const SENDER_SOCKETS_DEFAULTS = {
   buffers: 16,
 } as const;
 
+/** Longest wait for the pipeline's drain signal before a held batch is offered again, ms. */
+const RETRY_MS = 20;
+
 /** Kernel memory a 240-byte datagram takes in a loopback socket's receive buffer (measured). */
 const KERNEL_BYTES_PER_DATAGRAM = 1152;
 
@@ -51,6 +54,8 @@ export interface SenderSocketsOptions {
   stray(msg: Buffer, rinfo: dgram.RemoteInfo): void;
   /** Called with the number of senders read by the thread, whenever it changes. */
   onCount?(senders: number): void;
+  /** How long `stop()` waits for the thread to read what its sockets hold, ms (then it is terminated). */
+  stopTimeoutMs?: number;
   /** Read the kernel's drop counts while the sockets still exist (before one is closed). */
   beforeClose?(): Promise<void>;
   log: InputLogger;
@@ -90,7 +95,7 @@ interface SenderSocket {
  * cannot be reached or the thread fails, everything stays on (or returns to) the listener.
  */
 export class UdpSenderSockets {
-  private readonly o: Required<Omit<SenderSocketsOptions, 'onCount' | 'beforeClose'>> & Pick<SenderSocketsOptions, 'onCount' | 'beforeClose'>;
+  private readonly o: Required<Omit<SenderSocketsOptions, 'onCount' | 'beforeClose' | 'stopTimeoutMs'>> & Pick<SenderSocketsOptions, 'onCount' | 'beforeClose' | 'stopTimeoutMs'>;
   private readonly byId = new Map<number, SenderSocket>();
   private readonly byKey = new Map<string, SenderSocket>();
   /** Senders whose socket is being set up. */
@@ -298,11 +303,7 @@ export class UdpSenderSockets {
         const taken = s === undefined || this.o.deliver(frames, s.address, s.port, oversize, force);
         frames.length = 0;
         if (!taken) {
-          this.waitingForWritable = true;
-          this.o.onWritable(() => {
-            this.waitingForWritable = false;
-            this.pump(false);
-          });
+          this.waitForWritable();
           return;
         }
         if (s !== undefined) s.lastSeen = now;
@@ -313,6 +314,22 @@ export class UdpSenderSockets {
       // Copied out by `deliver`: the buffer goes back to the thread.
       this.command({ op: 'return', buf }, [buf]);
     }
+  }
+
+  /**
+   * Resume when the pipeline drains, or at the latest after RETRY_MS: a drain signal that came
+   * between the refusal and the registration must not leave the thread stopped for good.
+   */
+  private waitForWritable(): void {
+    this.waitingForWritable = true;
+    const resume = (): void => {
+      if (!this.waitingForWritable) return;
+      clearTimeout(timer);
+      this.waitingForWritable = false;
+      this.pump(false);
+    };
+    const timer = setTimeout(resume, RETRY_MS);
+    this.o.onWritable(resume);
   }
 
   private closeIdle(): void {
@@ -352,7 +369,7 @@ export class UdpSenderSockets {
     this.stopped ??= this.worker === undefined
       ? Promise.resolve()
       : new Promise<void>((resolve) => {
-          const timer = setTimeout(() => void this.worker?.terminate(), 5000);
+          const timer = setTimeout(() => void this.worker?.terminate(), this.o.stopTimeoutMs ?? 2000);
           this.onStopped = () => {
             clearTimeout(timer);
             this.onStopped = undefined;

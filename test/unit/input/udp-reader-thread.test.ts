@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Metrics } from '../../../src/ops/metrics.js';
 import { UdpSenderSockets } from '../../../src/input/udp-sender-sockets.js';
 import { socketDescriptor } from '../../../src/input/udp-socket-fd.js';
-import { assertRequirement, requirement, shouldRun } from '../../helpers/requirements.js';
+import { assertRequirement, ipv6LoopbackRequirement, requirement, shouldRun } from '../../helpers/requirements.js';
 import { metricValue, waitFor, waitForAsync } from './capture-sink.js';
 import { startUdp } from './udp-harness.js';
 import { captureLogger, cleanups, runCleanups } from './stream-harness.js';
@@ -12,6 +12,7 @@ import { captureLogger, cleanups, runCleanups } from './stream-harness.js';
 afterEach(runCleanups);
 
 // The reader thread reads sockets by descriptor, which only Linux gets (elsewhere everything is read in the event loop).
+const ipv6 = await ipv6LoopbackRequirement();
 const linux = requirement(process.platform === 'linux', 'the UDP reader thread is Linux only');
 
 function sender(): dgram.Socket {
@@ -116,6 +117,31 @@ describe.skipIf(!shouldRun(linux))('UDP reader thread', () => {
     await waitFor(() => sink.records.length === 5300, 'every held datagram once the pipeline drains');
     expect(new Set(sink.bodies).size).toBe(5300);
     expect(await metricValue(metrics, 'iptables_otel_dropped_total', { reason: 'queue_full' })).toBe(0);
+  });
+
+  it('a held batch is offered again even when the drain signal is missed', async () => {
+    assertRequirement(linux);
+    const { sink, metrics, port } = await startUdp();
+    const s = sender();
+    await sendAll(s, port, Array.from({ length: 300 }, (_, i) => `<4>warm ${i}`));
+    await waitForAsync(async () => (await senders(metrics)) === 1, 'the sender on its own socket');
+    await waitFor(() => sink.records.length === 300, 'the warm-up');
+    sink.full = true;
+    await sendAll(s, port, Array.from({ length: 100 }, (_, i) => `<4>held ${i}`));
+    await new Promise((r) => setTimeout(r, 100));
+    sink.full = false; // writable again, but no onDrain call
+    await waitFor(() => sink.records.length === 400, 'the held datagrams', 3000);
+  });
+
+  it.skipIf(!shouldRun(ipv6))('a dual-stack listener moves an IPv4 sender too, and its records keep the plain IPv4 address', async () => {
+    assertRequirement(ipv6);
+    const { sink, metrics, port } = await startUdp({ host: '::' });
+    const s = sender();
+    await sendAll(s, port, Array.from({ length: 300 }, (_, i) => `<4>warm ${i}`));
+    await waitForAsync(async () => (await senders(metrics)) === 1, 'the sender on its own socket');
+    await sendAll(s, port, Array.from({ length: 1000 }, (_, i) => `<4>v4 ${i}`));
+    await waitFor(() => sink.records.length === 1300, 'all 1300');
+    expect(new Set(sink.records.map((r) => `${r.ctx.peerAddress} ${r.ctx.peerPort}`))).toEqual(new Set([`127.0.0.1 ${s.address().port}`]));
   });
 
   it('stop() delivers what the sender socket still holds', async () => {
