@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { UdpInputConfig } from '../../../src/input/input-config.js';
 import { Metrics } from '../../../src/ops/metrics.js';
 import { UdpSenderSockets } from '../../../src/input/udp-sender-sockets.js';
 import { socketDescriptor } from '../../../src/input/udp-socket-fd.js';
@@ -26,6 +27,16 @@ async function sendAll(s: dgram.Socket, port: number, texts: string[]): Promise<
   for (let i = 0; i < texts.length; i += 50) {
     await Promise.all(texts.slice(i, i + 50).map((t) => new Promise<void>((r, j) => s.send(t, port, '127.0.0.1', (e) => (e ? j(e) : r())))));
   }
+}
+
+/** A started input and a sender that sent 300 datagrams and is now read by the reader thread. */
+async function movedSender(over: Partial<UdpInputConfig> = {}) {
+  const started = await startUdp(over);
+  const s = sender();
+  await sendAll(s, started.port, Array.from({ length: 300 }, (_, i) => `<4>warm ${i}`));
+  await waitForAsync(async () => (await senders(started.metrics)) === 1, 'the sender on its own socket');
+  await waitFor(() => started.sink.records.length === 300, 'the warm-up');
+  return { ...started, s };
 }
 
 const senders = (metrics: Metrics): Promise<number | undefined> => metricValue(metrics, 'iptables_otel_udp_reader_thread_senders', { input: 'udp-test' });
@@ -103,11 +114,7 @@ describe.skipIf(!shouldRun(linux))('UDP reader thread', () => {
 
   it('while the pipeline is full, datagrams read by the thread wait (the kernel buffer holds the rest) instead of being dropped', async () => {
     assertRequirement(linux);
-    const { sink, metrics, port } = await startUdp();
-    const s = sender();
-    await sendAll(s, port, Array.from({ length: 300 }, (_, i) => `<4>warm ${i}`));
-    await waitForAsync(async () => (await senders(metrics)) === 1, 'the sender on its own socket');
-    await waitFor(() => sink.records.length === 300, 'the warm-up');
+    const { sink, metrics, port, s } = await movedSender();
     sink.full = true;
     await sendAll(s, port, Array.from({ length: 5000 }, (_, i) => `<4>held ${i}`));
     await new Promise((r) => setTimeout(r, 300));
@@ -121,11 +128,7 @@ describe.skipIf(!shouldRun(linux))('UDP reader thread', () => {
 
   it('a held batch is offered again even when the drain signal is missed', async () => {
     assertRequirement(linux);
-    const { sink, metrics, port } = await startUdp();
-    const s = sender();
-    await sendAll(s, port, Array.from({ length: 300 }, (_, i) => `<4>warm ${i}`));
-    await waitForAsync(async () => (await senders(metrics)) === 1, 'the sender on its own socket');
-    await waitFor(() => sink.records.length === 300, 'the warm-up');
+    const { sink, port, s } = await movedSender();
     sink.full = true;
     await sendAll(s, port, Array.from({ length: 100 }, (_, i) => `<4>held ${i}`));
     await new Promise((r) => setTimeout(r, 100));
