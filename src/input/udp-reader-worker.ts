@@ -24,13 +24,14 @@ Error.stackTraceLimit = 0;
 /** Reads from one socket before moving to the next (fairness between senders). */
 const READS_PER_TURN = 64;
 /**
- * First sleep after an empty round, ms; doubles up to `maxSleepMs`. Each empty round costs a
- * failed read and a wake-up (about 15 µs): sleeping less than a millisecond made a 20k/s stream
- * cost 18 µs per datagram, one round per datagram.
+ * First sleep after an empty round, ms; doubles up to `maxSleepMs` (which keeps it within a
+ * quarter of what the granted buffer holds at 200k/s). Each empty round costs a failed read and
+ * a wake-up: a 0.05 ms sleep made a 20k/s stream cost 18 µs of thread CPU per datagram, 1 ms
+ * 7.6, 4 ms 5.0 (docs/performance.md, "UDP").
  */
-const MIN_SLEEP_MS = Math.min(1, data.maxSleepMs);
+const MIN_SLEEP_MS = Math.min(4, data.maxSleepMs);
 /** A batch that is not full goes this long after its first datagram, ms. */
-const FLUSH_MS = 2;
+const FLUSH_MS = 5;
 
 const control = data.control;
 const wake = new Int32Array(data.wake);

@@ -207,6 +207,9 @@ export class UdpSenderSockets {
   private command(c: ReaderCommand, transfer?: ArrayBuffer[]): void {
     if (this.worker === undefined) return; // stopped or failed: nothing reads the command
     this.control!.postMessage(c, transfer);
+    // A returned buffer waits for the thread's next round (a thread out of buffers polls every
+    // millisecond): waking it for each would cost a wake-up per batch.
+    if (c.op === 'return') return;
     Atomics.add(this.wake!, 0, 1);
     Atomics.notify(this.wake!, 0);
   }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertRequirement, requirement, shouldRun } from '../../helpers/requirements.js';
 import { feedUnixSocket, hasLogger, hasRsyslog, startRsyslog, type Daemon } from '../../helpers/peers.js';
-import { metricValue } from '../../unit/input/capture-sink.js';
+import { metricValue, waitForAsync } from '../../unit/input/capture-sink.js';
 import { expectAll, lines, listen, runId, type Listener } from './sender-harness.js';
 
 const req = requirement(hasRsyslog() && hasLogger() && process.platform === 'linux', 'rsyslog and logger are needed (and Linux, for the UDP reader thread)');
@@ -30,9 +30,11 @@ describe.skipIf(!shouldRun(req))('rsyslog omfwd over UDP, read by the reader thr
 
   it(`${N} lines: each once, from one sender socket, and the sender moved to the reader thread`, async () => {
     await expectAll(udp, run, /^<13>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ kernel: iptables-dropped: /, 'udp', N, 30_000, 1000);
-    expect(new Set(udp.sink.records.map((r) => r.ctx.peerPort)).size).toBe(1);
+    const ports = new Set(udp.sink.records.map((r) => r.ctx.peerPort));
+    expect(ports.size, `sender ports ${[...ports].join(',')}`).toBe(1);
     const name = udp.input.name;
-    expect(await metricValue(udp.metrics, 'iptables_otel_udp_reader_thread_senders', { input: name })).toBe(1);
-    expect(await metricValue(udp.metrics, 'iptables_otel_dropped_total', { reason: 'udp_receive_buffer' })).toBe(0);
+    // The move waits for the thread to take the socket; under vitest its first start transpiles the worker (slow once).
+    await waitForAsync(async () => (await metricValue(udp.metrics, 'iptables_otel_udp_reader_thread_senders', { input: name })) === 1, 'rsyslog read by the thread', 15_000);
+    expect(await metricValue(udp.metrics, 'iptables_otel_dropped_total', { reason: 'udp_receive_buffer' }), 'kernel drops').toBe(0);
   });
 });
