@@ -92,8 +92,7 @@ export class UdpInput implements Input {
         if (listener !== undefined) {
           this.senders = this.senderSockets(type, bound, granted);
           this.senders.start();
-        }
-        else if (readerThread) this.log.info('udp reader thread not available here; every datagram is read in the event loop', { input: this.name });
+        } else if (readerThread) this.log.info('udp reader thread not available here; every datagram is read in the event loop', { input: this.name });
         const inodes = listener === undefined ? undefined : () => [listener.inode, ...(this.senders?.inodes() ?? [])];
         this.kernelDrops = new UdpKernelDrops(bound, (n) => dropped.inc(n), 1000, inodes);
         this.kernelDrops.start();

@@ -98,7 +98,10 @@ function readSocket(s: { id: number; fd: number }, index: number): number {
       const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
       if (code === 'EAGAIN' || code === 'EWOULDBLOCK' || code === 'EINTR') return reads;
       // ECONNREFUSED and the like (an ICMP error queued on the socket) clear on the next read.
-      if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') continue;
+      if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
+        reads++; // counted, so a socket that kept failing could not hold the loop
+        continue;
+      }
       sockets.splice(index, 1);
       post({ op: 'failed', id: s.id, code, message: (err as Error).message });
       return reads;

@@ -6,13 +6,16 @@ import { OVERSIZE, type ReaderCommand, type ReaderEvent, type ReaderWorkerData }
 import { socketDescriptor } from './udp-socket-fd.js';
 
 /** Defaults of {@link SenderSocketsOptions}. */
-export const SENDER_SOCKETS_DEFAULTS = {
+const SENDER_SOCKETS_DEFAULTS = {
   promoteAfter: 256,
   maxSenders: 16,
   idleMs: 60_000,
   bufferBytes: 256 * 1024,
   buffers: 16,
 } as const;
+
+/** Senders counted per one-second window at most (a flood of spoofed sources costs no more memory). */
+const MAX_COUNTED_SENDERS = 4096;
 
 /** Longest wait for the pipeline's drain signal before a held batch is offered again, ms. */
 const RETRY_MS = 20;
@@ -117,6 +120,8 @@ export class UdpSenderSockets {
    */
   private readonly pending: Array<{ buf: ArrayBuffer; meta: Uint32Array; n: number; next: number; offset: number }> = [];
   private waitingForWritable = false;
+  /** Senders closed while batches of theirs still wait in `pending` (cleared once it is empty). */
+  private readonly retired = new Map<number, { address: string; port: number }>();
   private idleTimer: NodeJS.Timeout | undefined;
   /** No more senders are moved (the thread failed, or the input is stopping). */
   private disabled = false;
@@ -136,10 +141,6 @@ export class UdpSenderSockets {
   }
 
   /** Senders read by the thread now. */
-  get size(): number {
-    return this.readByThread();
-  }
-
   private readByThread(): number {
     let n = 0;
     for (const s of this.byId.values()) if (s.added) n++;
@@ -163,7 +164,9 @@ export class UdpSenderSockets {
       this.windowStart = now;
     }
     const key = `${port} ${address}`;
-    const seen = (this.counts.get(key) ?? 0) + count;
+    const before = this.counts.get(key);
+    if (before === undefined && this.counts.size >= MAX_COUNTED_SENDERS) return;
+    const seen = (before ?? 0) + count;
     this.counts.set(key, seen);
     if (seen < this.o.promoteAfter || this.byKey.has(key) || this.opening.has(key)) return;
     if (this.byId.size + this.opening.size >= this.o.maxSenders) return;
@@ -302,14 +305,14 @@ export class UdpSenderSockets {
           frames.push(Buffer.from(buf, offset, length));
           offset += length;
         }
-        const s = this.byId.get(id);
-        const taken = s === undefined || this.o.deliver(frames, s.address, s.port, oversize, force);
+        const s = this.byId.get(id) ?? this.retired.get(id)!;
+        const taken = this.o.deliver(frames, s.address, s.port, oversize, force);
         frames.length = 0;
         if (!taken) {
           this.waitForWritable();
           return;
         }
-        if (s !== undefined) s.lastSeen = now;
+        if ('lastSeen' in s) s.lastSeen = now;
         b.next = i;
         b.offset = offset;
       }
@@ -317,6 +320,7 @@ export class UdpSenderSockets {
       // Copied out by `deliver`: the buffer goes back to the thread.
       this.command({ op: 'return', buf }, [buf]);
     }
+    this.retired.clear();
   }
 
   /**
@@ -336,6 +340,8 @@ export class UdpSenderSockets {
   }
 
   private closeIdle(): void {
+    // A sender whose batches wait for the pipeline is not idle.
+    if (this.pending.length > 0) return;
     const before = Date.now() - this.o.idleMs;
     for (const s of this.byId.values()) {
       if (s.removing || s.lastSeen > before) continue;
@@ -350,6 +356,7 @@ export class UdpSenderSockets {
     await this.o.beforeClose?.();
     this.byId.delete(id);
     this.byKey.delete(s.key);
+    if (this.pending.length > 0) this.retired.set(id, { address: s.address, port: s.port });
     this.o.onCount?.(this.readByThread());
     await new Promise<void>((resolve) => s.socket.close(() => resolve()));
   }
@@ -391,6 +398,7 @@ export class UdpSenderSockets {
     this.worker = undefined;
     await worker?.terminate();
     const all = [...this.byId.values()];
+    this.retired.clear();
     this.byId.clear();
     this.byKey.clear();
     this.o.onCount?.(0);

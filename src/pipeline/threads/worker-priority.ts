@@ -5,8 +5,9 @@ export { currentThreadId };
 
 /**
  * How much lower than the main thread's the pipeline workers' scheduling priority is (nice
- * steps). The main thread reads the sockets: UDP cannot be paused, so when the cores are
- * busy it is the reader that must run, and the workers that wait (their input is bounded and
+ * steps). The main thread (and the UDP reader thread, which keeps the process's priority) read
+ * the sockets: UDP cannot be paused, so when the cores are busy it is the readers that must
+ * run, and the workers that wait (their input is bounded and
  * buffered; a datagram the reader does not fetch in time is lost in the kernel). At nice +5
  * the kernel gives a busy worker about a third of the main thread's share of a contended
  * core; on idle cores it changes nothing. See docs/performance.md ("UDP").

@@ -3,7 +3,7 @@ import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { UdpInputConfig } from '../../../src/input/input-config.js';
 import { Metrics } from '../../../src/ops/metrics.js';
-import { UdpSenderSockets } from '../../../src/input/udp-sender-sockets.js';
+import { UdpSenderSockets, type SenderSocketsOptions } from '../../../src/input/udp-sender-sockets.js';
 import { socketDescriptor } from '../../../src/input/udp-socket-fd.js';
 import { assertRequirement, ipv6LoopbackRequirement, requirement, shouldRun } from '../../helpers/requirements.js';
 import { metricValue, waitFor, waitForAsync } from './capture-sink.js';
@@ -160,48 +160,63 @@ describe.skipIf(!shouldRun(linux))('UDP reader thread', () => {
   });
 });
 
+/**
+ * A listener (SO_REUSEADDR, as the input binds it) and UdpSenderSockets on its port that move a
+ * sender at its first datagram; `options` supply where datagrams go. Resolves once `sender`'s
+ * socket is read by the thread (`counts` holds every sender count reported).
+ */
+async function movedByThread(options: Pick<SenderSocketsOptions, 'deliver' | 'onWritable' | 'stray'>, idleMs: number) {
+  const listener = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+  await new Promise<void>((r) => listener.bind(0, '127.0.0.1', () => r()));
+  cleanups.push(() => new Promise<void>((r) => listener.close(() => r())));
+  expect(socketDescriptor(listener)).toBeDefined();
+  const port = listener.address().port;
+  const counts: number[] = [];
+  const sockets = new UdpSenderSockets({
+    type: 'udp4',
+    host: '127.0.0.1',
+    port,
+    recvBufferSize: 0,
+    grantedBufferBytes: 212_992,
+    maxFrameSize: 65536,
+    promoteAfter: 1,
+    idleMs,
+    canonical: (a) => a,
+    onCount: (n) => void counts.push(n),
+    log: captureLogger().logger,
+    name: 'udp-test',
+    ...options,
+  });
+  sockets.start();
+  cleanups.push(async () => {
+    await sockets.stop();
+    await sockets.closeAll();
+  });
+  const s = sender();
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  sockets.note('127.0.0.1', s.address().port, 1);
+  // Generous: under vitest the thread's first start transpiles its source.
+  await waitFor(() => counts.at(-1) === 1, 'the sender on its own socket', 30_000);
+  return { listener, port, s, counts };
+}
+
 describe.skipIf(!shouldRun(linux))('UdpSenderSockets', () => {
   it('closes a sender socket idle for idleMs, and the sender is read on the listener again', async () => {
     assertRequirement(linux);
-    const listener = dgram.createSocket({ type: 'udp4', reuseAddr: true });
-    await new Promise<void>((r) => listener.bind(0, '127.0.0.1', () => r()));
-    cleanups.push(() => new Promise<void>((r) => listener.close(() => r())));
-    expect(socketDescriptor(listener)).toBeDefined();
-    const port = listener.address().port;
     const onListener: string[] = [];
     const onThread: string[] = [];
-    listener.on('message', (m) => onListener.push(m.toString()));
-    const counts: number[] = [];
-    const { logger } = captureLogger();
-    const sockets = new UdpSenderSockets({
-      type: 'udp4',
-      host: '127.0.0.1',
-      port,
-      recvBufferSize: 0,
-      grantedBufferBytes: 212_992,
-      maxFrameSize: 65536,
-      promoteAfter: 1,
-      idleMs: 300,
-      canonical: (a) => a,
-      deliver: (frames) => {
-        onThread.push(...frames.map((f) => f.toString()));
-        return true;
+    const { listener, port, s, counts } = await movedByThread(
+      {
+        deliver: (frames) => {
+          onThread.push(...frames.map((f) => f.toString()));
+          return true;
+        },
+        onWritable: (resume) => resume(),
+        stray: (m) => void onListener.push(m.toString()),
       },
-      onWritable: (listener) => listener(),
-      stray: (m) => void onListener.push(m.toString()),
-      onCount: (n) => void counts.push(n),
-      log: logger,
-      name: 'udp-test',
-    });
-    sockets.start();
-    cleanups.push(async () => {
-      await sockets.stop();
-      await sockets.closeAll();
-    });
-    const s = sender();
-    await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-    sockets.note('127.0.0.1', s.address().port, 1);
-    await waitFor(() => counts.at(-1) === 1, 'the sender on its own socket');
+      300,
+    );
+    listener.on('message', (m) => onListener.push(m.toString()));
     // Until the thread has the socket, the event loop reads it (`stray`): send until the thread reads one.
     for (let i = 0; onThread.length === 0; i++) {
       expect(i, 'a datagram read by the thread').toBeLessThan(100);
@@ -213,5 +228,32 @@ describe.skipIf(!shouldRun(linux))('UdpSenderSockets', () => {
     await sendAll(s, port, ['<4>two']);
     await waitFor(() => onListener.includes('<4>two'), 'back on the listener');
     expect(onThread.length).toBe(threadRead);
+  });
+
+  it('a sender socket is not closed as idle while its batches wait for the pipeline, and none of them is lost', async () => {
+    assertRequirement(linux);
+    const delivered: string[] = [];
+    let full = true;
+    let drained: (() => void) | undefined;
+    const { port, s, counts } = await movedByThread(
+      {
+        deliver: (frames) => {
+          if (full) return false;
+          delivered.push(...frames.map((f) => f.toString()));
+          return true;
+        },
+        onWritable: (resume) => void (drained = resume),
+        stray: () => {},
+      },
+      200,
+    );
+    await sendAll(s, port, Array.from({ length: 50 }, (_, i) => `<4>held ${i}`));
+    await waitFor(() => drained !== undefined, 'a batch refused by the full pipeline');
+    // Far longer than idleMs: the socket stays, its batch waits.
+    await new Promise((r) => setTimeout(r, 800));
+    expect(counts.at(-1)).toBe(1);
+    full = false;
+    drained!();
+    await waitFor(() => delivered.length === 50, 'all 50 once the pipeline drains');
   });
 });
