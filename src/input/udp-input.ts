@@ -5,25 +5,36 @@ import type { Input } from './input.js';
 import { DRAIN_DEFAULTS, type UdpInputConfig } from './input-config.js';
 import { inputLogger, type InputDeps, type InputLogger } from './input-deps.js';
 import { formatListenUrl } from './listen-url.js';
+import { RateLimitedLog } from './rate-limited-log.js';
 import { receiveTime } from './receive-context.js';
 import { DatagramRun, PeerAddressCache } from './udp-datagram-run.js';
 import { UdpKernelDrops } from './udp-kernel-drops.js';
 import { readRmemMax, receiveBufferReport } from './udp-receive-buffer.js';
 import { UdpSenderSockets } from './udp-sender-sockets.js';
-import { socketDescriptor } from './udp-socket-fd.js';
+import { socketDescriptor, type SocketDescriptor } from './udp-socket-fd.js';
+import { WritableWait } from './writable-wait.js';
 
 /**
  * At most this many datagrams wait for the end of the turn (libuv reads at most 32 per
  * wake-up, so a turn normally holds fewer); beyond it they are handed on at once.
  */
 const MAX_RUN_DATAGRAMS = 256;
+/**
+ * While the listener is paused, at most this many datagrams read before the pause wait in the
+ * run (the sender sockets' first datagrams, read here until the thread takes them, add to it);
+ * past it they are offered and counted as dropped.
+ */
+const MAX_HELD_DATAGRAMS = 1024;
 
 /**
  * UDP syslog listener: one message per datagram, never split (a trailing LF/NUL
- * is the decoder's business). UDP cannot be paused, so while the sink is not
- * writable each datagram is counted in `dropped{reason="queue_full"}`; datagrams the
- * kernel dropped because the receive buffer was full are read from /proc/net/udp and
- * counted in `dropped{reason="udp_receive_buffer"}`.
+ * is the decoder's business). A UDP sender cannot be paused, but the reading can: while the
+ * sink is not writable the listener stops reading (Linux), keeps what it already read, and
+ * the burst waits in the kernel's receive buffer, which holds far more than the pipeline's
+ * queue. Datagrams the kernel dropped because that buffer was full are read from
+ * /proc/net/udp and counted in `dropped{reason="udp_receive_buffer"}`; where the socket cannot
+ * be paused (or while stopping), what the sink cannot take is counted in
+ * `dropped{reason="queue_full"}` (or `spool_full`).
  *
  * With `readerThread` (the default, Linux), a busy sender gets a socket of its own read by a
  * reader thread (udp-sender-sockets.ts); everyone else is read here, in the event loop.
@@ -53,6 +64,16 @@ export class UdpInput implements Input {
   private readonly peers = new PeerAddressCache();
   /** Busy senders' own sockets, read by the reader thread (undefined: everything is read here). */
   private senders: UdpSenderSockets | undefined;
+  /** The listener's libuv handle, to pause reading while the sink is full (undefined: cannot pause). */
+  private handle: SocketDescriptor | undefined;
+  /** Reading stopped because the sink is full; `wait` resumes it. */
+  private paused = false;
+  private closing = false;
+  private readonly wait = new WritableWait(
+    (listener) => (this.deps.frameSink ?? this.deps.sink).onDrain(listener),
+    () => this.resume(),
+  );
+  private readonly pauseLog: RateLimitedLog;
 
   constructor(config: UdpInputConfig, deps: InputDeps) {
     this.config = config;
@@ -64,6 +85,7 @@ export class UdpInput implements Input {
     this.droppedQueueFull = deps.metrics.dropped.labels('queue_full');
     this.droppedSpoolFull = deps.metrics.dropped.labels('spool_full');
     this.oversize = deps.metrics.framingErrors.labels(this.name, 'oversize');
+    this.pauseLog = new RateLimitedLog((msg, fields) => this.log.info(msg, fields));
   }
 
   /** Bind the socket; resolves once it receives, rejects on bind errors. */
@@ -74,6 +96,7 @@ export class UdpInput implements Input {
     // SO_REUSEADDR lets the sender sockets bind this address too (rsyslog's imudp sets it as well).
     const socket = dgram.createSocket({ type, ...(readerThread ? { reuseAddr: true } : {}), ...(recvBufferSize > 0 ? { recvBufferSize } : {}) });
     this.socket = socket;
+    this.closing = false;
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => {
         this.socket = undefined;
@@ -88,7 +111,8 @@ export class UdpInput implements Input {
         const granted = this.checkRecvBuffer(socket);
         const bound = socket.address();
         const dropped = this.deps.metrics.dropped.labels('udp_receive_buffer');
-        const listener = readerThread ? socketDescriptor(socket) : undefined;
+        this.handle = socketDescriptor(socket);
+        const listener = readerThread ? this.handle : undefined;
         if (listener !== undefined) {
           this.senders = this.senderSockets(type, bound, granted);
           this.senders.start();
@@ -117,6 +141,9 @@ export class UdpInput implements Input {
   private async drainAndClose(): Promise<void> {
     const socket = this.socket;
     if (socket === undefined) return;
+    // What the kernel holds is read (and counted if the sink cannot take it), not left in a closed socket.
+    this.closing = true;
+    this.unpause();
     const timeout = this.config.drainTimeoutMs ?? DRAIN_DEFAULTS.drainTimeoutMs;
     const quiet = this.config.drainQuietMs ?? DRAIN_DEFAULTS.drainQuietMs;
     const deadline = Date.now() + timeout;
@@ -205,17 +232,68 @@ export class UdpInput implements Input {
     }
   }
 
-  /** Hand the datagrams collected this turn on; counters move once per turn. */
+  /** Hand the datagrams collected this turn on (or hold them while the sink is full); counters move once per turn. */
   private flush(): void {
     const n = this.run.length;
     if (n === 0) return;
-    this.received.inc(n);
+    if (!this.writable() && this.canHold(n)) {
+      this.pause();
+      return;
+    }
     const receivedAt = receiveTime();
     const senders = this.senders;
+    let holding = false;
     this.run.drain((frames, address, port) => {
+      // The sink filled up during this turn: the rest of it goes back into the run and waits.
+      if (!holding && !this.writable() && this.canHold(n)) holding = true;
+      if (holding) {
+        for (const f of frames) this.run.push(f, address, port);
+        return;
+      }
       senders?.note(address, port, frames.length);
       this.offerRun(frames, this.peers.get(address), port, receivedAt);
     });
+    // Held datagrams are counted when they are offered.
+    this.received.inc(n - this.run.length);
+    if (holding) this.pause();
+  }
+
+  /**
+   * Whether `held` datagrams can wait for the sink. Not when the listener cannot be paused, the
+   * input is stopping, or too much is held: they are offered then, and what the sink refuses is
+   * counted as dropped.
+   */
+  private canHold(held: number): boolean {
+    return this.handle !== undefined && !this.closing && held <= MAX_HELD_DATAGRAMS;
+  }
+
+  /** The sink is full: stop reading the listener and keep the run until it drains. */
+  private pause(): void {
+    if (!this.paused) {
+      this.paused = true;
+      this.handle?.recvStop();
+      this.deps.metrics.udpListenerPauses.inc({ input: this.name });
+      this.pauseLog.write('pipeline full: udp listener paused; arriving datagrams wait in the kernel receive buffer (its drops are counted as udp_receive_buffer)', { input: this.name, held: this.run.length });
+    }
+    this.wait.start();
+  }
+
+  /** The sink may take data again: read the listener again and offer what was held. */
+  private resume(): void {
+    if (!this.paused) return;
+    if (!this.writable() && !this.closing) {
+      this.wait.start();
+      return;
+    }
+    this.unpause();
+    this.flush();
+  }
+
+  private unpause(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.wait.cancel();
+    this.handle?.recvStart();
   }
 
   private writable(): boolean {

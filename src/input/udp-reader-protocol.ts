@@ -18,8 +18,8 @@ export interface ReaderWorkerData {
   bufferBytes: number;
   /** Batch buffers; when all are with the main thread the worker stops reading (memory bound). */
   buffers: number;
-  /** Longest sleep when every socket is empty, ms (how long a burst waits in the kernel before the first read). */
-  maxSleepMs: number;
+  /** Sleep when every socket is empty, ms (how long a burst waits in the kernel before the first read). */
+  sleepMs: number;
 }
 
 /** Main thread -> reader thread. */

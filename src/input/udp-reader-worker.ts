@@ -10,7 +10,7 @@
  * address, so each socket here is connected to one sender: the address is the socket's.
  *
  * The descriptors are non-blocking (libuv made them): an empty socket throws EAGAIN, and when
- * every socket is empty the thread sleeps on `wake` with a backoff capped at `maxSleepMs`.
+ * every socket is empty the thread sleeps on `wake` for `sleepMs`.
  */
 import { readSync } from 'node:fs';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
@@ -24,13 +24,14 @@ Error.stackTraceLimit = 0;
 /** Reads from one socket before moving to the next (fairness between senders). */
 const READS_PER_TURN = 64;
 /**
- * First sleep after an empty round, ms; doubles up to `maxSleepMs` (which keeps it within a
- * quarter of what the granted buffer holds at 200k/s). Each empty round costs a failed read and
- * a wake-up: a 0.05 ms sleep made a 20k/s stream cost 18 µs of thread CPU per datagram, 1 ms
- * 7.6, 4 ms 5.0 (docs/performance.md, "UDP").
+ * How long the thread sleeps when every socket is empty, ms: `sleepMs`, a quarter of what the
+ * granted buffer holds at 200k/s, so a burst that starts meanwhile still fits. Each wake-up costs
+ * a failed read per socket and a futex round trip, and reads datagrams that have gone cold in
+ * cache: at 20k/s a 0.05 ms sleep cost 18 µs of thread CPU per datagram, 1 ms 7.6, 4 ms 3.8 and
+ * this (8 ms with the default buffer, 20 with 64 MiB) 2.5-3.1 (docs/performance.md, "UDP").
  */
-const MIN_SLEEP_MS = Math.min(4, data.maxSleepMs);
-/** A batch that is not full goes this long after its first datagram, ms. */
+const SLEEP_MS = data.sleepMs;
+/** A batch that is not full goes on the first empty round this long after its first datagram, ms. */
 const FLUSH_MS = 5;
 
 const control = data.control;
@@ -123,7 +124,6 @@ function readSocket(s: { id: number; fd: number }, index: number): number {
 }
 
 function run(): void {
-  let sleepMs = MIN_SLEEP_MS;
   for (;;) {
     // Read before the commands: a bump after this is seen by the wait below (no lost wake-up).
     const seen = Atomics.load(wake, 0);
@@ -138,13 +138,10 @@ function run(): void {
       }
       reads += r;
     }
-    if (reads > 0) {
-      sleepMs = MIN_SLEEP_MS;
-      continue;
-    }
-    // Every socket is empty. A batch goes when full (readSocket) or, for a thin stream, at
-    // most FLUSH_MS after its first datagram: one message per datagram would cost the main
-    // thread more than reading it did.
+    if (reads > 0) continue;
+    // Every socket is empty. A batch goes when full (readSocket) or, for a thin stream, on the
+    // first empty round FLUSH_MS after its first datagram (so at most one sleep later): one
+    // message per datagram would cost the main thread more than reading it did.
     const age = n > 0 ? performance.now() - firstReadAt : 0;
     if (stopping || age >= FLUSH_MS) flush();
     if (stopping && !starved) break;
@@ -152,10 +149,8 @@ function run(): void {
       Atomics.wait(wake, 0, seen); // nothing to read until a command comes
       continue;
     }
-    let ms = starved ? 1 : sleepMs;
-    if (n > 0) ms = Math.min(ms, Math.max(MIN_SLEEP_MS, FLUSH_MS - age));
-    Atomics.wait(wake, 0, seen, ms);
-    sleepMs = Math.min(sleepMs * 2, data.maxSleepMs);
+    // Out of buffers: look again soon, the main thread hands them back as the pipeline takes them.
+    Atomics.wait(wake, 0, seen, starved ? Math.min(1, SLEEP_MS) : SLEEP_MS);
   }
   post({ op: 'stopped' });
   control.close();

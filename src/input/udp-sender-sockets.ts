@@ -4,6 +4,7 @@ import { workerEntry } from '../ops/worker-entry.js';
 import type { InputLogger } from './input-deps.js';
 import { OVERSIZE, type ReaderCommand, type ReaderEvent, type ReaderWorkerData } from './udp-reader-protocol.js';
 import { socketDescriptor } from './udp-socket-fd.js';
+import { WritableWait } from './writable-wait.js';
 
 /** Defaults of {@link SenderSocketsOptions}. */
 const SENDER_SOCKETS_DEFAULTS = {
@@ -16,9 +17,6 @@ const SENDER_SOCKETS_DEFAULTS = {
 
 /** Senders counted per one-second window at most (a flood of spoofed sources costs no more memory). */
 const MAX_COUNTED_SENDERS = 4096;
-
-/** Longest wait for the pipeline's drain signal before a held batch is offered again, ms. */
-const RETRY_MS = 20;
 
 /** Kernel memory a 240-byte datagram takes in a loopback socket's receive buffer (measured). */
 const KERNEL_BYTES_PER_DATAGRAM = 1152;
@@ -119,7 +117,8 @@ export class UdpSenderSockets {
    * the burst waits in the kernel's buffer, which holds more than the pipeline's queue.
    */
   private readonly pending: Array<{ buf: ArrayBuffer; meta: Uint32Array; n: number; next: number; offset: number }> = [];
-  private waitingForWritable = false;
+  /** While the pipeline refuses a batch: `pump` again once it drains. */
+  private readonly wait: WritableWait;
   /** Senders closed while batches of theirs still wait in `pending` (cleared once it is empty). */
   private readonly retired = new Map<number, { address: string; port: number }>();
   private idleTimer: NodeJS.Timeout | undefined;
@@ -130,6 +129,7 @@ export class UdpSenderSockets {
 
   constructor(options: SenderSocketsOptions) {
     this.o = { ...SENDER_SOCKETS_DEFAULTS, ...options };
+    this.wait = new WritableWait((listener) => this.o.onWritable(listener), () => this.pump(false));
   }
 
   /**
@@ -220,7 +220,7 @@ export class UdpSenderSockets {
   private startWorker(): void {
     const { port1, port2 } = new MessageChannel();
     const wake = new SharedArrayBuffer(4);
-    // The thread sleeps at most a quarter of the time the granted buffer holds at 200k/s.
+    // The thread sleeps a quarter of the time the granted buffer holds at 200k/s (at most 20 ms).
     const holds = this.o.grantedBufferBytes / KERNEL_BYTES_PER_DATAGRAM / 200;
     const data: ReaderWorkerData = {
       control: port2,
@@ -228,7 +228,7 @@ export class UdpSenderSockets {
       maxFrameSize: this.o.maxFrameSize,
       bufferBytes: this.o.bufferBytes,
       buffers: this.o.buffers,
-      maxSleepMs: Math.min(20, Math.max(0.2, holds / 4)),
+      sleepMs: Math.min(20, Math.max(0.2, holds / 4)),
     };
     const entry = workerEntry(import.meta.url, 'udp-reader-worker');
     const worker = new Worker(entry.url, { workerData: data, transferList: [port2], ...(entry.execArgv ? { execArgv: entry.execArgv } : {}), stdout: false });
@@ -280,7 +280,7 @@ export class UdpSenderSockets {
 
   private onBatch(buf: ArrayBuffer, meta: Uint32Array, n: number): void {
     this.pending.push({ buf, meta, n, next: 0, offset: 0 });
-    if (!this.waitingForWritable) this.pump(false);
+    if (!this.wait.active) this.pump(false);
   }
 
   /** Deliver pending batches in order until the pipeline refuses one (or, with `force`, all of them). */
@@ -309,7 +309,7 @@ export class UdpSenderSockets {
         const taken = this.o.deliver(frames, s.address, s.port, oversize, force);
         frames.length = 0;
         if (!taken) {
-          this.waitForWritable();
+          this.wait.start();
           return;
         }
         if ('lastSeen' in s) s.lastSeen = now;
@@ -321,22 +321,6 @@ export class UdpSenderSockets {
       this.command({ op: 'return', buf }, [buf]);
     }
     this.retired.clear();
-  }
-
-  /**
-   * Resume when the pipeline drains, or at the latest after RETRY_MS: a drain signal that came
-   * between the refusal and the registration must not leave the thread stopped for good.
-   */
-  private waitForWritable(): void {
-    this.waitingForWritable = true;
-    const resume = (): void => {
-      if (!this.waitingForWritable) return;
-      clearTimeout(timer);
-      this.waitingForWritable = false;
-      this.pump(false);
-    };
-    const timer = setTimeout(resume, RETRY_MS);
-    this.o.onWritable(resume);
   }
 
   private closeIdle(): void {
@@ -392,6 +376,7 @@ export class UdpSenderSockets {
 
   /** Close every sender socket (after `stop()`); what still waits for the pipeline is counted as dropped. */
   async closeAll(): Promise<void> {
+    this.wait.cancel();
     this.pump(true);
     if (this.idleTimer !== undefined) clearInterval(this.idleTimer);
     const worker = this.worker;

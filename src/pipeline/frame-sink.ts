@@ -10,7 +10,8 @@ import type { ReceiveContext } from '../mapping/record.js';
  *   means the bound is at or over its high-water mark: a stream input pauses and waits
  *   for `onDrain`.
  * - A datagram input (UDP), which cannot pause its sender, offers only while `writable`
- *   is true and counts whatever it cannot offer as `dropped{reason="queue_full"}`.
+ *   is true. Until `onDrain` it stops reading and holds what it read (the kernel's receive
+ *   buffer takes the rest); what it cannot hold it counts as `dropped{reason="queue_full"}`.
  *
  * Frames may be subarrays of the socket's read buffer: the sink copies them before it
  * returns, so the caller may reuse that memory at once.

@@ -40,6 +40,11 @@ export class CaptureSink implements RecordSink {
     this.drainListeners.push(listener);
   }
 
+  /** Drain listeners registered and not yet called. */
+  get drainListenerCount(): number {
+    return this.drainListeners.length;
+  }
+
   /** Become writable and call the drain listeners. */
   drain(): void {
     this.full = false;
