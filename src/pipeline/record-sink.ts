@@ -7,7 +7,8 @@ import type { FirewallLogRecord } from '../mapping/record.js';
  * returns `true`. When it returns `false` the queue is at or over its high-water
  * mark: a stream input must pause reading and wait for `onDrain`; a datagram input
  * (UDP), which cannot pause its sender, must call `offer()` only while `writable`
- * is true and count whatever it cannot offer as dropped.
+ * is true: until `onDrain` it stops reading (the kernel's buffer holds the rest) and
+ * counts as dropped only what it cannot hold.
  */
 export interface RecordSink<T = FirewallLogRecord> {
   /** True while the queue is below its high-water mark. */
