@@ -149,7 +149,8 @@ function run(): void {
       Atomics.wait(wake, 0, seen); // nothing to read until a command comes
       continue;
     }
-    // Out of buffers: look again soon, the main thread hands them back as the pipeline takes them.
+    // Out of buffers (starved), look again within 1 ms: the main thread hands them back as the
+    // pipeline takes them, without waking this thread.
     Atomics.wait(wake, 0, seen, starved ? Math.min(1, SLEEP_MS) : SLEEP_MS);
   }
   post({ op: 'stopped' });
