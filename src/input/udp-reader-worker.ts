@@ -27,8 +27,9 @@ const READS_PER_TURN = 64;
  * How long the thread sleeps when every socket is empty, ms: `sleepMs`, a quarter of what the
  * granted buffer holds at 200k/s, so a burst that starts meanwhile still fits. Each wake-up costs
  * a failed read per socket and a futex round trip, and reads datagrams that have gone cold in
- * cache: at 20k/s a 0.05 ms sleep cost 18 µs of thread CPU per datagram, 1 ms 7.6, 4 ms 3.8 and
- * this (8 ms with the default buffer, 20 with 64 MiB) 2.5-3.1 (docs/performance.md, "UDP").
+ * cache (about 235 µs a wake-up on the bench VM): at 20k/s a 0.05 ms sleep cost 18 µs of thread CPU
+ * per datagram, 1 ms 7.6, 4 ms 3.8 and this (8 ms with the default buffer, 20 with 64 MiB) 2.5-3.45
+ * (docs/performance.md, "UDP").
  */
 const SLEEP_MS = data.sleepMs;
 /** A batch that is not full goes on the first empty round this long after its first datagram, ms. */
