@@ -189,6 +189,7 @@ export class UdpInput implements Input {
       onWritable: (listener) => (this.deps.frameSink ?? this.deps.sink).onDrain(listener),
       stray: (msg, rinfo) => this.onMessage(msg, rinfo),
       onCount: (n) => gauge.set({ input: this.name }, n),
+      onSocketError: (code, count) => this.deps.metrics.udpSocketErrors.inc({ input: this.name, code }, count),
       beforeClose: () => this.pollKernelDrops(),
       stopTimeoutMs: Math.max(500, this.config.drainTimeoutMs ?? DRAIN_DEFAULTS.drainTimeoutMs),
       log: this.log,

@@ -49,6 +49,12 @@ export type ReaderEvent =
   | { op: 'added'; id: number }
   /** The socket is no longer read: the main thread may close it. */
   | { op: 'removed'; id: number }
-  /** Reading the socket failed with something other than "nothing to read"; it was removed. */
+  /**
+   * Reads of the socket returned `count` errors it held for its sender (an ICMP message), the
+   * last one `code`; each read cleared its error and the socket is still read. At most once a
+   * second per socket.
+   */
+  | { op: 'error'; id: number; code: string; count: number }
+  /** Reading the socket failed on the descriptor itself (or kept failing); it was removed. */
   | { op: 'failed'; id: number; code: string; message: string }
   | { op: 'stopped' };

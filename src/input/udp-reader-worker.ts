@@ -34,6 +34,16 @@ const READS_PER_TURN = 64;
 const SLEEP_MS = data.sleepMs;
 /** A batch that is not full goes on the first empty round this long after its first datagram, ms. */
 const FLUSH_MS = 5;
+/**
+ * Read errors about the descriptor itself: the socket is removed. Any other error is one the
+ * socket holds for its sender, set by an ICMP message (ECONNREFUSED, EHOSTUNREACH, ENOPROTOOPT,
+ * EPROTO...): the read that returns it clears it, and the datagrams behind it are still there.
+ */
+const DESCRIPTOR_ERRORS = new Set(['EBADF', 'EFAULT', 'EINVAL', 'EISDIR', 'ENOTSOCK']);
+/** Errors in a row without a datagram, a whole turn of them, after which a socket counts as broken. */
+const MAX_ERRORS_IN_A_ROW = READS_PER_TURN;
+/** A socket's errors are reported at most this often, ms (an ICMP flood costs no more messages). */
+const ERROR_REPORT_MS = 1000;
 
 const control = data.control;
 const wake = new Int32Array(data.wake);
@@ -41,7 +51,16 @@ const port = parentPort!;
 const readLength = Math.min(data.maxFrameSize + 1, 65536);
 const maxEntries = Math.max(1, Math.floor(data.bufferBytes / 64));
 
-const sockets: Array<{ id: number; fd: number }> = [];
+interface ReadSocket {
+  id: number;
+  fd: number;
+  /** Errors not reported yet, the last one's code, and when they were last reported. */
+  errors: number;
+  lastCode: string;
+  reportedAt: number;
+}
+
+const sockets: ReadSocket[] = [];
 const free: ArrayBuffer[] = [];
 for (let i = 0; i < data.buffers; i++) free.push(new ArrayBuffer(data.bufferBytes));
 
@@ -69,14 +88,14 @@ function commands(): void {
   for (let m = receiveMessageOnPort(control); m !== undefined; m = receiveMessageOnPort(control)) {
     const c = m.message as ReaderCommand;
     if (c.op === 'add') {
-      sockets.push({ id: c.id, fd: c.fd });
+      sockets.push({ id: c.id, fd: c.fd, errors: 0, lastCode: '', reportedAt: Number.NEGATIVE_INFINITY });
       post({ op: 'added', id: c.id });
     }
     else if (c.op === 'return') free.push(c.buf);
     else if (c.op === 'stop') stopping = true;
     else if (c.op === 'remove') {
       const i = sockets.findIndex((s) => s.id === c.id);
-      if (i >= 0) sockets.splice(i, 1);
+      if (i >= 0) reportErrors(sockets.splice(i, 1)[0]!);
       // Its datagrams read so far go first: the main thread closes the socket after `removed`.
       flush();
       post({ op: 'removed', id: c.id });
@@ -84,9 +103,37 @@ function commands(): void {
   }
 }
 
+/** Post the socket's errors not reported yet. */
+function reportErrors(s: ReadSocket, now = performance.now()): void {
+  if (s.errors === 0) return;
+  post({ op: 'error', id: s.id, code: s.lastCode, count: s.errors });
+  s.errors = 0;
+  s.reportedAt = now;
+}
+
+/**
+ * A read of `sockets[index]` failed with `code` (not "nothing to read"), the `inRow`th time since
+ * its last datagram. Returns true when the socket goes on (the error was its sender's, counted),
+ * false when it was removed. Apart from readSocket, whose loop stays small for the optimiser.
+ */
+function readFailed(s: ReadSocket, index: number, code: string, message: string, inRow: number): boolean {
+  if (!DESCRIPTOR_ERRORS.has(code) && inRow < MAX_ERRORS_IN_A_ROW) {
+    s.errors++;
+    s.lastCode = code;
+    const now = performance.now();
+    if (now - s.reportedAt >= ERROR_REPORT_MS) reportErrors(s, now);
+    return true;
+  }
+  reportErrors(s);
+  sockets.splice(index, 1);
+  post({ op: 'failed', id: s.id, code, message });
+  return false;
+}
+
 /** Read up to READS_PER_TURN datagrams from one socket; returns how many, or -1 when out of buffers. */
-function readSocket(s: { id: number; fd: number }, index: number): number {
+function readSocket(s: ReadSocket, index: number): number {
   let reads = 0;
+  let errorsInRow = 0;
   while (reads < READS_PER_TURN) {
     if (buf === undefined) {
       buf = free.pop();
@@ -99,16 +146,12 @@ function readSocket(s: { id: number; fd: number }, index: number): number {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
       if (code === 'EAGAIN' || code === 'EWOULDBLOCK' || code === 'EINTR') return reads;
-      // ECONNREFUSED and the like (an ICMP error queued on the socket) clear on the next read.
-      if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
-        reads++; // counted, so a socket that kept failing could not hold the loop
-        continue;
-      }
-      sockets.splice(index, 1);
-      post({ op: 'failed', id: s.id, code, message: (err as Error).message });
-      return reads;
+      if (!readFailed(s, index, code, (err as Error).message, ++errorsInRow)) return reads;
+      reads++; // counted, so that errors alone cannot keep a turn going
+      continue;
     }
     reads++;
+    errorsInRow = 0;
     if (got === 0) continue; // an empty datagram: nothing to decode
     if (n === 0) firstReadAt = performance.now();
     meta[n * 2] = s.id;
@@ -140,12 +183,19 @@ function run(): void {
       reads += r;
     }
     if (reads > 0) continue;
+    // Errors held back by ERROR_REPORT_MS go once it has passed (an empty round comes every sleep).
+    for (const s of sockets) {
+      if (s.errors > 0 && performance.now() - s.reportedAt >= ERROR_REPORT_MS) reportErrors(s);
+    }
     // Every socket is empty. A batch goes when full (readSocket) or, for a thin stream, on the
     // first empty round FLUSH_MS after its first datagram (so at most one sleep later): one
     // message per datagram would cost the main thread more than reading it did.
     const age = n > 0 ? performance.now() - firstReadAt : 0;
     if (stopping || age >= FLUSH_MS) flush();
-    if (stopping && !starved) break;
+    if (stopping && !starved) {
+      for (const s of sockets) reportErrors(s);
+      break;
+    }
     if (sockets.length === 0 && n === 0 && !stopping) {
       Atomics.wait(wake, 0, seen); // nothing to read until a command comes
       continue;

@@ -2,6 +2,7 @@ import dgram from 'node:dgram';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { workerEntry } from '../ops/worker-entry.js';
 import type { InputLogger } from './input-deps.js';
+import { RateLimitedLog } from './rate-limited-log.js';
 import { OVERSIZE, type ReaderCommand, type ReaderEvent, type ReaderWorkerData } from './udp-reader-protocol.js';
 import { socketDescriptor } from './udp-socket-fd.js';
 import { WritableWait } from './writable-wait.js';
@@ -55,6 +56,11 @@ export interface SenderSocketsOptions {
   stray(msg: Buffer, rinfo: dgram.RemoteInfo): void;
   /** Called with the number of senders read by the thread, whenever it changes. */
   onCount?(senders: number): void;
+  /**
+   * Reads of a sender socket returned `count` errors it held for its sender (ICMP messages), the
+   * last one `code`. The socket is still read: each read cleared its error.
+   */
+  onSocketError?(code: string, count: number): void;
   /** How long `stop()` waits for the thread to read what its sockets hold, ms (then it is terminated). */
   stopTimeoutMs?: number;
   /** Read the kernel's drop counts while the sockets still exist (before one is closed). */
@@ -96,7 +102,7 @@ interface SenderSocket {
  * cannot be reached or the thread fails, everything stays on (or returns to) the listener.
  */
 export class UdpSenderSockets {
-  private readonly o: Required<Omit<SenderSocketsOptions, 'onCount' | 'beforeClose' | 'stopTimeoutMs'>> & Pick<SenderSocketsOptions, 'onCount' | 'beforeClose' | 'stopTimeoutMs'>;
+  private readonly o: Required<Omit<SenderSocketsOptions, 'onCount' | 'onSocketError' | 'beforeClose' | 'stopTimeoutMs'>> & Pick<SenderSocketsOptions, 'onCount' | 'onSocketError' | 'beforeClose' | 'stopTimeoutMs'>;
   private readonly byId = new Map<number, SenderSocket>();
   private readonly byKey = new Map<string, SenderSocket>();
   /** Senders whose socket is being set up. */
@@ -127,8 +133,12 @@ export class UdpSenderSockets {
   /** Set once the thread failed: the sockets are being closed. */
   private failure: Promise<void> | undefined;
 
+  /** A peer (or a spoofer) can send ICMP errors at any rate. */
+  private readonly errorLog: RateLimitedLog;
+
   constructor(options: SenderSocketsOptions) {
     this.o = { ...SENDER_SOCKETS_DEFAULTS, ...options };
+    this.errorLog = new RateLimitedLog((m, f) => this.o.log.warn(m, f));
     this.wait = new WritableWait((listener) => this.o.onWritable(listener), () => this.pump(false));
   }
 
@@ -266,6 +276,12 @@ export class UdpSenderSockets {
       case 'removed':
         void this.close(e.id);
         return;
+      case 'error': {
+        const s = this.byId.get(e.id);
+        this.o.onSocketError?.(e.code, e.count);
+        this.errorLog.write('udp sender socket reported errors (ICMP messages for its sender); still read', { input: this.o.name, sender: s ? `${s.address}:${s.port}` : e.id, code: e.code, count: e.count });
+        return;
+      }
       case 'failed': {
         const s = this.byId.get(e.id);
         this.o.log.error('udp sender socket read failed; closed', { input: this.o.name, sender: s ? `${s.address}:${s.port}` : e.id, code: e.code, error: e.message });

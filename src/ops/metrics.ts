@@ -55,6 +55,8 @@ export class Metrics {
   readonly udpReceiveBufferBytes: Gauge<'input'>;
   /** UDP senders read by the reader thread (each on a socket of its own), by input. */
   readonly udpReaderThreadSenders: Gauge<'input'>;
+  /** Read errors of UDP sender sockets that an ICMP message set (the socket is still read), by input and code. */
+  readonly udpSocketErrors: Counter<'input' | 'code'>;
   /** Times a UDP listener stopped reading because the pipeline was full (the kernel buffer held the burst), by input. */
   readonly udpListenerPauses: Counter<'input'>;
   /**
@@ -115,6 +117,7 @@ export class Metrics {
     this.waitingConnections = new Gauge({ name: 'iptables_otel_waiting_connections', help: 'Connections accepted but waiting (not read) for a slot under maxConnections, by input.', labelNames: ['input'], registers: r });
     this.partialFrameBytes = new Gauge({ name: 'iptables_otel_partial_frame_bytes', help: 'Bytes held in partial frames across all TCP/TLS connections (the input budget).', registers: r });
     this.udpReaderThreadSenders = new Gauge({ name: 'iptables_otel_udp_reader_thread_senders', help: 'UDP senders read by the reader thread, each on a socket of its own, by input.', labelNames: ['input'], registers: r });
+    this.udpSocketErrors = new Counter({ name: 'iptables_otel_udp_socket_errors_total', help: 'Errors UDP sender sockets returned on read, held for their sender by an ICMP message (ECONNREFUSED, EHOSTUNREACH...); the socket is still read. By input and code.', labelNames: ['input', 'code'], registers: r });
     this.udpListenerPauses = new Counter({ name: 'iptables_otel_udp_listener_pauses_total', help: 'Times a UDP listener stopped reading because the pipeline was full (arriving datagrams waited in the kernel receive buffer), by input.', labelNames: ['input'], registers: r });
     this.udpReceiveBufferBytes = new Gauge({ name: 'iptables_otel_udp_receive_buffer_bytes', help: 'UDP receive buffer (SO_RCVBUF) the kernel granted, by input.', labelNames: ['input'], registers: r });
     this.eventLoopDelayMax = new Gauge({

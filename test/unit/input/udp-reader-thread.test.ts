@@ -1,11 +1,11 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { UdpInputConfig } from '../../../src/input/input-config.js';
 import { Metrics } from '../../../src/ops/metrics.js';
 import { UdpSenderSockets, type SenderSocketsOptions } from '../../../src/input/udp-sender-sockets.js';
 import { socketDescriptor } from '../../../src/input/udp-socket-fd.js';
-import { assertRequirement, ipv6LoopbackRequirement, requirement, shouldRun } from '../../helpers/requirements.js';
+import { assertRequirement, hasCommand, ipv6LoopbackRequirement, isRoot, requirement, shouldRun } from '../../helpers/requirements.js';
 import { metricValue, waitFor, waitForAsync } from './capture-sink.js';
 import { startUdp } from './udp-harness.js';
 import { captureLogger, cleanups, runCleanups } from './stream-harness.js';
@@ -40,6 +40,31 @@ async function movedSender(over: Partial<UdpInputConfig> = {}) {
 }
 
 const senders = (metrics: Metrics): Promise<number | undefined> => metricValue(metrics, 'iptables_otel_udp_reader_thread_senders', { input: 'udp-test' });
+
+/**
+ * Inject the ICMP "protocol unreachable" a host would send back for a UDP datagram from
+ * 127.0.0.1:`fromPort` to 127.0.0.1:`toPort` (a raw socket: root). Linux hands the error to the
+ * socket connected to that pair, whose next read returns ENOPROTOOPT.
+ */
+function icmpProtocolUnreachable(fromPort: number, toPort: number): void {
+  const py = `
+import socket, struct, sys
+def csum(b):
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    while s >> 16: s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+lo = socket.inet_aton('127.0.0.1')
+ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 38, 0, 0, 64, 17, 0, lo, lo)
+ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
+udp = struct.pack('!HHHH', int(sys.argv[1]), int(sys.argv[2]), 18, 0)
+icmp = struct.pack('!BBHI', 3, 2, 0, 0) + ip + udp
+icmp = icmp[:2] + struct.pack('!H', csum(icmp)) + icmp[4:]
+socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP).sendto(icmp, ('127.0.0.1', 0))
+`;
+  execFileSync('python3', ['-c', py, String(fromPort), String(toPort)]);
+}
+
+const rawIcmp = requirement(isRoot && hasCommand('python3'), 'injecting an ICMP error needs root and python3');
 
 describe.skipIf(!shouldRun(linux))('UDP reader thread', () => {
   it('moves a busy sender to its own socket: every datagram once, each with its own sender; a light sender stays on the listener', async () => {
@@ -150,6 +175,16 @@ describe.skipIf(!shouldRun(linux))('UDP reader thread', () => {
     expect(new Set(sink.records.map((r) => `${r.ctx.peerAddress} ${r.ctx.peerPort}`))).toEqual(new Set([`127.0.0.1 ${s.address().port}`]));
   });
 
+  it.skipIf(!shouldRun(rawIcmp))('an ICMP error for a moved sender is counted in iptables_otel_udp_socket_errors_total, and the sender stays on its socket', async () => {
+    assertRequirement(rawIcmp);
+    const { sink, metrics, port, s } = await movedSender();
+    icmpProtocolUnreachable(port, s.address().port);
+    await waitForAsync(async () => (await metricValue(metrics, 'iptables_otel_udp_socket_errors_total', { input: 'udp-test', code: 'ENOPROTOOPT' })) === 1, 'the error counted');
+    await sendAll(s, port, Array.from({ length: 500 }, (_, i) => `<4>after ${i}`));
+    await waitFor(() => sink.records.length === 800, 'all 800 datagrams');
+    expect(await senders(metrics)).toBe(1);
+  });
+
   it('stop() delivers what the sender socket still holds', async () => {
     assertRequirement(linux);
     const { input, sink, metrics, port } = await startUdp();
@@ -168,13 +203,14 @@ describe.skipIf(!shouldRun(linux))('UDP reader thread', () => {
  * sender at its first datagram; `options` supply where datagrams go. Resolves once `sender`'s
  * socket is read by the thread (`counts` holds every sender count reported).
  */
-async function movedByThread(options: Pick<SenderSocketsOptions, 'deliver' | 'onWritable' | 'stray'>, idleMs: number) {
+async function movedByThread(options: Pick<SenderSocketsOptions, 'deliver' | 'onWritable' | 'stray' | 'onSocketError'>, idleMs: number) {
   const listener = dgram.createSocket({ type: 'udp4', reuseAddr: true });
   await new Promise<void>((r) => listener.bind(0, '127.0.0.1', () => r()));
   cleanups.push(() => new Promise<void>((r) => listener.close(() => r())));
   expect(socketDescriptor(listener)).toBeDefined();
   const port = listener.address().port;
   const counts: number[] = [];
+  const { logs, logger } = captureLogger();
   const sockets = new UdpSenderSockets({
     type: 'udp4',
     host: '127.0.0.1',
@@ -186,7 +222,7 @@ async function movedByThread(options: Pick<SenderSocketsOptions, 'deliver' | 'on
     idleMs,
     canonical: (a) => a,
     onCount: (n) => void counts.push(n),
-    log: captureLogger().logger,
+    log: logger,
     name: 'udp-test',
     ...options,
   });
@@ -201,8 +237,18 @@ async function movedByThread(options: Pick<SenderSocketsOptions, 'deliver' | 'on
   // Generous: under vitest the thread's first start transpiles its source. `includes`: on a loaded
   // machine an idle close due at the same time may run before this poll does.
   await waitFor(() => counts.includes(1), 'the sender on its own socket', 30_000);
-  return { listener, port, s, counts };
+  return { listener, port, s, counts, logs };
 }
+
+/** Until the thread reads `s`'s datagrams (the event loop reads them into `stray` before that), send one every 20 ms. */
+async function untilReadByThread(s: dgram.Socket, port: number, onThread: string[]): Promise<void> {
+  for (let i = 0; onThread.length === 0; i++) {
+    expect(i, 'a datagram read by the thread').toBeLessThan(100);
+    await sendAll(s, port, [`<4>one ${i}`]);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 
 describe.skipIf(!shouldRun(linux))('UdpSenderSockets', () => {
   it('closes a sender socket idle for idleMs, and the sender is read on the listener again', async () => {
@@ -221,12 +267,7 @@ describe.skipIf(!shouldRun(linux))('UdpSenderSockets', () => {
       300,
     );
     listener.on('message', (m) => onListener.push(m.toString()));
-    // Until the thread has the socket, the event loop reads it (`stray`): send until the thread reads one.
-    for (let i = 0; onThread.length === 0; i++) {
-      expect(i, 'a datagram read by the thread').toBeLessThan(100);
-      await sendAll(s, port, [`<4>one ${i}`]);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await untilReadByThread(s, port, onThread);
     const threadRead = onThread.length;
     await waitFor(() => counts.at(-1) === 0, 'closed once idle', 5000);
     await sendAll(s, port, ['<4>two']);
@@ -259,5 +300,35 @@ describe.skipIf(!shouldRun(linux))('UdpSenderSockets', () => {
     full = false;
     drained!();
     await waitFor(() => delivered.length === 50, 'all 50 once the pipeline drains');
+  });
+  it.skipIf(!shouldRun(rawIcmp))('an ICMP error for a moved sender is counted and logged, and its socket is still read: nothing behind it is lost', async () => {
+    assertRequirement(rawIcmp);
+    const onListener: string[] = [];
+    const onThread: string[] = [];
+    const errors: Array<[string, number]> = [];
+    const { listener, port, s, counts, logs } = await movedByThread(
+      {
+        deliver: (frames) => {
+          onThread.push(...frames.map((f) => f.toString()));
+          return true;
+        },
+        onWritable: (resume) => resume(),
+        stray: (m) => void onListener.push(m.toString()),
+        onSocketError: (code, count) => void errors.push([code, count]),
+      },
+      60_000,
+    );
+    listener.on('message', (m) => onListener.push(m.toString()));
+    await untilReadByThread(s, port, onThread);
+    icmpProtocolUnreachable(port, s.address().port);
+    await waitFor(() => errors.length > 0, 'the error reported', 5000);
+    expect(errors).toEqual([['ENOPROTOOPT', 1]]);
+    expect(logs.filter((l) => l.msg.includes('reported errors'))).toHaveLength(1);
+    const before = onListener.length;
+    await sendAll(s, port, Array.from({ length: 200 }, (_, i) => `<4>after ${i}`));
+    await waitFor(() => onThread.filter((t) => t.startsWith('<4>after')).length === 200, 'all 200 read by the thread');
+    expect(counts.at(-1)).toBe(1);
+    expect(onListener.length).toBe(before);
+    expect(logs.filter((l) => l.msg.includes('read failed'))).toEqual([]);
   });
 });
