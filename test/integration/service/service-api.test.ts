@@ -16,6 +16,7 @@ import { assertRequirement, hasCommand, requirement, shouldRun } from '../../hel
 import { waitFor } from '../../helpers/wait.js';
 
 const opensslReq = requirement(hasCommand('openssl'), 'openssl is not installed');
+const linuxReq = requirement(process.platform === 'linux', 'the UDP reader thread is Linux only');
 const line = (id: number): string =>
   `<4>Nov 26 14:20:01 fw1 kernel: iptables-dropped: IN=eth0 OUT= SRC=192.0.2.5 DST=198.51.100.7 LEN=60 TTL=64 ID=${id} PROTO=TCP SPT=1 DPT=22 WINDOW=1 RES=0x00 SYN URGP=0 \n`;
 const ids = (sink: OtlpSink): number[] => sink.records.map((r) => Number((r.attributes['iptables.id'] as { int: string }).int)).sort((a, b) => a - b);
@@ -127,6 +128,46 @@ describe.each(['0', 'auto'])('startService (threads %s)', (threads) => {
       await sink.waitForRecords(1);
     } finally {
       blocker.close();
+    }
+  });
+
+  it.skipIf(!shouldRun(linuxReq))('a reload that turns readerThread off and on again rebinds the same UDP port, and a sender the thread read keeps being received', async () => {
+    assertRequirement(linuxReq);
+    sink = await startOtlpSink();
+    // A free port, kept across the reloads: off, the listener binds without SO_REUSEADDR, so
+    // a socket of the old input still open would make the bind fail.
+    const probe = dgram.createSocket('udp4');
+    await new Promise<void>((r) => probe.bind(0, '127.0.0.1', () => r()));
+    const port = probe.address().port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const yaml = (readerThread: boolean): string =>
+      ['inputs:', `  - udp: {host: 127.0.0.1, port: ${port}, readerThread: ${readerThread}}`, 'outputs:', `  - otlp: {endpoint: "http://127.0.0.1:${sink!.port}"}`, 'pipeline: {batch: {linger: 5ms}}', 'ops: {address: off}'].join('\n');
+    service = await startService(loadConfig({ env: {}, text: yaml(true) }), { logger });
+    const sender = dgram.createSocket('udp4');
+    await new Promise<void>((r) => sender.bind(0, '127.0.0.1', () => r()));
+    let sent = 0;
+    // 400 in runs of 50 (each awaited): busy enough to be moved to the thread, never past the kernel buffer.
+    const burst = async (): Promise<void> => {
+      for (let run = 0; run < 8; run++) {
+        await Promise.all(Array.from({ length: 50 }, () => new Promise<void>((r, j) => sender.send(line(sent++), port, '127.0.0.1', (e) => (e ? j(e) : r())))));
+      }
+    };
+    const moved = (): Promise<number> => metricValue(service!.metrics, 'iptables_otel_udp_reader_thread_senders');
+    try {
+      await burst();
+      await sink.waitForRecords(400);
+      await waitFor(async () => (await moved()) === 1, { what: 'the sender read by the thread' });
+      expect(await service.reload(loadConfig({ env: {}, text: yaml(false) }))).toEqual({ changed: ['inputs'], undelivered: 0 });
+      await burst();
+      await sink.waitForRecords(800);
+      expect(await moved()).toBe(0);
+      expect(await service.reload(loadConfig({ env: {}, text: yaml(true) }))).toEqual({ changed: ['inputs'], undelivered: 0 });
+      await burst();
+      await sink.waitForRecords(1200);
+      await waitFor(async () => (await moved()) === 1, { what: 'the sender read by the thread again' });
+      expect(ids(sink)).toEqual(Array.from({ length: 1200 }, (_, i) => i));
+    } finally {
+      sender.close();
     }
   });
 
