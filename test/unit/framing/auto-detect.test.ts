@@ -166,6 +166,32 @@ describe('AutoDetectFramer', () => {
     );
   });
 
+  it('buffered: what a split frame holds, undecided digits, a counted body (allocated at its count) or a line', () => {
+    const framer = new AutoDetectFramer({ onError: () => {} });
+    const frames: string[] = [];
+    const held = ['', '12', '3 <', '1>ab', 'c'.repeat(117), '\n', 'text', ' more\n'].map((c) => {
+      if (c !== '') framer.feed(b(c), (f) => frames.push(f.toString('latin1')));
+      return framer.buffered;
+    });
+    expect(held).toEqual([0, 2, 5, 123, 123, 0, 4, 0]);
+    expect(frames).toEqual([`<1>ab${'c'.repeat(117)}\n`, 'text more']);
+  });
+
+  it('a counted body that starts a chunk is not copied; one whose "<" ended the previous chunk is', () => {
+    // Buffer.alloc is never pooled, so `buffer` tells which chunk a frame's bytes are in.
+    const own = (s: string): Buffer => {
+      const x = Buffer.alloc(s.length);
+      x.write(s, 'latin1');
+      return x;
+    };
+    const chunks = ['12 ', '<1>abcdefghi', '12 <', '1>abcdefghi'].map(own);
+    const got: Buffer[] = [];
+    const framer = new AutoDetectFramer();
+    for (const c of chunks) framer.feed(c, (f) => got.push(f));
+    expect(got.map((f) => f.toString('latin1'))).toEqual(['<1>abcdefghi', '<1>abcdefghi']);
+    expect([got[0]!.buffer === chunks[1]!.buffer, got[1]!.buffer === chunks[3]!.buffer]).toEqual([true, false]);
+  });
+
   it('createFramer builds each mode', () => {
     expect(run(createFramer('lf'), [b('a\nb')])).toEqual(['a', 'b']);
     expect(run(createFramer('nul'), [b('a\x00b')])).toEqual(['a', 'b']);

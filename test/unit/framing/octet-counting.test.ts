@@ -84,6 +84,35 @@ describe('OctetCountingFramer', () => {
     expect(octet([b('12 x no LF')])).toEqual({ frames: [], reasons: ['bad_octet_count'] });
   });
 
+  it('each framing error says what was wrong, and where the stream goes on', () => {
+    // What a log line shows an operator: the reason alone does not say which byte or count it was.
+    const cases: Array<[string, string, string]> = [
+      ['0 <1>a\n', 'bad_octet_count', 'octet count starts with 0; skipped to the next LF or NUL'],
+      ['12345678901 <1>a\n', 'bad_octet_count', 'octet count has too many digits; skipped to the next LF or NUL'],
+      ['x\n', 'bad_octet_count', 'unexpected byte 0x78 where an octet count was expected; skipped to the next LF or NUL'],
+      ['\x01\n', 'bad_octet_count', 'unexpected byte 0x01 where an octet count was expected; skipped to the next LF or NUL'],
+      ['99 <1>a\n', 'oversize', 'octet count 99 exceeds the maximum frame size 16; skipped to the next LF or NUL'],
+      ['1 x\n', 'bad_octet_count', 'octet count 1 is too small for a syslog message; skipped to the next LF or NUL'],
+      ['5 hello\n', 'bad_octet_count', "octet count 5 is not followed by a syslog PRI ('<' and a digit); skipped to the next LF or NUL"],
+      ['12', 'truncated', 'stream ended inside an octet count'],
+      ['10 <1>a', 'truncated', 'stream ended 6 bytes before the end of an octet-counted frame'],
+    ];
+    for (const [text, reason, message] of cases) {
+      const errors: FramingError[] = [];
+      run(new OctetCountingFramer({ maxFrameSize: 16, onError: (e) => errors.push(e) }), [b(text)]);
+      expect(errors, JSON.stringify(text)).toEqual([{ reason, message }]);
+    }
+  });
+
+  it('midFrame: true from the first digit of a count until its frame or re-sync ends', () => {
+    const framer = new OctetCountingFramer({ onError: () => {} });
+    const states = ['', '1', '2', ' ', '<1>abcdefghi', '9', 'x', '\n'].map((c) => {
+      if (c !== '') framer.feed(b(c), () => {});
+      return framer.midFrame;
+    });
+    expect(states).toEqual([false, true, true, true, false, true, true, false]);
+  });
+
   it('a whitespace body is not a syslog message: bad_octet_count, counted, not silent', () => {
     expect(octet([b('3    \n5 <1>ab')])).toEqual({ frames: ['<1>ab'], reasons: ['bad_octet_count'] });
   });
