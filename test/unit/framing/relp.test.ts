@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FrameSpans, type FramingError } from '../../../src/framing/framer.js';
-import { parseOffers, RelpFramer } from '../../../src/framing/relp.js';
+import { parseOffers, RELP_MAX_TXNR, RelpFramer } from '../../../src/framing/relp.js';
 import { bytewise, cut } from './framing-helpers.js';
 
 /** What librelp 1.11 (rsyslog omrelp) sends to open a session, byte for byte. */
@@ -66,7 +66,7 @@ describe('RelpFramer', () => {
     const { frames, replies, errors, framer } = session([Buffer.from(syslog(1, MSG1) + syslog(2, MSG2))]);
     expect(frames).toEqual([]);
     expect(replies).toBe('1 rsp 20 500 session not open\n');
-    expect(errors.map((e) => e.reason)).toEqual(['relp_protocol']);
+    expect(errors).toEqual([{ reason: 'relp_protocol', message: 'RELP: syslog before open' }]);
     expect(framer.closing).toBe(true);
   });
 
@@ -113,7 +113,7 @@ describe('RelpFramer', () => {
   it('an open that does not offer the syslog command is refused', () => {
     const r = session([Buffer.from('1 open 14 relp_version=0\n')]);
     expect(r.replies).toBe('1 rsp 34 500 the syslog command is required\n');
-    expect(r.errors.map((e) => e.reason)).toEqual(['relp_protocol']);
+    expect(r.errors).toEqual([{ reason: 'relp_protocol', message: 'RELP: open without commands=syslog' }]);
     expect(r.framer.closing).toBe(true);
   });
 
@@ -136,11 +136,98 @@ describe('RelpFramer', () => {
     expect(errors).toEqual([]);
   });
 
-  it('parseOffers reads name=value lines', () => {
-    expect([...parseOffers('relp_version=0\nrelp_software=librelp,1.11.0,http://x\ncommands=syslog\n')]).toEqual([
+  it('parseOffers reads name=value lines, and a bare name as an empty value', () => {
+    expect([...parseOffers('relp_version=0\nrelp_software=librelp,1.11.0,http://x\nstarttls\ncommands=syslog\n')]).toEqual([
       ['relp_version', '0'],
       ['relp_software', 'librelp,1.11.0,http://x'],
+      ['starttls', ''],
       ['commands', 'syslog'],
     ]);
+  });
+
+  describe('edges, each pinned by what the client or an operator sees', () => {
+    const opened = (more: string, maxFrameSize?: number) => session([Buffer.from(OPEN + more)], maxFrameSize);
+
+    it('transaction numbers of several digits, zeros included, up to the largest, are echoed in the answers', () => {
+      // DATALEN 19 and 90: digits 0 to 9 in both numbers.
+      const short = '<13>' + 'x'.repeat(15);
+      const long = '<13>' + 'y'.repeat(86);
+      const r = opened(syslog(10, short) + syslog(205, long) + syslog(RELP_MAX_TXNR, MSG1) + syslog(12_345_678, MSG2));
+      expect(r.frames).toEqual([short, long, MSG1, MSG2]);
+      expect(r.replies).toBe(OPEN_REPLY + '10 rsp 6 200 OK\n205 rsp 6 200 OK\n999999999 rsp 6 200 OK\n12345678 rsp 6 200 OK\n');
+    });
+
+    it('CR, LF and NUL between commands are tolerated; after the digits of a transaction number they break the session', () => {
+      expect(opened('\r\n\0' + syslog(2, MSG1))).toMatchObject({ frames: [MSG1], replies: OPEN_REPLY + '2 rsp 6 200 OK\n', errors: [] });
+      expect(opened('2\n').errors).toEqual([{ reason: 'relp_protocol', message: 'RELP: bad transaction number' }]);
+    });
+
+    it.each([
+      ['x', 'expected a transaction number'],
+      [' 2 syslog 0\n', 'bad transaction number'],
+      ['0 ', 'bad transaction number'],
+      ['2 5yslog', 'bad command'],
+      ['2 sys{og 0\n', 'bad command'],
+      ['2  0\n', 'bad command'],
+      [`2 ${'a'.repeat(33)} 0\n`, 'bad command'],
+      ['2 syslog 1x', 'bad DATALEN'],
+      ['2 syslog \n', 'bad DATALEN'],
+      ['2 syslog 3\n', 'DATALEN without DATA'],
+      ['2 syslog 3 abcd', 'no LF after DATA'],
+      ['2 open 65537 ', 'open DATA of 65537 bytes'],
+    ])('%j after open is reported as "RELP: %s" and ends the session', (bad, why) => {
+      const r = opened(bad);
+      expect(r.errors).toEqual([{ reason: 'relp_protocol', message: `RELP: ${why}` }]);
+      expect(r.framer.closing).toBe(true);
+    });
+
+    it('command words of up to 32 letters in either case: an unknown one is answered 500; a client rsp is not answered', () => {
+      const r = opened(`2 AZaz 0\n3 ${'b'.repeat(32)} 0\n4 rsp 0\n` + syslog(5, MSG1));
+      expect(r.frames).toEqual([MSG1]);
+      expect(r.replies).toBe(OPEN_REPLY + '2 rsp 25 500 command not supported\n3 rsp 25 500 command not supported\n5 rsp 6 200 OK\n');
+      expect(r.errors).toEqual([]);
+    });
+
+    it('syslog DATA of exactly maxFrameSize is framed; one byte more is oversize, skipped and still answered, split or not', () => {
+      const fits = '<13>' + 'x'.repeat(12);
+      const text = OPEN + syslog(2, fits) + syslog(3, fits + 'y') + syslog(4, MSG1.slice(0, 16));
+      // The open offers (86 bytes) are control DATA: maxFrameSize does not apply to them.
+      for (const chunks of [[Buffer.from(text)], bytewise(Buffer.from(text))]) {
+        const r = session(chunks, 16);
+        expect(r.frames).toEqual([fits, MSG1.slice(0, 16)]);
+        expect(r.errors).toEqual([{ reason: 'oversize', message: 'RELP syslog DATA of 17 bytes exceeds maxFrameSize 16' }]);
+        expect(r.replies).toBe(OPEN_REPLY + '2 rsp 6 200 OK\n3 rsp 6 200 OK\n4 rsp 6 200 OK\n');
+      }
+    });
+
+    it('trailing LF, CR and NUL are trimmed from syslog DATA, split or not; DATA of nothing else is answered and emits no frame', () => {
+      const text = OPEN + syslog(2, MSG1 + '\r\n\0') + syslog(3, '\n\r\0') + syslog(4, MSG2);
+      for (const chunks of [[Buffer.from(text)], bytewise(Buffer.from(text))]) {
+        const r = session(chunks);
+        expect(r.frames).toEqual([MSG1, MSG2]);
+        expect(r.replies).toBe(OPEN_REPLY + '2 rsp 6 200 OK\n3 rsp 6 200 OK\n4 rsp 6 200 OK\n');
+      }
+    });
+
+    it('what the input acts on: isOpen, takeReplies (undefined when none), endedByServer and the serverclose hint', () => {
+      const f = new RelpFramer();
+      const spans = new FrameSpans();
+      expect(f.takeReplies()).toBeUndefined();
+      expect(f.isOpen).toBe(false);
+      f.scan(Buffer.from(OPEN), spans);
+      expect(f.isOpen).toBe(true);
+      expect(f.takeReplies()?.toString('latin1')).toBe('1 rsp 65 200 OK\nrelp_version=0\nrelp_software=iptables-otel\ncommands=syslog\n');
+      expect(f.takeReplies()).toBeUndefined();
+      f.flush(() => {});
+      expect(f.endedByServer).toBe(true);
+      expect(RelpFramer.serverClose().toString('latin1')).toBe('0 serverclose 0\n');
+      // A session the client closed, or one never opened, was not ended by the server.
+      const closed = session([Buffer.from(SESSION)]).framer;
+      closed.flush(() => {});
+      expect(closed.endedByServer).toBe(false);
+      const never = new RelpFramer();
+      never.flush(() => {});
+      expect(never.endedByServer).toBe(false);
+    });
   });
 });
