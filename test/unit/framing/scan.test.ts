@@ -342,3 +342,48 @@ describe('Framer.scan', () => {
     expect(scanAll(new AutoDetectFramer(), cut(stream, [3, 14, 20, 33]))).toEqual(['<4>counted', '<4>lf', '<4>sp', '2021-01 x']);
   });
 });
+
+describe('framer contracts', () => {
+  it('maxFrameSize must be a positive integer: anything else is refused when the framer is built', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      expect(() => new DelimitedFramer({ maxFrameSize: bad }), String(bad)).toThrow(new RangeError(`maxFrameSize must be a positive integer, got ${String(bad)}`));
+    }
+    expect(run1((onError) => new DelimitedFramer({ maxFrameSize: 1, onError }), 'a\nbc\nd\n')).toEqual({
+      frames: ['a', 'd'],
+      messages: ['delimited frame longer than 1 bytes (at least 2); skipped to the next delimiter'],
+    });
+  });
+
+  it('FrameSpans: only the first frame of a chunk can be carried over', () => {
+    const spans = new FrameSpans();
+    spans.reset(b('abcdef'));
+    spans.push(0, 2);
+    expect(() => spans.setHead(b('x'))).toThrow('FrameSpans: a carried-over frame must come first');
+    spans.reset(b('abcdef'));
+    spans.setHead(b('x'));
+    expect(() => spans.setHead(b('y'))).toThrow('FrameSpans: a carried-over frame must come first');
+  });
+
+  it('an oversize delimited frame says how long it was at least, whether it ended in its chunk, ran past it, or began as digits', () => {
+    const lf16 = (onError: (e: FramingError) => void): Framer => new DelimitedFramer({ maxFrameSize: 16, onError });
+    const message = (max: number, atLeast: number): string => `delimited frame longer than ${max} bytes (at least ${atLeast}); skipped to the next delimiter`;
+    expect(run1(lf16, `${'a'.repeat(20)}\nok\n`)).toEqual({ frames: ['ok'], messages: [message(16, 20)] });
+    expect(run1(lf16, 'a'.repeat(10), 'b'.repeat(10), 'c\nok\n')).toEqual({ frames: ['ok'], messages: [message(16, 20)] });
+    // Digits the auto framer held until they turned out to be text: the held 5 are already too long.
+    expect(run1((onError) => new AutoDetectFramer({ maxFrameSize: 4, onError }), '12345', 'x\nok\n')).toEqual({ frames: ['ok'], messages: [message(4, 5)] });
+  });
+
+  it('DelimitedFramer splits on LF only by default: a NUL stays inside the frame', () => {
+    expect(run1(() => new DelimitedFramer(), 'a\0b\nc\n').frames).toEqual(['a\0b', 'c']);
+  });
+});
+
+/** Frames (latin1) and error messages of `chunks` fed to the framer `make` builds, then flushed. */
+function run1(make: (onError: (e: FramingError) => void) => Framer, ...chunks: string[]): { frames: string[]; messages: string[] } {
+  const messages: string[] = [];
+  const framer = make((e) => messages.push(e.message));
+  const frames: string[] = [];
+  for (const c of chunks) framer.feed(b(c), (f) => frames.push(f.toString('latin1')));
+  framer.flush((f) => frames.push(f.toString('latin1')));
+  return { frames, messages };
+}
