@@ -138,7 +138,8 @@ describe('peak RSS under overload, with the defaults', () => {
     sock.close();
     const accounted = async (): Promise<number> =>
       sink!.records.length + (await svc!.metric('iptables_otel_dropped_total', { reason: 'udp_receive_buffer' })) + (await svc!.metric('iptables_otel_dropped_total', { reason: 'spool_full' }));
-    await until(async () => (await accounted()) >= N, 60_000, 'every datagram delivered or counted');
+    // Delivery of 200,000 records to the sink takes about a minute alone, longer under the full suite.
+    await until(async () => (await accounted()) >= N, 150_000, 'every datagram delivered or counted');
     peaks.push(`overload UDP flood: delivered ${sink.records.length} of ${N}, kernel drops ${await svc.metric('iptables_otel_dropped_total', { reason: 'udp_receive_buffer' })}`);
     expect(report('UDP flood, 200,000 datagrams')).toBeLessThan(BUDGET);
   }, 180_000);
