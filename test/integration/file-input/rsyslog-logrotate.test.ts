@@ -171,7 +171,10 @@ describe.skipIf(!shouldRun(req)).each(SCENARIOS)('file input: rsyslog writes, lo
     await feed(daemon, runId, 5 * N, 6 * N);
     await written(6 * N);
 
-    await waitFor(() => counts(sink!, runId).size >= 6 * N, { what: 'every line at the sink', timeoutMs: 60_000 });
+    // Slower under the full suite; a timeout says how far it got, to tell a slow run from a loss.
+    await waitFor(() => counts(sink!, runId).size >= 6 * N, { what: 'every line at the sink', timeoutMs: 120_000 }).catch((err: Error) => {
+      throw new Error(`${err.message}: ${counts(sink!, runId).size} of ${6 * N} distinct lines arrived`);
+    });
     await waitForStable(() => sink!.records.length, { what: 'the sink to settle', stableMs: 1500, timeoutMs: 30_000 });
     const seen = counts(sink, runId);
     const missing = [...Array(6 * N).keys()].filter((i) => !seen.has(i));
